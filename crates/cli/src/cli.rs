@@ -1,0 +1,170 @@
+//! The command line, declared with clap.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Transit: lifecycle tooling for a contact-center server (registry,
+/// server roots, and — as they land — the Migrator).
+#[derive(Debug, Parser)]
+#[command(name = "transit", version, after_help = crate::exit::HELP)]
+pub struct Cli {
+    /// The server root to work on.
+    #[arg(
+        long,
+        global = true,
+        env = "TRANSIT_SERVER_ROOT",
+        default_value = "./server"
+    )]
+    pub server_root: PathBuf,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, generate and run server roots.
+    #[command(subcommand)]
+    Server(ServerCommand),
+    /// Read and change the registry, and move it through Windows .reg files.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+/// The identity of a new server.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// The server name.
+    #[arg(long)]
+    pub name: String,
+    /// The site name.
+    #[arg(long)]
+    pub site_name: String,
+    /// The numeric site ID (1–32767).
+    #[arg(long)]
+    pub site_id: u32,
+    /// The product release, such as "2015 R1".
+    #[arg(long)]
+    pub release: String,
+    /// The patch level.
+    #[arg(long, default_value_t = 0)]
+    pub patch: u32,
+    /// CIC server or Media Server.
+    #[arg(long, value_enum, default_value_t = RoleArg::Cic)]
+    pub role: RoleArg,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// A CIC server.
+    Cic,
+    /// A Media Server.
+    Media,
+}
+
+/// `transit server …`
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Create an empty server root.
+    Init(IdentityArgs),
+    /// Create a realistic sample server.
+    Demo {
+        #[command(flatten)]
+        identity: IdentityArgs,
+        /// The number of users; everything else scales with it.
+        #[arg(long, default_value_t = 100)]
+        users: u64,
+        /// The random seed (the same seed gives the same server).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run the server service, holding the service lock.
+    Start {
+        /// Detach and run in the background.
+        #[arg(long)]
+        daemon: bool,
+    },
+    /// Stop the running server service.
+    Stop,
+    /// Report whether the server service runs.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `.reg` file formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    /// "Windows Registry Editor Version 5.00", UTF-16LE with BOM.
+    Regedit5,
+    /// "REGEDIT4", ANSI (Windows-1252).
+    Regedit4,
+}
+
+/// `transit registry …`
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Print one value, or every value of a key.
+    Get {
+        /// The key path, such as 'EIC\Directory Services'.
+        key: String,
+        /// The value name ("" or "@" for the default value); all values if omitted.
+        name: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a value, creating the key if needed.
+    Set {
+        /// The key path.
+        key: String,
+        /// The value name ("" or "@" for the default value).
+        name: String,
+        /// The value type: REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD or REG_BINARY.
+        #[arg(long = "type", short = 't', default_value = "REG_SZ")]
+        kind: String,
+        /// The data: text; a number (decimal or 0x-hex); hex bytes for
+        /// REG_BINARY ("01,ff" or "01ff"); one argument per string for REG_MULTI_SZ.
+        data: Vec<String>,
+    },
+    /// Delete a value, or a key with its whole subtree.
+    Delete {
+        /// The key path.
+        key: String,
+        /// The value to delete; the key itself if omitted.
+        name: Option<String>,
+    },
+    /// List subkeys (or the whole subtree with --recursive).
+    List {
+        /// The key path (the root if omitted).
+        key: Option<String>,
+        /// Walk the whole subtree.
+        #[arg(long, short)]
+        recursive: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a subtree as a Windows .reg file.
+    Export {
+        /// The subtree to export (the whole registry if omitted).
+        #[arg(long)]
+        key: Option<String>,
+        /// The file format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Regedit5)]
+        format: FormatArg,
+        /// The output file; standard output if omitted.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Apply a Windows .reg file, all or nothing.
+    Import {
+        /// The .reg file.
+        file: PathBuf,
+    },
+}

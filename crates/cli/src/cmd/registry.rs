@@ -1,0 +1,283 @@
+//! `transit registry …`
+
+use crate::cli::{FormatArg, RegistryCommand};
+use crate::exit::UsageError;
+use anyhow::Context;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+use transit_registry::interop::{self, TransferStats};
+use transit_registry::regfile::RegFormat;
+use transit_registry::{KeyPath, RegistryRead, ValueData, ValueKind};
+use transit_server::ServerRoot;
+
+pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
+    let server = ServerRoot::open(root)?;
+    let mut registry = server.open_registry()?;
+    match cmd {
+        RegistryCommand::Get { key, name, json } => {
+            let key = parse_key(&key)?;
+            match name {
+                Some(name) => {
+                    let name = value_name(&name);
+                    let data = registry.get_value(&key, name)?.ok_or_else(|| {
+                        transit_registry::RegistryError::ValueNotFound {
+                            key: key.to_string(),
+                            name: name.to_string(),
+                        }
+                    })?;
+                    if json {
+                        println!("{}", value_json(name, &data));
+                    } else {
+                        println!("{data}");
+                    }
+                }
+                None => {
+                    let values = registry.values(&key)?;
+                    if json {
+                        let list: Vec<_> = values
+                            .iter()
+                            .map(|v| value_json(&v.name, &v.data))
+                            .collect();
+                        println!("{}", serde_json::Value::Array(list));
+                    } else {
+                        for v in values {
+                            let shown = if v.name.is_empty() { "@" } else { &v.name };
+                            println!(
+                                "{shown}\t{}\t{}",
+                                v.data.kind(),
+                                v.data.to_string().replace('\n', "\\0")
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        RegistryCommand::Set {
+            key,
+            name,
+            kind,
+            data,
+        } => {
+            let key = parse_key(&key)?;
+            let kind = ValueKind::from_name(&kind)
+                .ok_or_else(|| UsageError(format!("`{kind}` is not a value type (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY)")))?;
+            let data = parse_data(kind, &data)?;
+            let mut txn = registry.write()?;
+            txn.set_value(&key, value_name(&name), &data)?;
+            txn.commit()?;
+            Ok(())
+        }
+        RegistryCommand::Delete { key, name } => {
+            let key = parse_key(&key)?;
+            let mut txn = registry.write()?;
+            let existed = match &name {
+                Some(name) => txn.delete_value(&key, value_name(name))?,
+                None => txn.delete_key(&key)?,
+            };
+            txn.commit()?;
+            if !existed {
+                return Err(match name {
+                    Some(name) => transit_registry::RegistryError::ValueNotFound {
+                        key: key.to_string(),
+                        name,
+                    },
+                    None => transit_registry::RegistryError::KeyNotFound(key.to_string()),
+                }
+                .into());
+            }
+            Ok(())
+        }
+        RegistryCommand::List {
+            key,
+            recursive,
+            json,
+        } => {
+            let key = match key {
+                Some(k) => parse_key(&k)?,
+                None => KeyPath::root(),
+            };
+            let snapshot = registry.snapshot()?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            if recursive {
+                if !snapshot.key_exists(&key)? {
+                    return Err(
+                        transit_registry::RegistryError::KeyNotFound(key.to_string()).into(),
+                    );
+                }
+                for record in snapshot.walk(&key) {
+                    let record = record?;
+                    if json {
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::json!({ "key": record.path.to_string(), "values": record.values.len() })
+                        )?;
+                    } else {
+                        writeln!(out, "{}", record.path)?;
+                    }
+                }
+            } else {
+                let names = snapshot.subkeys(&key)?;
+                if json {
+                    writeln!(out, "{}", serde_json::json!(names))?;
+                } else {
+                    for n in names {
+                        writeln!(out, "{n}")?;
+                    }
+                }
+            }
+            out.flush()?;
+            Ok(())
+        }
+        RegistryCommand::Export {
+            key,
+            format,
+            output,
+        } => {
+            let key = match key {
+                Some(k) => parse_key(&k)?,
+                None => KeyPath::root(),
+            };
+            let format = match format {
+                FormatArg::Regedit5 => RegFormat::Regedit5,
+                FormatArg::Regedit4 => RegFormat::Regedit4,
+            };
+            let started = Instant::now();
+            // Export reads one snapshot, so it is consistent even while
+            // the registry is being written.
+            let snapshot = registry.snapshot()?;
+            let stats = match &output {
+                Some(path) => export_to_file(&snapshot, &key, format, path)?,
+                None => interop::export_reg(&snapshot, &key, std::io::stdout().lock(), format)?.1,
+            };
+            tracing::info!(
+                keys = stats.keys,
+                values = stats.values,
+                "registry exported"
+            );
+            if let Some(path) = output {
+                eprintln!(
+                    "exported {} keys, {} values to {} in {:.2?}",
+                    stats.keys,
+                    stats.values,
+                    path.display(),
+                    started.elapsed()
+                );
+            }
+            Ok(())
+        }
+        RegistryCommand::Import { file } => {
+            let started = Instant::now();
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let stats = interop::import_reg(&mut registry, input)
+                .with_context(|| format!("importing {}", file.display()))?;
+            tracing::info!(keys = stats.keys, values = stats.values, file = %file.display(), "registry imported");
+            println!(
+                "imported {} keys, {} values from {} in {:.2?}",
+                stats.keys,
+                stats.values,
+                file.display(),
+                started.elapsed()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Writes to a temporary file beside the target and renames it into place,
+/// so a failed export never leaves a partial file.
+fn export_to_file(
+    snapshot: &impl RegistryRead,
+    key: &KeyPath,
+    format: RegFormat,
+    path: &Path,
+) -> anyhow::Result<TransferStats> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    let (file, stats) = interop::export_reg(snapshot, key, tmp, format)?;
+    file.as_file().sync_all()?;
+    file.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(stats)
+}
+
+fn parse_key(text: &str) -> anyhow::Result<KeyPath> {
+    KeyPath::parse(text).map_err(|e| UsageError(e.to_string()).into())
+}
+
+/// `@` names the default value, as in a .reg file.
+fn value_name(name: &str) -> &str {
+    if name == "@" {
+        ""
+    } else {
+        name
+    }
+}
+
+fn parse_number(text: &str, max: u64) -> anyhow::Result<u64> {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse(),
+    };
+    match parsed {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(UsageError(format!("`{text}` is not a number in 0..={max}")).into()),
+    }
+}
+
+fn parse_data(kind: ValueKind, args: &[String]) -> anyhow::Result<ValueData> {
+    let one = || -> anyhow::Result<&str> {
+        match args {
+            [single] => Ok(single),
+            [] if matches!(
+                kind,
+                ValueKind::Sz | ValueKind::ExpandSz | ValueKind::Binary
+            ) =>
+            {
+                Ok("")
+            }
+            _ => Err(UsageError(format!("{kind} takes exactly one data argument")).into()),
+        }
+    };
+    Ok(match kind {
+        ValueKind::Sz => ValueData::Sz(one()?.to_string()),
+        ValueKind::ExpandSz => ValueData::ExpandSz(one()?.to_string()),
+        ValueKind::MultiSz => ValueData::MultiSz(args.to_vec()),
+        ValueKind::Dword => ValueData::Dword(parse_number(one()?, u32::MAX as u64)? as u32),
+        ValueKind::Qword => ValueData::Qword(parse_number(one()?, u64::MAX)?),
+        ValueKind::Binary => {
+            let digits: String = one()?.chars().filter(|c| !matches!(c, ',' | ' ')).collect();
+            if !digits.len().is_multiple_of(2) {
+                return Err(UsageError(
+                    "REG_BINARY data needs an even number of hex digits".into(),
+                )
+                .into());
+            }
+            let bytes = (0..digits.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&digits[i..i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|_| UsageError(format!("`{digits}` is not hex")))?;
+            ValueData::Binary(bytes)
+        }
+    })
+}
+
+fn value_json(name: &str, data: &ValueData) -> serde_json::Value {
+    let value = match data {
+        ValueData::Sz(s) | ValueData::ExpandSz(s) => serde_json::json!(s),
+        ValueData::MultiSz(items) => serde_json::json!(items),
+        ValueData::Dword(n) => serde_json::json!(n),
+        ValueData::Qword(n) => serde_json::json!(n),
+        ValueData::Binary(_) => serde_json::json!(data.to_string()),
+    };
+    serde_json::json!({ "name": name, "type": data.kind().name(), "data": value })
+}

@@ -1,0 +1,187 @@
+//! `transit server …`
+
+use crate::cli::{IdentityArgs, RoleArg, ServerCommand};
+use crate::exit::UsageError;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use transit_server::demo::{self, DemoParams, DemoProgress};
+use transit_server::lock::{self, ServiceStatus};
+use transit_server::{InitParams, ProductRelease, Role, ServerRoot};
+
+pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
+    match cmd {
+        ServerCommand::Init(identity) => {
+            let root = ServerRoot::init(root, init_params(identity)?)?;
+            println!(
+                "created server {} (site {} #{}, {} {}) at {}",
+                root.name(),
+                root.site_name(),
+                root.identity().server.site_id,
+                root.identity().server.role,
+                root.identity().server.product_release,
+                root.dir().display()
+            );
+            Ok(())
+        }
+        ServerCommand::Demo {
+            identity,
+            users,
+            seed,
+        } => demo(root, identity, users, seed),
+        ServerCommand::Start { daemon } => {
+            let server = ServerRoot::open(root)?;
+            if daemon {
+                start_daemon(&server)
+            } else {
+                run_foreground(&server)
+            }
+        }
+        ServerCommand::Stop => {
+            let server = ServerRoot::open(root)?;
+            let pid = lock::stop(&server.run_dir(), Duration::from_secs(15))?;
+            println!("server service stopped (pid {pid})");
+            Ok(())
+        }
+        ServerCommand::Status { json } => {
+            let server = ServerRoot::open(root)?;
+            let status = server.service_status()?;
+            let (state, pid) = match status {
+                ServiceStatus::Running { pid } => ("running", Some(pid)),
+                ServiceStatus::Stopped => ("stopped", None),
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "server": server.name(), "status": state, "pid": pid })
+                );
+            } else if let Some(pid) = pid {
+                println!("running (pid {pid})");
+            } else {
+                println!("stopped");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init_params(args: IdentityArgs) -> anyhow::Result<InitParams> {
+    let release: ProductRelease = args
+        .release
+        .parse()
+        .map_err(|e: transit_server::release::BadRelease| UsageError(e.to_string()))?;
+    Ok(InitParams {
+        name: args.name,
+        site_name: args.site_name,
+        site_id: args.site_id,
+        role: match args.role {
+            RoleArg::Cic => Role::Cic,
+            RoleArg::Media => Role::Media,
+        },
+        release,
+        patch: args.patch,
+        machine_key: None,
+    })
+}
+
+fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let init = init_params(identity)?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>9} [{bar:40}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut phase = "";
+    let mut on_progress = |p: DemoProgress| {
+        let (name, done, total) = match p {
+            DemoProgress::Registry { done, total } => ("registry", done, total),
+            DemoProgress::Files { done, total } => ("files", done, total),
+        };
+        if name != phase {
+            phase = name;
+            bar.set_prefix(name);
+        }
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let (server, stats) = demo::generate(root, DemoParams { init, users, seed }, &mut on_progress)?;
+    bar.finish_and_clear();
+    println!(
+        "created demo server {} at {}: {} users, {} registry values, {} files ({:.1} MB) in {:.1?}",
+        server.name(),
+        server.dir().display(),
+        users,
+        stats.values,
+        stats.files,
+        stats.file_bytes as f64 / 1e6,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn run_foreground(server: &ServerRoot) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // Register the handlers before taking the lock, so a stop request that
+    // arrives right after start is not lost.
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .context("installing signal handlers")?;
+    let guard = server.acquire_service_lock()?;
+    let pid = std::process::id();
+    tracing::info!(server = server.name(), pid, "server service started");
+    println!(
+        "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",
+        server.name()
+    );
+    let signal = signals.forever().next();
+    drop(guard);
+    tracing::info!(
+        server = server.name(),
+        pid,
+        ?signal,
+        "server service stopped"
+    );
+    println!("server service stopped");
+    Ok(())
+}
+
+fn start_daemon(server: &ServerRoot) -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    if let ServiceStatus::Running { pid } = server.service_status()? {
+        return Err(transit_server::ServerError::ServiceRunning { pid }.into());
+    }
+    let out_path = server.logs_dir().join("service.out");
+    let out = std::fs::File::create(&out_path)
+        .with_context(|| format!("creating {}", out_path.display()))?;
+    let exe = std::env::current_exe().context("locating the transit binary")?;
+    let mut child = std::process::Command::new(exe)
+        .arg("--server-root")
+        .arg(server.dir())
+        .args(["server", "start"])
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out)
+        .process_group(0)
+        .spawn()
+        .context("starting the service process")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let ServiceStatus::Running { pid } = server.service_status()? {
+            if pid == child.id() {
+                println!("server service started (pid {pid})");
+                return Ok(());
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+            anyhow::bail!("the service exited at start ({status}): {}", output.trim());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    anyhow::bail!(
+        "the service did not take the lock within 10 s (pid {})",
+        child.id()
+    )
+}

@@ -1,0 +1,33 @@
+//! The `transit` binary: parses arguments, wires the library crates
+//! together, prints, and maps errors to exit codes (see [`exit`]).
+
+mod cli;
+mod cmd;
+mod exit;
+mod logging;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let _log_guard = logging::init(Some(&cli.server_root));
+    tracing::debug!(command = ?cli.command, "start");
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit::code_for(&err))
+        }
+    }
+}
+
+/// A reader that closed our output early (`transit … | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,188 @@
+//! The SQLite-backed registry store.
+//!
+//! Layout: one `keys` row per key (case-folded `sort_key`, preserved `path`,
+//! `parent`, last-write time) and one `vals` row per value, clustered by key.
+//! Ordering by `sort_key` is a depth-first walk with siblings in
+//! case-insensitive name order, which is also the `.reg` export order.
+
+mod read;
+mod snapshot;
+mod write;
+
+pub use read::{KeyRecord, NamedValue, RegistryRead, SubtreeIter};
+pub use snapshot::Snapshot;
+pub use write::{KeyId, WriteTxn};
+
+use crate::error::{RegistryError, Result};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema version this build reads and writes.
+const SCHEMA_VERSION: &str = "1";
+/// How long a writer waits for another writer before reporting `Locked`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keys(
+    id INTEGER PRIMARY KEY,
+    parent INTEGER,
+    sort_key TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    modified INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_parent ON keys(parent);
+CREATE TABLE IF NOT EXISTS vals(
+    key_id INTEGER NOT NULL,
+    name_fold TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY(key_id, name_fold)
+) WITHOUT ROWID;
+";
+
+/// An open registry database (`registry.db` in a server root).
+///
+/// Reads on a `Registry` see the latest committed state. For a consistent
+/// view across many reads while writers commit, take a [`Snapshot`]. All
+/// changes go through a [`WriteTxn`], which is all-or-nothing.
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Registry {
+    /// Opens the registry at `path`, creating an empty one if the file does
+    /// not exist.
+    pub fn open(path: &Path) -> Result<Registry> {
+        let conn = Connection::open(path)?;
+        Registry::init(conn, path, true)
+    }
+
+    /// Opens an existing registry; a missing file is [`RegistryError::Missing`].
+    pub fn open_existing(path: &Path) -> Result<Registry> {
+        if !path.is_file() {
+            return Err(RegistryError::Missing(path.to_path_buf()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Registry::init(conn, path, false)
+    }
+
+    fn init(conn: Connection, path: &Path, create: bool) -> Result<Registry> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Reading the journal mode touches the header: a non-database file
+        // fails here with NotADatabase, which maps to `Corrupt`.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(RegistryError::Corrupt(format!(
+                "cannot switch {} to WAL mode (got {mode})",
+                path.display()
+            )));
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+        )?;
+        let has_meta: bool = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_meta {
+            let empty: bool =
+                conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+            if !empty {
+                return Err(RegistryError::Corrupt(format!(
+                    "{} is a SQLite database but not a Transit registry",
+                    path.display()
+                )));
+            }
+            if !create {
+                return Err(RegistryError::Corrupt(format!(
+                    "{} is an empty file, not a registry",
+                    path.display()
+                )));
+            }
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA}
+                 INSERT INTO meta VALUES('format', 'transit-registry');
+                 INSERT INTO meta VALUES('schema_version', '{SCHEMA_VERSION}');
+                 INSERT INTO keys(id, parent, sort_key, path, modified) VALUES(1, NULL, '', '', {});
+                 COMMIT;",
+                write::now_millis()
+            ))?;
+        }
+        let version: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE name='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?;
+        match version.as_deref() {
+            Some(SCHEMA_VERSION) => {}
+            Some(other) => {
+                return Err(RegistryError::Corrupt(format!(
+                    "{} has registry schema version {other}; this build reads {SCHEMA_VERSION}",
+                    path.display()
+                )))
+            }
+            None => {
+                return Err(RegistryError::Corrupt(format!(
+                    "{} has no schema version",
+                    path.display()
+                )))
+            }
+        }
+        Ok(Registry {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Changes how long a write waits for another writer before failing
+    /// with [`RegistryError::Locked`] (five seconds by default).
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout)?;
+        Ok(())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A read-only view that stays consistent while writers commit.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        Snapshot::open(&self.path)
+    }
+
+    /// Starts an all-or-nothing write transaction. It waits up to five
+    /// seconds for another writer, then fails with [`RegistryError::Locked`].
+    pub fn write(&mut self) -> Result<WriteTxn<'_>> {
+        WriteTxn::begin(&mut self.conn)
+    }
+
+    /// Copies the whole database to `dest` with SQLite's online backup,
+    /// which is consistent even while writers commit.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let mut out = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+        backup.run_to_completion(1024, Duration::from_millis(0), None)?;
+        Ok(())
+    }
+}
+
+impl RegistryRead for Registry {
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}

@@ -1,0 +1,276 @@
+//! All-or-nothing write transactions.
+
+use super::read::{subtree_bounds, RegistryRead};
+use crate::error::{RegistryError, Result};
+use crate::path::{fold, KeyPath};
+use crate::value::ValueData;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::collections::HashSet;
+
+/// A key's handle inside one write transaction, for fast repeated writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyId(i64);
+
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A write transaction. Nothing is visible to other connections until
+/// [`commit`](WriteTxn::commit); dropping it without committing rolls every
+/// change back. Reads through it see its own changes.
+pub struct WriteTxn<'c> {
+    tx: Transaction<'c>,
+    now: i64,
+    /// Keys whose last-write time must be set at commit.
+    touched: HashSet<i64>,
+    /// The last key resolved by path, to skip lookups in bulk loads.
+    last_key: Option<(String, i64)>,
+}
+
+impl<'c> WriteTxn<'c> {
+    pub(super) fn begin(conn: &'c mut Connection) -> Result<WriteTxn<'c>> {
+        let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+        Ok(WriteTxn {
+            tx,
+            now: now_millis(),
+            touched: HashSet::new(),
+            last_key: None,
+        })
+    }
+
+    /// Creates the key and any missing ancestors; returns its handle.
+    pub fn create_key(&mut self, path: &KeyPath) -> Result<KeyId> {
+        let sort_key = path.sort_key();
+        if let Some((last, id)) = &self.last_key {
+            if *last == sort_key {
+                return Ok(KeyId(*id));
+            }
+        }
+        let id = self.ensure_key(path, &sort_key)?;
+        self.last_key = Some((sort_key, id));
+        Ok(KeyId(id))
+    }
+
+    fn ensure_key(&mut self, path: &KeyPath, sort_key: &str) -> Result<i64> {
+        let existing: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM keys WHERE sort_key = ?1")?
+            .query_row([sort_key], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        // The root always exists, so a missing key has a parent.
+        let parent = path.parent().expect("the root key always exists");
+        let parent_id = self.ensure_key(&parent, &parent.sort_key())?;
+        // Existing ancestors keep their stored case; only the new segment
+        // takes the caller's.
+        let parent_path: String = self
+            .tx
+            .prepare_cached("SELECT path FROM keys WHERE id = ?1")?
+            .query_row([parent_id], |r| r.get(0))?;
+        let name = path.name().expect("a non-root key has a name");
+        let stored = if parent_path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{parent_path}\\{name}")
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO keys(parent, sort_key, path, modified) VALUES(?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![parent_id, sort_key, stored, self.now])?;
+        self.touched.insert(parent_id);
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Sets a value on a key handle from [`create_key`](Self::create_key).
+    /// The empty name is the default value.
+    pub fn set_value_at(&mut self, key: KeyId, name: &str, data: &ValueData) -> Result<()> {
+        if let Err(source) = data.validate() {
+            let key_path: String = self
+                .tx
+                .query_row("SELECT path FROM keys WHERE id = ?1", [key.0], |r| r.get(0))
+                .unwrap_or_default();
+            return Err(RegistryError::InvalidValue {
+                key: key_path,
+                name: name.to_string(),
+                source,
+            });
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO vals(key_id, name_fold, name, kind, data) VALUES(?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(key_id, name_fold) DO UPDATE
+                 SET name = excluded.name, kind = excluded.kind, data = excluded.data",
+            )?
+            .execute(params![
+                key.0,
+                fold(name),
+                name,
+                data.kind().code(),
+                data.to_windows_bytes()
+            ])?;
+        self.touched.insert(key.0);
+        Ok(())
+    }
+
+    /// Sets a value, creating the key (and its ancestors) if needed.
+    pub fn set_value(&mut self, path: &KeyPath, name: &str, data: &ValueData) -> Result<()> {
+        if let Err(source) = data.validate() {
+            return Err(RegistryError::InvalidValue {
+                key: path.to_string(),
+                name: name.to_string(),
+                source,
+            });
+        }
+        let key = self.create_key(path)?;
+        self.set_value_at(key, name, data)
+    }
+
+    /// Deletes a value; returns whether it existed.
+    pub fn delete_value(&mut self, path: &KeyPath, name: &str) -> Result<bool> {
+        let Some(id) = self.key_id(path)? else {
+            return Ok(false);
+        };
+        let n = self
+            .tx
+            .prepare_cached("DELETE FROM vals WHERE key_id = ?1 AND name_fold = ?2")?
+            .execute(params![id, fold(name)])?;
+        if n > 0 {
+            self.touched.insert(id);
+        }
+        Ok(n > 0)
+    }
+
+    /// Deletes a key with its whole subtree; returns whether it existed.
+    /// Deleting the root empties the registry but keeps the root key.
+    pub fn delete_key(&mut self, path: &KeyPath) -> Result<bool> {
+        let Some(id) = self.key_id(path)? else {
+            return Ok(false);
+        };
+        let (lower, upper) = subtree_bounds(path);
+        self.tx.execute(
+            "DELETE FROM vals WHERE key_id IN
+             (SELECT id FROM keys WHERE sort_key >= ?1 AND sort_key < ?2)",
+            params![lower, upper],
+        )?;
+        self.tx.execute(
+            "DELETE FROM keys WHERE sort_key >= ?1 AND sort_key < ?2 AND parent IS NOT NULL",
+            params![lower, upper],
+        )?;
+        self.last_key = None;
+        self.touched.retain(|_| false);
+        let parent_or_root = path.parent().unwrap_or_default();
+        if let Some(pid) = self.key_id(&parent_or_root)? {
+            self.touched.insert(pid);
+        }
+        if path.is_root() {
+            self.touched.insert(id);
+        }
+        Ok(true)
+    }
+
+    /// Copies the subtree at `from` (its values and all descendants) to
+    /// `to`, overwriting same-named values there. The two trees must not
+    /// overlap. Returns the number of values copied.
+    pub fn copy_tree(&mut self, from: &KeyPath, to: &KeyPath) -> Result<u64> {
+        if to.starts_with(from) || from.starts_with(to) {
+            return Err(RegistryError::Invalid(format!(
+                "cannot copy `{from}` to `{to}`: the trees overlap"
+            )));
+        }
+        if !self.key_exists(from)? {
+            return Err(RegistryError::KeyNotFound(from.to_string()));
+        }
+        // Pages are materialised before writing, so no statement reads
+        // while another writes; the trees are disjoint, so writes never
+        // land in the range being walked.
+        let mut copied = 0;
+        let mut records = Vec::new();
+        let mut walk = SubtreeCursor::new(from);
+        while walk.next_page(self, &mut records)? {
+            for record in records.drain(..) {
+                let dest = record
+                    .path
+                    .rebase(from, to)
+                    .expect("walked keys lie below the source");
+                let key = self.create_key(&dest)?;
+                for v in &record.values {
+                    self.set_value_at(key, &v.name, &v.data)?;
+                    copied += 1;
+                }
+            }
+        }
+        Ok(copied)
+    }
+
+    /// Makes every change durable and visible, stamping the last-write time
+    /// of each key that changed.
+    pub fn commit(self) -> Result<()> {
+        {
+            let mut stmt = self
+                .tx
+                .prepare_cached("UPDATE keys SET modified = ?1 WHERE id = ?2")?;
+            for id in &self.touched {
+                stmt.execute(params![self.now, id])?;
+            }
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Discards every change (the same as dropping the transaction).
+    pub fn rollback(self) -> Result<()> {
+        self.tx.rollback()?;
+        Ok(())
+    }
+}
+
+impl RegistryRead for WriteTxn<'_> {
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+/// Walks a subtree a page at a time without holding a statement open.
+struct SubtreeCursor {
+    path: KeyPath,
+    resume_after: Option<KeyPath>,
+    done: bool,
+}
+
+impl SubtreeCursor {
+    fn new(path: &KeyPath) -> SubtreeCursor {
+        SubtreeCursor {
+            path: path.clone(),
+            resume_after: None,
+            done: false,
+        }
+    }
+
+    fn next_page(
+        &mut self,
+        reader: &impl RegistryRead,
+        out: &mut Vec<super::KeyRecord>,
+    ) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        let mut iter = reader.walk(&self.path);
+        if let Some(after) = &self.resume_after {
+            iter.resume_after(after.sort_key());
+        }
+        for record in iter.by_ref().take(512) {
+            out.push(record?);
+        }
+        match out.last() {
+            Some(last) => self.resume_after = Some(last.path.clone()),
+            None => self.done = true,
+        }
+        Ok(!out.is_empty())
+    }
+}

@@ -1,0 +1,327 @@
+//! Behaviour of the SQLite store, on real database files.
+
+use std::time::Duration;
+use tempfile::TempDir;
+use transit_registry::{KeyPath, Registry, RegistryError, RegistryRead, ValueData, ValueKind};
+
+fn open() -> (TempDir, Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::open(&dir.path().join("registry.db")).unwrap();
+    (dir, reg)
+}
+
+fn k(s: &str) -> KeyPath {
+    KeyPath::parse(s).unwrap()
+}
+
+#[test]
+fn set_get_delete_with_case_insensitive_names() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(
+        &k("EIC\\Directory Services"),
+        "Version",
+        &ValueData::Dword(7),
+    )
+    .unwrap();
+    txn.set_value(
+        &k("EIC\\Directory Services"),
+        "",
+        &ValueData::Sz("default".into()),
+    )
+    .unwrap();
+    txn.commit().unwrap();
+
+    assert_eq!(
+        reg.get_value(&k("eic\\DIRECTORY SERVICES"), "VERSION")
+            .unwrap(),
+        Some(ValueData::Dword(7))
+    );
+    assert_eq!(
+        reg.stored_path(&k("eic\\directory services"))
+            .unwrap()
+            .unwrap()
+            .to_string(),
+        "EIC\\Directory Services"
+    );
+    let values = reg.values(&k("EIC\\Directory Services")).unwrap();
+    assert_eq!(values[0].name, "", "default value first");
+    assert_eq!(values[1].name, "Version");
+
+    // Re-setting with other case keeps one value, with the new case.
+    let mut txn = reg.write().unwrap();
+    txn.set_value(
+        &k("EIC\\Directory Services"),
+        "version",
+        &ValueData::Dword(8),
+    )
+    .unwrap();
+    txn.commit().unwrap();
+    let values = reg.values(&k("EIC\\Directory Services")).unwrap();
+    assert_eq!(values.len(), 2);
+    assert_eq!(values[1].name, "version");
+
+    let mut txn = reg.write().unwrap();
+    assert!(txn
+        .delete_value(&k("EIC\\Directory Services"), "VERSION")
+        .unwrap());
+    assert!(!txn
+        .delete_value(&k("EIC\\Directory Services"), "VERSION")
+        .unwrap());
+    assert!(txn.delete_key(&k("EIC")).unwrap());
+    txn.commit().unwrap();
+    assert!(!reg.key_exists(&k("EIC")).unwrap());
+    assert!(!reg.key_exists(&k("EIC\\Directory Services")).unwrap());
+    assert!(
+        reg.key_exists(&KeyPath::root()).unwrap(),
+        "the root survives"
+    );
+}
+
+#[test]
+fn typed_errors_for_bad_paths_and_values() {
+    let (_d, mut reg) = open();
+    assert!(matches!(
+        KeyPath::parse(""),
+        Err(transit_registry::path::PathError::Empty)
+    ));
+    assert!(matches!(
+        KeyPath::parse("a\\\\b"),
+        Err(transit_registry::path::PathError::EmptySegment { .. })
+    ));
+    let mut txn = reg.write().unwrap();
+    let err = txn
+        .set_value(
+            &k("a"),
+            "m",
+            &ValueData::MultiSz(vec!["x".into(), "".into()]),
+        )
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::InvalidValue { .. }), "{err:?}");
+    txn.set_value(&k("a"), "n", &ValueData::Dword(1)).unwrap();
+    txn.commit().unwrap();
+    let err = reg.get_typed(&k("a"), "n", ValueKind::Sz).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::WrongType {
+                expected: ValueKind::Sz,
+                found: ValueKind::Dword,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(matches!(
+        reg.get_string(&k("a"), "n"),
+        Err(RegistryError::WrongType { .. })
+    ));
+    assert!(matches!(
+        reg.get_typed(&k("a"), "zz", ValueKind::Sz),
+        Err(RegistryError::ValueNotFound { .. })
+    ));
+    assert!(matches!(
+        reg.values(&k("nope")),
+        Err(RegistryError::KeyNotFound(_))
+    ));
+}
+
+#[test]
+fn uncommitted_transaction_changes_nothing() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("keep"), "v", &ValueData::Dword(1))
+        .unwrap();
+    txn.commit().unwrap();
+    {
+        let mut txn = reg.write().unwrap();
+        txn.set_value(&k("gone"), "v", &ValueData::Dword(1))
+            .unwrap();
+        txn.delete_key(&k("keep")).unwrap();
+        assert!(
+            txn.key_exists(&k("gone")).unwrap(),
+            "a transaction sees its own writes"
+        );
+        // dropped without commit
+    }
+    assert!(!reg.key_exists(&k("gone")).unwrap());
+    assert_eq!(
+        reg.get_value(&k("keep"), "v").unwrap(),
+        Some(ValueData::Dword(1))
+    );
+}
+
+#[test]
+fn snapshot_stays_consistent_while_a_writer_commits() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    for i in 0..100 {
+        txn.set_value(&k(&format!("k{i:03}")), "v", &ValueData::Dword(i))
+            .unwrap();
+    }
+    txn.commit().unwrap();
+    let snap = reg.snapshot().unwrap();
+    let mut walk = snap.walk(&KeyPath::root());
+    let first = walk.next().unwrap().unwrap();
+    assert!(first.path.is_root());
+    // A writer changes and deletes keys mid-walk.
+    let mut txn = reg.write().unwrap();
+    txn.delete_key(&k("k050")).unwrap();
+    txn.set_value(&k("k099"), "v", &ValueData::Dword(1000))
+        .unwrap();
+    txn.set_value(&k("k100"), "v", &ValueData::Dword(1))
+        .unwrap();
+    txn.commit().unwrap();
+    let rest: Vec<_> = walk.map(Result::unwrap).collect();
+    assert_eq!(
+        rest.len(),
+        100,
+        "the snapshot sees neither the delete nor the insert"
+    );
+    assert_eq!(rest[99].values[0].data, ValueData::Dword(99));
+    assert_eq!(snap.count(&KeyPath::root()).unwrap(), (101, 100));
+    assert_eq!(reg.count(&KeyPath::root()).unwrap(), (101, 100));
+    assert_eq!(
+        reg.get_value(&k("k099"), "v").unwrap(),
+        Some(ValueData::Dword(1000))
+    );
+}
+
+#[test]
+fn walk_is_depth_first_in_case_insensitive_order_across_pages() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    for name in ["b", "A", "a\\z", "a!", "B\\c\\d", "a\\Y"] {
+        txn.create_key(&k(name)).unwrap();
+    }
+    for i in 0..1500 {
+        txn.create_key(&k(&format!("many\\{i:04}"))).unwrap();
+    }
+    txn.commit().unwrap();
+    let order: Vec<String> = reg
+        .walk(&KeyPath::root())
+        .map(|r| r.unwrap().path.to_string())
+        .collect();
+    assert_eq!(
+        &order[..8],
+        &["", "A", "A\\Y", "A\\z", "a!", "b", "b\\c", "b\\c\\d"]
+    );
+    assert_eq!(order.len(), 8 + 1 + 1500);
+    let sub: Vec<String> = reg
+        .walk(&k("a"))
+        .map(|r| r.unwrap().path.to_string())
+        .collect();
+    assert_eq!(sub, ["A", "A\\Y", "A\\z"]);
+    assert_eq!(reg.subkeys(&k("a")).unwrap(), ["Y", "z"]);
+    assert_eq!(reg.walk(&k("missing")).count(), 0);
+}
+
+#[test]
+fn copy_tree_copies_values_and_descendants() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("src"), "top", &ValueData::Sz("t".into()))
+        .unwrap();
+    for i in 0..700 {
+        txn.set_value(&k(&format!("src\\n{i}\\leaf")), "v", &ValueData::Qword(i))
+            .unwrap();
+    }
+    assert_eq!(txn.copy_tree(&k("src"), &k("dst\\copy")).unwrap(), 701);
+    assert!(matches!(
+        txn.copy_tree(&k("src"), &k("src\\inner")),
+        Err(RegistryError::Invalid(_))
+    ));
+    assert!(matches!(
+        txn.copy_tree(&k("nope"), &k("x")),
+        Err(RegistryError::KeyNotFound(_))
+    ));
+    txn.commit().unwrap();
+    assert_eq!(
+        reg.get_value(&k("dst\\copy\\n699\\leaf"), "v").unwrap(),
+        Some(ValueData::Qword(699))
+    );
+    assert_eq!(
+        reg.count(&k("dst\\copy")).unwrap(),
+        reg.count(&k("src")).unwrap()
+    );
+}
+
+#[test]
+fn last_write_time_moves_on_change() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("a"), "v", &ValueData::Dword(1)).unwrap();
+    txn.commit().unwrap();
+    let before = reg.key_modified(&k("a")).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("a"), "v", &ValueData::Dword(2)).unwrap();
+    txn.commit().unwrap();
+    assert!(reg.key_modified(&k("a")).unwrap() > before);
+}
+
+#[test]
+fn a_second_writer_gets_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    let mut first = Registry::open(&path).unwrap();
+    let mut second = Registry::open(&path).unwrap();
+    second.set_busy_timeout(Duration::from_millis(50)).unwrap();
+    let _held = first.write().unwrap();
+    match second.write() {
+        Err(RegistryError::Locked(_)) => {}
+        Err(other) => panic!("expected Locked, got {other:?}"),
+        Ok(_) => panic!("expected Locked, got a transaction"),
+    };
+}
+
+#[test]
+fn corrupt_and_foreign_databases_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![0x42u8; 8192]).unwrap();
+    assert!(matches!(
+        Registry::open(&garbage),
+        Err(RegistryError::Corrupt(_))
+    ));
+
+    let foreign = dir.path().join("foreign.db");
+    make_foreign_db(&foreign);
+    let err = Registry::open(&foreign).err().expect("refused");
+    assert!(matches!(err, RegistryError::Corrupt(_)), "{err:?}");
+    assert!(err.to_string().contains("not a Transit registry"));
+
+    assert!(matches!(
+        Registry::open_existing(&dir.path().join("missing.db")),
+        Err(RegistryError::Missing(_))
+    ));
+
+    // A real registry whose pages were damaged after the header.
+    let damaged = dir.path().join("damaged.db");
+    {
+        let mut reg = Registry::open(&damaged).unwrap();
+        let mut txn = reg.write().unwrap();
+        for i in 0..2000 {
+            txn.set_value(&k(&format!("k{i}")), "v", &ValueData::Sz("x".repeat(50)))
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    for b in bytes[4096..].iter_mut() {
+        *b = 0xA5;
+    }
+    std::fs::write(&damaged, bytes).unwrap();
+    let outcome = Registry::open(&damaged).and_then(|r| r.count(&KeyPath::root()));
+    assert!(
+        matches!(outcome, Err(RegistryError::Corrupt(_))),
+        "{outcome:?}"
+    );
+}
+
+/// Creates a valid SQLite database that is not a registry.
+fn make_foreign_db(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("CREATE TABLE other(x); INSERT INTO other VALUES(1);")
+        .unwrap();
+}

@@ -1,0 +1,68 @@
+//! The server crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong with a server root.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The server root directory does not exist.
+    #[error("server root {0} does not exist (create one with `transit server init` or `transit server demo`)")]
+    NoRoot(PathBuf),
+    /// The directory exists but has no `server.toml`.
+    #[error("{0} is not a server root: it has no server.toml")]
+    NotARoot(PathBuf),
+    /// `init` on a directory that already holds a server.
+    #[error("{0} already holds a server (server.toml exists)")]
+    AlreadyExists(PathBuf),
+    /// `server.toml` is malformed, incomplete or has invalid fields.
+    #[error("invalid {path}: {reason}")]
+    BadIdentity {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the field.
+        reason: String,
+    },
+    /// The server service holds the lock.
+    #[error("service already running (pid {pid})")]
+    ServiceRunning {
+        /// The service's process ID.
+        pid: u32,
+    },
+    /// `stop` when no service runs.
+    #[error("the server service is not running")]
+    ServiceNotRunning,
+    /// The machine key is missing, malformed, or not this server's.
+    #[error("machine key: {0}")]
+    MachineKey(String),
+    /// A secret could not be decrypted with this server's machine key.
+    #[error("secret cannot be decrypted with this server's machine key (it was encrypted on another machine or is damaged)")]
+    SecretUndecryptable,
+    /// A registry failure.
+    #[error(transparent)]
+    Registry(#[from] transit_registry::RegistryError),
+    /// An I/O failure, with the path involved.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+/// The server crate's result type.
+pub type Result<T, E = ServerError> = std::result::Result<T, E>;
+
+/// Attaches a path to an I/O error.
+pub(crate) trait IoContext<T> {
+    fn at(self, path: &std::path::Path) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, path: &std::path::Path) -> Result<T> {
+        self.map_err(|source| ServerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}

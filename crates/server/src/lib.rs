@@ -1,0 +1,22 @@
+//! Server roots: the directory that stands for one contact-center server.
+//!
+//! A root holds `server.toml` ([`identity::ServerIdentity`]), the machine
+//! key ([`machine_key::MachineKey`]), the registry (`registry.db`), the
+//! file areas (`files/`), the service lock (`run/`, [`lock`]), `logs/` and
+//! `restore-points/`. [`demo`] builds realistic sample servers.
+//!
+//! The crate never prints; every failure is a typed [`ServerError`].
+
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod layout;
+pub mod lock;
+pub mod machine_key;
+pub mod release;
+pub mod root;
+
+pub use error::{Result, ServerError};
+pub use identity::{Role, ServerIdentity};
+pub use release::ProductRelease;
+pub use root::{InitParams, ServerRoot};

@@ -1,0 +1,297 @@
+//! `.reg` import and export against real registry files.
+
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use transit_registry::interop::{export_reg, import_reg, ROOT_PREFIX};
+use transit_registry::regfile::{RegErrorKind, RegFormat};
+use transit_registry::{KeyPath, Registry, RegistryError, RegistryRead, ValueData};
+
+fn fresh() -> (tempfile::TempDir, Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Registry::open(&dir.path().join("registry.db")).unwrap();
+    (dir, reg)
+}
+
+fn k(s: &str) -> KeyPath {
+    KeyPath::parse(s).unwrap()
+}
+
+/// Everything a registry holds, in walk order, for comparison.
+fn contents(reg: &impl RegistryRead) -> Vec<(String, Vec<(String, ValueData)>)> {
+    reg.walk(&KeyPath::root())
+        .map(|r| {
+            let r = r.unwrap();
+            let values = r.values.into_iter().map(|v| (v.name, v.data)).collect();
+            (r.path.to_string(), values)
+        })
+        .collect()
+}
+
+fn export_bytes(reg: &impl RegistryRead, path: &KeyPath, format: RegFormat) -> Vec<u8> {
+    export_reg(reg, path, Vec::new(), format).unwrap().0
+}
+
+fn utf16(text: &str) -> Vec<u8> {
+    let mut out = vec![0xff, 0xfe];
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&u.to_le_bytes());
+    }
+    out
+}
+
+fn sample(reg: &mut Registry) {
+    let mut txn = reg.write().unwrap();
+    txn.set_value(
+        &k("EIC\\Users\\jdoe"),
+        "Display Name",
+        &ValueData::Sz("John \"JD\" Doe\\".into()),
+    )
+    .unwrap();
+    txn.set_value(
+        &k("EIC\\Users\\jdoe"),
+        "",
+        &ValueData::ExpandSz("%ProgramFiles%\\I3".into()),
+    )
+    .unwrap();
+    txn.set_value(
+        &k("EIC\\Users\\jdoe"),
+        "Groups",
+        &ValueData::MultiSz(vec!["Sales".into(), "Support".into()]),
+    )
+    .unwrap();
+    txn.set_value(
+        &k("EIC\\Users\\jdoe"),
+        "Flags",
+        &ValueData::Dword(0xdeadbeef),
+    )
+    .unwrap();
+    txn.set_value(&k("EIC\\Users\\jdoe"), "Big", &ValueData::Qword(1 << 40))
+        .unwrap();
+    txn.set_value(
+        &k("EIC\\Users\\jdoe"),
+        "Blob",
+        &ValueData::Binary((0..100).collect()),
+    )
+    .unwrap();
+    txn.set_value(&k("EIC\\Other"), "x", &ValueData::Sz("y".into()))
+        .unwrap();
+    txn.commit().unwrap();
+}
+
+#[test]
+fn export_then_import_is_identical_in_both_formats() {
+    for format in [RegFormat::Regedit5, RegFormat::Regedit4] {
+        let (_a, mut a) = fresh();
+        sample(&mut a);
+        let bytes = export_bytes(&a, &KeyPath::root(), format);
+        let (_b, mut b) = fresh();
+        import_reg(&mut b, &bytes[..]).unwrap();
+        assert_eq!(contents(&a), contents(&b), "{format:?}");
+        assert_eq!(
+            export_bytes(&b, &KeyPath::root(), format),
+            bytes,
+            "{format:?}"
+        );
+    }
+}
+
+#[test]
+fn subtree_export_names_full_windows_paths() {
+    let (_a, mut a) = fresh();
+    sample(&mut a);
+    let bytes = export_bytes(&a, &k("eic\\users"), RegFormat::Regedit4);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.starts_with("REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC\\Users]\r\n"), "{text}");
+    assert!(text.contains("\"Flags\"=dword:deadbeef\r\n"));
+    assert!(!text.contains("Other"));
+    assert!(matches!(
+        export_reg(&a, &k("nope"), Vec::new(), RegFormat::Regedit5),
+        Err(RegistryError::KeyNotFound(_))
+    ));
+}
+
+#[test]
+fn import_accepts_any_case_of_the_prefix_and_deletions() {
+    let (_a, mut a) = fresh();
+    sample(&mut a);
+    let text = "Windows Registry Editor Version 5.00\r\n\r\n\
+        [hkey_local_machine\\software\\INTERACTIVE INTELLIGENCE\\EIC\\Users\\jdoe]\r\n\
+        \"Flags\"=-\r\n\"New\"=\"v\"\r\n\r\n\
+        [-HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC\\Other]\r\n";
+    let stats = import_reg(&mut a, &utf16(text)[..]).unwrap();
+    assert_eq!((stats.keys, stats.values), (2, 2));
+    assert_eq!(a.get_value(&k("EIC\\Users\\jdoe"), "Flags").unwrap(), None);
+    assert_eq!(
+        a.get_value(&k("EIC\\Users\\jdoe"), "new").unwrap(),
+        Some(ValueData::Sz("v".into()))
+    );
+    assert!(!a.key_exists(&k("EIC\\Other")).unwrap());
+}
+
+/// Runs an import that must fail, and checks the registry is untouched.
+fn failing_import(bytes: &[u8]) -> RegistryError {
+    let (_a, mut a) = fresh();
+    sample(&mut a);
+    let before = export_bytes(&a, &KeyPath::root(), RegFormat::Regedit5);
+    let err = import_reg(&mut a, bytes).unwrap_err();
+    assert_eq!(
+        export_bytes(&a, &KeyPath::root(), RegFormat::Regedit5),
+        before,
+        "a failed import changed the registry"
+    );
+    err
+}
+
+fn reg_error_kind(err: &RegistryError) -> (&RegErrorKind, u64) {
+    match err {
+        RegistryError::RegFile(e) => (&e.kind, e.line),
+        other => panic!("expected a .reg file error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_key_outside_the_root_is_refused_with_its_line_and_nothing_changes() {
+    let text = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n[{ROOT_PREFIX}\\EIC\\New]\r\n\"a\"=\"b\"\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft]\r\n"
+    );
+    let err = failing_import(&utf16(&text));
+    match &err {
+        RegistryError::OutsideRoot { line, path } => {
+            assert_eq!(*line, 6);
+            assert_eq!(path, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().starts_with("line 6: "));
+}
+
+#[test]
+fn truncated_file_is_refused_and_nothing_changes() {
+    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n[{ROOT_PREFIX}\\EIC\\New]\r\n\"a\"=\"b\"\r\n\"bin\"=hex:01,02,\\\r\n");
+    let err = failing_import(&utf16(&text));
+    assert!(
+        matches!(reg_error_kind(&err).0, RegErrorKind::Truncated(_)),
+        "{err}"
+    );
+    // Cut in the middle of a UTF-16 code unit.
+    let mut bytes = utf16(&format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n[{ROOT_PREFIX}\\EIC\\New]\r\n\"a\"=\"b"
+    ));
+    bytes.push(0x41);
+    let err = failing_import(&bytes);
+    assert!(
+        matches!(reg_error_kind(&err).0, RegErrorKind::Truncated(_)),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_hex_is_refused_with_line_and_column() {
+    let text = format!("Windows Registry Editor Version 5.00\r\n\r\n[{ROOT_PREFIX}\\EIC\\New]\r\n\"a\"=hex:01,zz,03\r\n");
+    let err = failing_import(&utf16(&text));
+    let (kind, line) = reg_error_kind(&err);
+    assert!(matches!(kind, RegErrorKind::BadHex(_)), "{err}");
+    assert_eq!(line, 4);
+    assert!(err.to_string().contains("column"), "{err}");
+}
+
+#[test]
+fn wrong_encodings_and_missing_headers_are_refused() {
+    let body = format!("Windows Registry Editor Version 5.00\r\n\r\n[{ROOT_PREFIX}\\EIC\\New]\r\n");
+    // UTF-16 big-endian.
+    let mut be = vec![0xfe, 0xff];
+    for u in body.encode_utf16() {
+        be.extend_from_slice(&u.to_be_bytes());
+    }
+    let err = failing_import(&be);
+    assert!(
+        matches!(reg_error_kind(&err).0, RegErrorKind::WrongEncoding(_)),
+        "{err}"
+    );
+    // UTF-16LE without its byte-order mark.
+    let no_bom = utf16(&body)[2..].to_vec();
+    let err = failing_import(&no_bom);
+    assert!(
+        matches!(reg_error_kind(&err).0, RegErrorKind::WrongEncoding(_)),
+        "{err}"
+    );
+    // No header at all.
+    let err = failing_import(format!("[{ROOT_PREFIX}\\EIC\\New]\r\n").as_bytes());
+    assert!(
+        matches!(reg_error_kind(&err).0, RegErrorKind::MissingHeader),
+        "{err}"
+    );
+    let err = failing_import(b"");
+    assert!(
+        matches!(reg_error_kind(&err).0, RegErrorKind::MissingHeader),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_invalid_value_late_in_the_file_rolls_back_everything_before_it() {
+    let mut text = format!("Windows Registry Editor Version 5.00\r\n\r\n[-{ROOT_PREFIX}\\EIC]\r\n\r\n[{ROOT_PREFIX}\\EIC\\New]\r\n");
+    for i in 0..1000 {
+        text.push_str(&format!("\"v{i}\"=dword:{i:08x}\r\n"));
+    }
+    text.push_str("\"bad\"=dword:123456789\r\n");
+    let err = failing_import(&utf16(&text));
+    assert_eq!(reg_error_kind(&err).1, 1006);
+}
+
+// ---- Round trip: registry → .reg → registry, for arbitrary content. ----
+
+fn key_name() -> impl Strategy<Value = String> {
+    // Printable names, including spaces, quotes, brackets and non-ASCII;
+    // never a backslash (the separator) or a control character.
+    proptest::string::string_regex("[A-Za-z0-9 _.\\-\\[\\]\"'éßЖ中😀]{1,12}").unwrap()
+}
+
+fn text() -> impl Strategy<Value = String> {
+    any::<String>().prop_map(|s| s.replace('\0', ""))
+}
+
+fn value_data() -> impl Strategy<Value = ValueData> {
+    prop_oneof![
+        text().prop_map(ValueData::Sz),
+        text().prop_map(ValueData::ExpandSz),
+        proptest::collection::vec(text().prop_filter("non-empty", |s| !s.is_empty()), 0..4)
+            .prop_map(ValueData::MultiSz),
+        any::<u32>().prop_map(ValueData::Dword),
+        any::<u64>().prop_map(ValueData::Qword),
+        proptest::collection::vec(any::<u8>(), 0..200).prop_map(ValueData::Binary),
+    ]
+}
+
+fn tree() -> impl Strategy<Value = BTreeMap<Vec<String>, Vec<(String, ValueData)>>> {
+    let key = proptest::collection::vec(key_name(), 1..4);
+    let values = proptest::collection::vec(
+        (prop_oneof![Just(String::new()), text()], value_data()),
+        0..5,
+    );
+    proptest::collection::btree_map(key, values, 1..12)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn registry_reg_registry_round_trip(tree in tree()) {
+        let (_a, mut a) = fresh();
+        let mut txn = a.write().unwrap();
+        for (segments, values) in &tree {
+            let key = KeyPath::parse(&segments.join("\\")).unwrap();
+            txn.create_key(&key).unwrap();
+            for (name, data) in values {
+                txn.set_value(&key, name, data).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+
+        let bytes = export_bytes(&a, &KeyPath::root(), RegFormat::Regedit5);
+        let (_b, mut b) = fresh();
+        import_reg(&mut b, &bytes[..]).unwrap();
+        prop_assert_eq!(contents(&a), contents(&b));
+        prop_assert_eq!(export_bytes(&b, &KeyPath::root(), RegFormat::Regedit5), bytes);
+    }
+}

@@ -160,18 +160,25 @@ impl ValueData {
     /// terminators, numbers little-endian). This is the storage encoding and
     /// the `hex(...)` payload of a REGEDIT5 file.
     pub fn to_windows_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.append_windows_bytes(&mut out);
+        out
+    }
+
+    /// Appends the [`to_windows_bytes`](Self::to_windows_bytes) encoding to
+    /// `out`, so bulk writers can reuse one buffer.
+    pub fn append_windows_bytes(&self, out: &mut Vec<u8>) {
         fn utf16z(s: &str, out: &mut Vec<u8>) {
             for unit in s.encode_utf16() {
                 out.extend_from_slice(&unit.to_le_bytes());
             }
             out.extend_from_slice(&[0, 0]);
         }
-        let mut out = Vec::new();
         match self {
-            ValueData::Sz(s) | ValueData::ExpandSz(s) => utf16z(s, &mut out),
+            ValueData::Sz(s) | ValueData::ExpandSz(s) => utf16z(s, out),
             ValueData::MultiSz(items) => {
                 for s in items {
-                    utf16z(s, &mut out);
+                    utf16z(s, out);
                 }
                 out.extend_from_slice(&[0, 0]);
             }
@@ -179,7 +186,6 @@ impl ValueData {
             ValueData::Dword(n) => out.extend_from_slice(&n.to_le_bytes()),
             ValueData::Qword(n) => out.extend_from_slice(&n.to_le_bytes()),
         }
-        out
     }
 
     /// Decodes Windows bytes of the given kind (the inverse of

@@ -4,7 +4,7 @@ use super::read::{subtree_bounds, RegistryRead};
 use crate::error::{RegistryError, Result};
 use crate::path::{fold, KeyPath};
 use crate::value::ValueData;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Statement};
 use std::collections::HashSet;
 
 /// A key's handle inside one write transaction, for fast repeated writes.
@@ -22,7 +22,13 @@ pub(crate) fn now_millis() -> i64 {
 /// [`commit`](WriteTxn::commit); dropping it without committing rolls every
 /// change back. Reads through it see its own changes.
 pub struct WriteTxn<'c> {
-    tx: Transaction<'c>,
+    tx: &'c Connection,
+    /// The hot statement of bulk loads, prepared once per transaction.
+    upsert_value: Statement<'c>,
+    /// Reused encoding buffer for value data.
+    buf: Vec<u8>,
+    /// Set once COMMIT or ROLLBACK has run.
+    finished: bool,
     now: i64,
     /// Keys whose last-write time must be set at commit.
     touched: HashSet<i64>,
@@ -32,9 +38,26 @@ pub struct WriteTxn<'c> {
 
 impl<'c> WriteTxn<'c> {
     pub(super) fn begin(conn: &'c mut Connection) -> Result<WriteTxn<'c>> {
-        let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+        // `&mut` proves no other statement of this connection is in flight;
+        // from here on the transaction only needs shared access.
+        let conn: &'c Connection = conn;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let upsert_value = match conn.prepare(
+            "INSERT INTO vals(key_id, name_fold, name, kind, data) VALUES(?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(key_id, name_fold) DO UPDATE
+             SET name = excluded.name, kind = excluded.kind, data = excluded.data",
+        ) {
+            Ok(stmt) => stmt,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        };
         Ok(WriteTxn {
-            tx,
+            tx: conn,
+            upsert_value,
+            buf: Vec::new(),
+            finished: false,
             now: now_millis(),
             touched: HashSet::new(),
             last_key: None,
@@ -101,19 +124,15 @@ impl<'c> WriteTxn<'c> {
                 source,
             });
         }
-        self.tx
-            .prepare_cached(
-                "INSERT INTO vals(key_id, name_fold, name, kind, data) VALUES(?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(key_id, name_fold) DO UPDATE
-                 SET name = excluded.name, kind = excluded.kind, data = excluded.data",
-            )?
-            .execute(params![
-                key.0,
-                fold(name),
-                name,
-                data.kind().code(),
-                data.to_windows_bytes()
-            ])?;
+        self.buf.clear();
+        data.append_windows_bytes(&mut self.buf);
+        self.upsert_value.execute(params![
+            key.0,
+            fold(name),
+            name,
+            data.kind().code(),
+            self.buf
+        ])?;
         self.touched.insert(key.0);
         Ok(())
     }
@@ -210,7 +229,8 @@ impl<'c> WriteTxn<'c> {
 
     /// Makes every change durable and visible, stamping the last-write time
     /// of each key that changed.
-    pub fn commit(self) -> Result<()> {
+    /// If stamping or COMMIT fails, every change is rolled back.
+    pub fn commit(mut self) -> Result<()> {
         {
             let mut stmt = self
                 .tx
@@ -219,20 +239,32 @@ impl<'c> WriteTxn<'c> {
                 stmt.execute(params![self.now, id])?;
             }
         }
-        self.tx.commit()?;
+        self.tx.execute_batch("COMMIT")?;
+        self.finished = true;
         Ok(())
     }
 
     /// Discards every change (the same as dropping the transaction).
-    pub fn rollback(self) -> Result<()> {
-        self.tx.rollback()?;
+    pub fn rollback(mut self) -> Result<()> {
+        self.finished = true;
+        self.tx.execute_batch("ROLLBACK")?;
         Ok(())
+    }
+}
+
+impl Drop for WriteTxn<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Err(e) = self.tx.execute_batch("ROLLBACK") {
+                tracing::warn!("rolling back a registry transaction failed: {e}");
+            }
+        }
     }
 }
 
 impl RegistryRead for WriteTxn<'_> {
     fn conn(&self) -> &Connection {
-        &self.tx
+        self.tx
     }
 }
 

@@ -60,6 +60,8 @@ pub const IP_HANDLERS: &str = "EIC\\IP\\Handlers";
 pub const TRACKER_CONFIG: &str = "EIC\\Tracker Config";
 /// Client settings, outside DS.
 pub const CLIENT_SETTINGS: &str = "EIC\\Client Settings";
+/// IPA (process automation) settings outside DS.
+pub const IPA_SETTINGS: &str = "EIC\\IPA";
 /// The Dialer package's settings.
 pub const DIALER: &str = "EIC\\Dialer";
 /// Media Server configuration.

@@ -660,6 +660,16 @@ pub(super) fn registry(
     entry(
         &mut txn,
         sink,
+        &key(layout::IPA_SETTINGS),
+        &[
+            ("Process Store", sz("Database")),
+            ("Max Active Processes", dw(500)),
+            ("Work Item Timeout", dw(3600)),
+        ],
+    )?;
+    entry(
+        &mut txn,
+        sink,
         &key(layout::DIALER),
         &[
             ("Central Campaign Server", sz("dialer01.example.com")),

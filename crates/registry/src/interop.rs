@@ -65,16 +65,30 @@ pub fn export_reg<W: Write>(
     if !reader.key_exists(subtree)? {
         return Err(RegistryError::KeyNotFound(subtree.to_string()));
     }
+    export_reg_many(reader, std::slice::from_ref(subtree), out, format)
+}
+
+/// Writes several subtrees, in the order given, into one `.reg` file.
+/// Subtrees that do not exist are skipped (a component may have no data on
+/// a given server); the stats say what was written.
+pub fn export_reg_many<W: Write>(
+    reader: &impl RegistryRead,
+    subtrees: &[KeyPath],
+    out: W,
+    format: RegFormat,
+) -> Result<(W, TransferStats)> {
     let mut writer = RegWriter::new(out, format)?;
     let mut stats = TransferStats::default();
-    for record in reader.walk(subtree) {
-        let record = record?;
-        writer.key(&windows_path(&record.path))?;
-        stats.keys += 1;
-        for v in &record.values {
-            let name = (!v.name.is_empty()).then_some(v.name.as_str());
-            writer.value(name, &v.data)?;
-            stats.values += 1;
+    for subtree in subtrees {
+        for record in reader.walk(subtree) {
+            let record = record?;
+            writer.key(&windows_path(&record.path))?;
+            stats.keys += 1;
+            for v in &record.values {
+                let name = (!v.name.is_empty()).then_some(v.name.as_str());
+                writer.value(name, &v.data)?;
+                stats.values += 1;
+            }
         }
     }
     Ok((writer.finish()?, stats))

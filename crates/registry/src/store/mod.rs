@@ -165,6 +165,16 @@ impl Registry {
         Snapshot::open(&self.path)
     }
 
+    /// Opens `count` snapshots of one and the same moment, for readers that
+    /// work in parallel (each on its own connection). It briefly takes the
+    /// write lock so no writer can commit between the snapshots.
+    pub fn snapshots(&self, count: usize) -> Result<Vec<Snapshot>> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let snapshots: Result<Vec<Snapshot>> = (0..count).map(|_| Snapshot::open(&self.path)).collect();
+        self.conn.execute_batch("ROLLBACK")?;
+        snapshots
+    }
+
     /// Starts an all-or-nothing write transaction. It waits up to five
     /// seconds for another writer, then fails with [`RegistryError::Locked`].
     pub fn write(&mut self) -> Result<WriteTxn<'_>> {

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Export throughput: `transit export` with a password against 7-Zip packing
+# the same content (a registry .reg dump plus the files/ tree) as an
+# AES-256 zip at its fastest level, in the same run.
+#
+#   bench/export.sh [USERS]    (default 55000 users: ~1.07 GB of files, ~2.7M values)
+#
+# Needs: cargo, 7-Zip (7zz or 7z; apt-get install 7zip), GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS=${1:-55000}
+SEVENZIP=$(command -v 7zz || command -v 7z || true)
+[ -n "$SEVENZIP" ] || { echo "missing 7-Zip (apt-get install 7zip)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
+cargo build --release --bin transit -q
+T=$PWD/target/release/transit
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/transit-export-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+echo "bench-password" > "$WORK/pass"
+
+echo "== preparing: demo server with $USERS users"
+$T --server-root "$WORK/src" server demo --name CIC01 --site-name Bench --site-id 1 --release "2015 R1" --users "$USERS" --seed 1 >/dev/null
+mkdir -p "$WORK/content"
+$T --server-root "$WORK/src" registry export -o "$WORK/content/registry.reg" 2>/dev/null
+ln -s "$WORK/src/files" "$WORK/content/files"
+VALUES=$($T --server-root "$WORK/src" registry list --recursive --json | awk -F'"values":' '{ split($2, a, "}"); s += a[1] } END { print s }')
+FILES_MB=$(du -sm --apparent-size "$WORK/src/files" | cut -f1)
+echo "   $VALUES registry values, $FILES_MB MB of files"
+# Warm the page cache for both contestants alike.
+tar cf - -C "$WORK/src" files | cat > /dev/null
+
+run() { # LABEL CMD... -> $secs, $rss (MB)
+  local label=$1; shift
+  /usr/bin/time -v -o "$WORK/time.$label" "$@" >"$WORK/out.$label" 2>"$WORK/err.$label" || { cat "$WORK/err.$label" >&2; exit 1; }
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.$label")
+  rss=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.$label")
+}
+
+run transit "$T" --server-root "$WORK/src" export --folder "$WORK/out" --password-file "$WORK/pass" --json
+a=$secs; a_rss=$rss
+a_size=$(stat -c %s "$WORK"/out/*.ininmigr)
+# -l: follow the files/ symlink, so 7-Zip packs the real tree.
+run sevenzip "$SEVENZIP" a -tzip -mem=AES256 -mx=1 -l -pbench-password "$WORK/7z.zip" "$WORK/content/registry.reg" "$WORK/content/files"
+b=$secs; b_rss=$rss
+b_size=$(stat -c %s "$WORK/7z.zip")
+
+awk -v a="$a" -v b="$b" -v ar="$a_rss" -v br="$b_rss" -v as="$a_size" -v bs="$b_size" 'BEGIN {
+  printf "\n%-40s %8s %10s %10s\n", "step", "seconds", "size MB", "peak RSS"
+  printf "%-40s %8.2f %10.0f %7d MB\n", "(a) transit export --password-file", a, as / 1e6, ar
+  printf "%-40s %8.2f %10.0f %7d MB\n", "(b) 7z a -tzip -mem=AES256 -mx=1", b, bs / 1e6, br
+  printf "\nratio a/b = %.2f (target <= 0.8: %s); peak RSS of (a) %d MB (target <= 256: %s)\n",
+    a / b, (a / b <= 0.8 ? "met" : "MISSED"), ar, (ar <= 256 ? "met" : "MISSED")
+}'

@@ -39,7 +39,14 @@ fn suggestion_text(suggestions: &[String]) -> String {
     if suggestions.is_empty() {
         String::new()
     } else {
-        format!("; did you mean {}?", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            "; did you mean {}?",
+            suggestions
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     }
 }
 
@@ -89,9 +96,13 @@ pub struct Selection {
 
 impl Catalog {
     fn parse(text: &str) -> Catalog {
-        let catalog: Catalog = toml::from_str(text).unwrap_or_else(|e| panic!("embedded catalog is invalid: {e}"));
+        let catalog: Catalog =
+            toml::from_str(text).unwrap_or_else(|e| panic!("embedded catalog is invalid: {e}"));
         if let Err(problem) = catalog.check() {
-            panic!("embedded catalog `{}` is inconsistent: {problem}", catalog.role);
+            panic!(
+                "embedded catalog `{}` is inconsistent: {problem}",
+                catalog.role
+            );
         }
         catalog
     }
@@ -146,7 +157,11 @@ impl Catalog {
     /// component; names are matched on IDs and aliases, ignoring case and
     /// surrounding spaces. An unknown name lists the nearest valid names.
     pub fn resolve<S: AsRef<str>>(&self, names: &[S]) -> Result<Vec<String>, CatalogError> {
-        let names: Vec<&str> = names.iter().map(|s| s.as_ref().trim()).filter(|s| !s.is_empty()).collect();
+        let names: Vec<&str> = names
+            .iter()
+            .map(|s| s.as_ref().trim())
+            .filter(|s| !s.is_empty())
+            .collect();
         if names.is_empty() {
             return Err(CatalogError::Empty);
         }
@@ -177,7 +192,11 @@ impl Catalog {
         let mut scored: Vec<(f64, &str)> = self
             .components
             .iter()
-            .flat_map(|c| std::iter::once(&c.id).chain(&c.aliases).map(move |n| (n, &c.id)))
+            .flat_map(|c| {
+                std::iter::once(&c.id)
+                    .chain(&c.aliases)
+                    .map(move |n| (n, &c.id))
+            })
             .map(|(n, id)| {
                 let score = strsim::jaro_winkler(&lower, &n.to_ascii_lowercase());
                 (score, id.as_str())

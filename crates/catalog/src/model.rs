@@ -83,7 +83,8 @@ impl Component {
     /// ignoring letter case and surrounding spaces.
     pub fn answers_to(&self, name: &str) -> bool {
         let name = name.trim();
-        self.id.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        self.id.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 
     /// The registry selectors with `{ds}` and `{server}` filled in.

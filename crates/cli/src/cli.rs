@@ -31,6 +31,68 @@ pub enum Command {
     /// Read and change the registry, and move it through Windows .reg files.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Export configuration data to a migration file (.ininmigr).
+    Export(ExportArgs),
+    /// Show a migration file's manifest and components without extracting.
+    Inspect {
+        /// The migration file.
+        file: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every hash in a migration file and report each mismatch.
+    Verify {
+        /// The migration file.
+        file: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the data components of a role as a tree.
+    Components {
+        /// The role; the server root's role if omitted (cic without a root).
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where a migration file's password comes from (never the command line,
+/// which other users can read in the process list).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+}
+
+/// `transit export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The folder that receives the migration file (outside the server root).
+    #[arg(long)]
+    pub folder: PathBuf,
+    /// Components to export: `all`, or a comma-separated list such as "Users,Workgroups".
+    #[arg(long, default_value = "all")]
+    pub components: String,
+    /// The custom-handlers folder (default: files/Handlers/Custom of the server root).
+    #[arg(long, value_name = "DIR")]
+    pub handlers: Option<PathBuf>,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The identity of a new server.
@@ -57,7 +119,7 @@ pub struct IdentityArgs {
 }
 
 /// `--role`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum RoleArg {
     /// A CIC server.
     Cic,

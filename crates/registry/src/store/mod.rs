@@ -170,7 +170,8 @@ impl Registry {
     /// write lock so no writer can commit between the snapshots.
     pub fn snapshots(&self, count: usize) -> Result<Vec<Snapshot>> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let snapshots: Result<Vec<Snapshot>> = (0..count).map(|_| Snapshot::open(&self.path)).collect();
+        let snapshots: Result<Vec<Snapshot>> =
+            (0..count).map(|_| Snapshot::open(&self.path)).collect();
         self.conn.execute_batch("ROLLBACK")?;
         snapshots
     }

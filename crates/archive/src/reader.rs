@@ -1,0 +1,422 @@
+//! Reading and verifying the outer migration file.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use zip::read::ZipFile;
+use zip::ZipArchive;
+
+use crate::component_reader::{problem_text, ComponentReader};
+use crate::error::ArchiveError;
+use crate::hashing::{copy_bounded, BoundedCopy, BUF_SIZE};
+use crate::manifest::{ComponentRecord, Manifest, MAX_MANIFEST_BYTES};
+use crate::safety::is_safe_entry_path;
+use crate::MANIFEST_ENTRY;
+
+/// Local file header signature: what every zip starts with.
+const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
+
+/// An opened migration file with a validated manifest.
+pub struct MigrationReader {
+    path: PathBuf,
+    zip: ZipArchive<BufReader<File>>,
+    manifest: Manifest,
+    password: Option<String>,
+    encrypted: bool,
+    file_size: u64,
+}
+
+impl std::fmt::Debug for MigrationReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationReader")
+            .field("path", &self.path)
+            .field("encrypted", &self.encrypted)
+            .field("file_size", &self.file_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`MigrationReader::verify`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries inside the inner zips that were checked.
+    pub checked_entries: u64,
+    /// Bytes of inner zips that were read and hashed.
+    pub checked_bytes: u64,
+    /// Every problem found.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// One problem found by [`MigrationReader::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The component id (or the outer entry name when it is not in the manifest).
+    pub component: String,
+    /// The entry inside the inner zip, when the problem concerns one.
+    pub entry: Option<String>,
+    /// Human text, e.g. `SHA-256 differs: manifest abc…, file def…`.
+    pub problem: String,
+}
+
+impl VerifyReport {
+    /// True when no mismatch was found.
+    pub fn is_ok(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Why a component copy did not match its record.
+enum CopyCheck {
+    Ok,
+    Bad(ArchiveError),
+}
+
+impl MigrationReader {
+    /// Opens `path`, checks the password situation and reads and validates
+    /// `manifest.json`.
+    pub fn open(path: &Path, password: Option<&str>) -> Result<Self, ArchiveError> {
+        let file = File::open(path).map_err(|e| ArchiveError::io(path, e))?;
+        let file_size = file
+            .metadata()
+            .map_err(|e| ArchiveError::io(path, e))?
+            .len();
+        let zip = match ZipArchive::new(BufReader::with_capacity(BUF_SIZE, file)) {
+            Ok(z) => z,
+            Err(e) => return Err(classify_open_failure(path, e)),
+        };
+        let mut reader = Self {
+            path: path.to_path_buf(),
+            zip,
+            manifest: placeholder_manifest(),
+            password: password.map(str::to_string),
+            encrypted: false,
+            file_size,
+        };
+        reader.check_entries()?;
+        reader.manifest = reader.read_manifest()?;
+        Ok(reader)
+    }
+
+    /// Checks entry names and the encryption situation.
+    fn check_entries(&mut self) -> Result<(), ArchiveError> {
+        let path = &self.path;
+        if self.zip.has_duplicate_names() {
+            return Err(ArchiveError::Tampered {
+                path: path.clone(),
+                entry: String::new(),
+                detail: "duplicate entry names".to_string(),
+            });
+        }
+        let mut encrypted = Vec::new();
+        let mut plain = Vec::new();
+        for i in 0..self.zip.len() {
+            let entry = self
+                .zip
+                .by_index_data(i)
+                .map_err(|e| ArchiveError::from_zip(path, "", e))?;
+            let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            if !is_safe_entry_path(&name) {
+                return Err(ArchiveError::UnsafePath {
+                    path: path.clone(),
+                    entry: name,
+                });
+            }
+            if entry.encrypted() {
+                encrypted.push(name);
+            } else {
+                plain.push(name);
+            }
+        }
+        if !encrypted.is_empty() {
+            if let Some(first_plain) = plain.into_iter().next() {
+                return Err(ArchiveError::Tampered {
+                    path: path.clone(),
+                    entry: first_plain,
+                    detail: "entry is not encrypted while others are".to_string(),
+                });
+            }
+            self.encrypted = true;
+            if self.password.is_none() {
+                return Err(ArchiveError::PasswordRequired { path: path.clone() });
+            }
+        } else if self.password.is_some() && !plain.is_empty() {
+            return Err(ArchiveError::PasswordNotNeeded { path: path.clone() });
+        }
+        Ok(())
+    }
+
+    fn read_manifest(&mut self) -> Result<Manifest, ArchiveError> {
+        let path = self.path.clone();
+        let index = self.zip.index_for_name(MANIFEST_ENTRY).ok_or_else(|| {
+            ArchiveError::NotAMigrationFile {
+                path: path.clone(),
+                detail: format!("no {MANIFEST_ENTRY}"),
+            }
+        })?;
+        let mut bytes = Vec::new();
+        let copy = {
+            let mut entry = self.open_outer(index, MANIFEST_ENTRY)?;
+            copy_bounded(&mut entry, &mut bytes, MAX_MANIFEST_BYTES, &mut |_| {})
+                .map_err(|e| ArchiveError::from_read(&path, MANIFEST_ENTRY, e))?
+        };
+        if copy.exceeded {
+            return Err(ArchiveError::NotAMigrationFile {
+                path,
+                detail: format!("{MANIFEST_ENTRY} is larger than {MAX_MANIFEST_BYTES} bytes"),
+            });
+        }
+        Manifest::parse(&path, &bytes)
+    }
+
+    fn open_outer(
+        &mut self,
+        index: usize,
+        name: &str,
+    ) -> Result<ZipFile<'_, BufReader<File>>, ArchiveError> {
+        let result = match &self.password {
+            Some(p) if self.encrypted => self.zip.by_index_decrypt(index, p.as_bytes()),
+            _ => self.zip.by_index(index),
+        };
+        result.map_err(|e| ArchiveError::from_zip(&self.path, name, e))
+    }
+
+    /// The validated manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Whether the file is AES encrypted.
+    pub fn encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Size of the migration file in bytes.
+    pub fn file_size(&self) -> u64 {
+        self.file_size
+    }
+
+    /// Copies (decrypting) the inner zip of `record` into `out`, reading at most
+    /// `record.size + 1` bytes.
+    fn copy_component(
+        &mut self,
+        record: &ComponentRecord,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<BoundedCopy, ArchiveError> {
+        let path = self.path.clone();
+        let index =
+            self.zip
+                .index_for_name(&record.entry)
+                .ok_or_else(|| ArchiveError::Tampered {
+                    path: path.clone(),
+                    entry: record.entry.clone(),
+                    detail: "listed in the manifest but missing from the file".to_string(),
+                })?;
+        let mut entry = self.open_outer(index, &record.entry)?;
+        copy_bounded(&mut entry, out, record.size, progress)
+            .map_err(|e| ArchiveError::from_read(&path, &record.entry, e))
+    }
+
+    fn check_copy(&self, record: &ComponentRecord, copy: &BoundedCopy) -> CopyCheck {
+        if copy.exceeded || copy.count != record.size {
+            return CopyCheck::Bad(ArchiveError::SizeMismatch {
+                path: self.path.clone(),
+                entry: record.entry.clone(),
+                declared: record.size,
+                actual_at_least: copy.count,
+            });
+        }
+        if copy.sha256 != record.sha256 {
+            return CopyCheck::Bad(ArchiveError::Tampered {
+                path: self.path.clone(),
+                entry: record.entry.clone(),
+                detail: format!(
+                    "SHA-256 differs: manifest {}, file {}",
+                    record.sha256, copy.sha256
+                ),
+            });
+        }
+        CopyCheck::Ok
+    }
+
+    /// Checks every inner zip's size and SHA-256 against the manifest, then every
+    /// entry inside it, and reports outer entries not listed in the manifest and
+    /// listed components missing from the file.
+    ///
+    /// Returns all mismatches found (it does not stop at the first); errors only
+    /// for what stops checking entirely (I/O, wrong password). `progress` gets the
+    /// total bytes of inner zips checked so far. Each inner zip is decrypted into
+    /// an anonymous temporary file in the system temp directory (`TMPDIR`), so
+    /// that needs room for the largest component.
+    pub fn verify(&mut self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, ArchiveError> {
+        let mut report = VerifyReport::default();
+        let listed: HashSet<String> = self
+            .manifest
+            .components
+            .iter()
+            .map(|c| c.entry.clone())
+            .collect();
+        let names: Vec<String> = (0..self.zip.len())
+            .filter_map(|i| self.zip.name_for_index(i))
+            .filter_map(Result::ok)
+            .map(|n| n.into_owned())
+            .collect();
+        for name in names {
+            if name != MANIFEST_ENTRY && !listed.contains(&name) {
+                report.mismatches.push(Mismatch {
+                    component: name,
+                    entry: None,
+                    problem: "entry is not listed in the manifest".to_string(),
+                });
+            }
+        }
+        let records = self.manifest.components.clone();
+        let mut done = 0u64;
+        for record in &records {
+            let mismatch = |problem: String| Mismatch {
+                component: record.id.clone(),
+                entry: None,
+                problem,
+            };
+            let temp = tempfile::tempfile().map_err(|e| ArchiveError::io(&self.path, e))?;
+            let mut out = BufWriter::with_capacity(BUF_SIZE, temp);
+            let copied = self.copy_component(record, &mut out, &mut |n| progress(done + n));
+            let copy = match copied {
+                Ok(c) => c,
+                Err(e) => {
+                    if is_fatal(&e) {
+                        return Err(e);
+                    }
+                    report.mismatches.push(mismatch(problem_text(&e)));
+                    continue;
+                }
+            };
+            done += copy.count;
+            report.checked_bytes += copy.count;
+            if let CopyCheck::Bad(e) = self.check_copy(record, &copy) {
+                report.mismatches.push(mismatch(problem_text(&e)));
+                continue;
+            }
+            let mut temp = out
+                .into_inner()
+                .map_err(|e| ArchiveError::io(&self.path, e.into_error()))?;
+            temp.seek(SeekFrom::Start(0))
+                .map_err(|e| ArchiveError::io(&self.path, e))?;
+            let mut inner = match ComponentReader::open(&self.path, record.clone(), temp, None) {
+                Ok(r) => r,
+                Err(e) => {
+                    report.mismatches.push(mismatch(problem_text(&e)));
+                    continue;
+                }
+            };
+            let mut problems = Vec::new();
+            report.checked_entries += inner.check_all(&mut problems)?;
+            report
+                .mismatches
+                .extend(problems.into_iter().map(|(entry, problem)| Mismatch {
+                    component: record.id.clone(),
+                    entry: Some(entry),
+                    problem,
+                }));
+        }
+        Ok(report)
+    }
+
+    /// Decrypts and copies one component's inner zip to a temporary file in
+    /// `temp_dir` while checking its size and SHA-256 against the manifest, then
+    /// opens it.
+    ///
+    /// A SHA-256 mismatch is [`ArchiveError::Tampered`]; a size above the declared
+    /// one is stopped early ([`ArchiveError::SizeMismatch`]): never more than the
+    /// manifest's size + 1 bytes are written.
+    pub fn open_component(
+        &mut self,
+        id: &str,
+        temp_dir: &Path,
+    ) -> Result<ComponentReader, ArchiveError> {
+        let record =
+            self.manifest
+                .component(id)
+                .cloned()
+                .ok_or_else(|| ArchiveError::UnknownComponent {
+                    path: self.path.clone(),
+                    id: id.to_string(),
+                })?;
+        let named = tempfile::Builder::new()
+            .prefix(".component-")
+            .suffix(".zip")
+            .tempfile_in(temp_dir)
+            .map_err(|e| ArchiveError::io(temp_dir, e))?;
+        let (file, temp_path) = named.into_parts();
+        let mut out = BufWriter::with_capacity(BUF_SIZE, file);
+        let copy = self.copy_component(&record, &mut out, &mut |_| {})?;
+        if let CopyCheck::Bad(e) = self.check_copy(&record, &copy) {
+            return Err(e);
+        }
+        let mut file = out
+            .into_inner()
+            .map_err(|e| ArchiveError::io(&temp_path, e.into_error()))?;
+        file.flush().map_err(|e| ArchiveError::io(&temp_path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| ArchiveError::io(&temp_path, e))?;
+        ComponentReader::open(&self.path, record, file, Some(temp_path))
+    }
+}
+
+/// Errors after which `verify` cannot go on.
+fn is_fatal(e: &ArchiveError) -> bool {
+    matches!(
+        e,
+        ArchiveError::WrongPassword { .. }
+            | ArchiveError::PasswordRequired { .. }
+            | ArchiveError::Io { .. }
+    )
+}
+
+/// Maps a failure to read the central directory: Truncated when the file starts
+/// like a zip, NotAMigrationFile otherwise.
+fn classify_open_failure(path: &Path, err: zip::result::ZipError) -> ArchiveError {
+    if let zip::result::ZipError::Io(e) = &err {
+        if e.kind() != io::ErrorKind::UnexpectedEof && e.kind() != io::ErrorKind::InvalidData {
+            return ArchiveError::io(path, io::Error::new(e.kind(), e.to_string()));
+        }
+    }
+    let mut head = [0u8; 4];
+    let starts_like_zip = File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == ZIP_MAGIC;
+    if starts_like_zip {
+        ArchiveError::Truncated {
+            path: path.to_path_buf(),
+            detail: format!("no readable end of central directory ({err})"),
+        }
+    } else {
+        ArchiveError::NotAMigrationFile {
+            path: path.to_path_buf(),
+            detail: format!("not a zip file ({err})"),
+        }
+    }
+}
+
+fn placeholder_manifest() -> Manifest {
+    Manifest {
+        format_version: 0,
+        migrator: crate::manifest::MigratorInfo {
+            release: String::new(),
+            build: 0,
+        },
+        source: crate::manifest::SourceInfo {
+            server_name: String::new(),
+            site_name: String::new(),
+            site_id: 0,
+            role: String::new(),
+            product_release: String::new(),
+            patch: 0,
+        },
+        created_utc: String::new(),
+        components: Vec::new(),
+    }
+}

@@ -1,0 +1,190 @@
+//! `transit export`, `transit inspect` and `transit verify`.
+
+use super::password;
+use super::progress::Bars;
+use crate::cli::{ExportArgs, PasswordArgs};
+use anyhow::Context;
+use indicatif::HumanBytes;
+use std::path::Path;
+use transit_archive::MigrationReader;
+use transit_migrator::{CancelToken, ExportEvent, ExportPlan};
+use transit_server::ServerRoot;
+
+pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
+    let server = ServerRoot::open(root)?;
+    let password = password::read(&args.password)?;
+    if password.is_none() {
+        eprintln!(
+            "warning: no password given: the migration file is NOT encrypted, and it holds sensitive configuration data (use --password-file or --password-env)"
+        );
+    }
+    let cancel = CancelToken::new();
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, cancel.flag()).context("installing signal handlers")?;
+    }
+    let plan = ExportPlan {
+        components: args.components.split(',').map(str::to_string).collect(),
+        folder: args.folder,
+        handlers: args.handlers,
+        password,
+        threads: None,
+    };
+    let bars = Bars::new(args.json);
+    let sink = |e: ExportEvent| bars.event(e);
+    let result = transit_migrator::export(&server, &plan, &sink, &cancel);
+    bars.finish();
+    let outcome = result?;
+    let (mut keys, mut values, mut files) = (0, 0, 0);
+    for c in &outcome.components {
+        keys += c.counts.keys;
+        values += c.counts.values;
+        files += c.counts.files;
+    }
+    if args.json {
+        let components: Vec<_> = outcome
+            .components
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id, "size": c.size, "keys": c.counts.keys,
+                    "values": c.counts.values, "files": c.counts.files,
+                })
+            })
+            .collect();
+        let added: Vec<_> = outcome.added.iter().map(|a| a.explain()).collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": outcome.path, "size": outcome.size, "encrypted": outcome.encrypted,
+                "elapsed_ms": outcome.elapsed.as_millis() as u64, "keys": keys, "values": values,
+                "files": files, "components": components, "added": added,
+            })
+        );
+    } else {
+        println!("{}", outcome.path.display());
+        println!(
+            "{} ({}), {} components: {keys} keys, {values} values, {files} files, in {:.1?}{}",
+            HumanBytes(outcome.size),
+            outcome.size,
+            outcome.components.len(),
+            outcome.elapsed,
+            if outcome.encrypted {
+                ", AES-256 encrypted"
+            } else {
+                ", not encrypted"
+            }
+        );
+    }
+    Ok(())
+}
+
+fn open(file: &Path, args: &PasswordArgs) -> anyhow::Result<MigrationReader> {
+    let password = password::read(args)?;
+    Ok(MigrationReader::open(file, password.as_deref())?)
+}
+
+pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()> {
+    let reader = open(file, args)?;
+    let m = reader.manifest();
+    if json {
+        let mut value = serde_json::to_value(m)?;
+        value["file_size"] = serde_json::json!(reader.file_size());
+        value["encrypted"] = serde_json::json!(reader.encrypted());
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!("file:            {}", file.display());
+    println!(
+        "size:            {} ({})",
+        HumanBytes(reader.file_size()),
+        reader.file_size()
+    );
+    println!(
+        "encrypted:       {}",
+        if reader.encrypted() {
+            "yes (AES-256)"
+        } else {
+            "no"
+        }
+    );
+    println!("format version:  {}", m.format_version);
+    println!(
+        "migrator:        {} build {}",
+        m.migrator.release, m.migrator.build
+    );
+    println!(
+        "source:          {} (site {} #{}, {} {} patch {})",
+        m.source.server_name,
+        m.source.site_name,
+        m.source.site_id,
+        m.source.role,
+        m.source.product_release,
+        m.source.patch
+    );
+    println!("created (UTC):   {}", m.created_utc);
+    println!();
+    println!(
+        "{:<30} {:>10} {:>9} {:>10} {:>8}",
+        "component", "size", "keys", "values", "files"
+    );
+    for c in &m.components {
+        println!(
+            "{:<30} {:>10} {:>9} {:>10} {:>8}",
+            c.id,
+            HumanBytes(c.size).to_string(),
+            c.counts.keys,
+            c.counts.values,
+            c.counts.files
+        );
+    }
+    Ok(())
+}
+
+pub fn verify(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()> {
+    let mut reader = open(file, args)?;
+    let total = reader
+        .manifest()
+        .components
+        .iter()
+        .map(|c| c.size)
+        .sum::<u64>();
+    let bar = indicatif::ProgressBar::new(total.max(1));
+    if json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let report = reader.verify(&mut |bytes| bar.set_position(bytes))?;
+    bar.finish_and_clear();
+    if json {
+        let mismatches: Vec<_> = report
+            .mismatches
+            .iter()
+            .map(|m| serde_json::json!({ "component": m.component, "entry": m.entry, "problem": m.problem }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": file, "ok": report.is_ok(), "checked_entries": report.checked_entries,
+                "checked_bytes": report.checked_bytes, "mismatches": mismatches,
+            })
+        );
+    } else {
+        for m in &report.mismatches {
+            match &m.entry {
+                Some(entry) => println!("MISMATCH {} / {entry}: {}", m.component, m.problem),
+                None => println!("MISMATCH {}: {}", m.component, m.problem),
+            }
+        }
+        println!(
+            "{}: {} entries, {} checked, {} mismatches",
+            if report.is_ok() { "OK" } else { "FAILED" },
+            report.checked_entries,
+            HumanBytes(report.checked_bytes),
+            report.mismatches.len()
+        );
+    }
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err(crate::exit::VerifyFailed(report.mismatches.len()).into())
+    }
+}

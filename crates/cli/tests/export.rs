@@ -1,0 +1,276 @@
+//! `transit export`, `inspect`, `verify` and `components` end to end,
+//! including every bad-input case and 7-Zip interop.
+
+mod common;
+
+use common::{demo, transit};
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn exported(dir: &Path, password: Option<&str>, components: &str) -> (PathBuf, PathBuf) {
+    let root = dir.join("server");
+    if !root.exists() {
+        demo(&root, 60, 1);
+    }
+    let out = dir.join(format!("out-{}", components.replace([',', ' '], "_")));
+    let mut cmd = transit(&root);
+    cmd.args(["export", "--folder"])
+        .arg(&out)
+        .args(["--components", components, "--json"]);
+    if let Some(p) = password {
+        let pf = dir.join("pass.txt");
+        std::fs::write(&pf, format!("{p}\n")).unwrap();
+        cmd.arg("--password-file").arg(&pf);
+    }
+    let output = cmd.assert().success().get_output().clone();
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let file = PathBuf::from(v["file"].as_str().unwrap());
+    assert!(file.is_file());
+    (root, file)
+}
+
+fn password_file(dir: &Path, p: &str) -> PathBuf {
+    let f = dir.join(format!("pw-{p}"));
+    std::fs::write(&f, p).unwrap();
+    f
+}
+
+#[test]
+fn export_prints_the_file_and_warns_without_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("server");
+    demo(&root, 30, 1);
+    let out = dir.path().join("out");
+    transit(&root)
+        .args(["export", "--folder"])
+        .arg(&out)
+        .args(["--components", "users"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".ininmigr").and(predicate::str::contains("keys")))
+        .stderr(
+            predicate::str::contains("NOT encrypted").and(predicate::str::contains(
+                "added Workgroups: required by Users",
+            )),
+        );
+}
+
+#[test]
+fn export_refusals_have_their_own_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("server");
+    demo(&root, 10, 1);
+    transit(&root)
+        .args(["export", "--folder"])
+        .arg(root.join("inside"))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("inside the server root"));
+    transit(&root)
+        .args(["export", "--folder"])
+        .arg(dir.path().join("o"))
+        .args(["--components", "Workgrups"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `Workgroups`"));
+    transit(&root)
+        .env("EMPTY_PW", "")
+        .args(["export", "--folder"])
+        .arg(dir.path().join("o"))
+        .args(["--password-env", "EMPTY_PW"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("empty"));
+}
+
+#[test]
+fn inspect_and_verify_a_good_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_root, file) = exported(dir.path(), Some("pw"), "all");
+    let pw = password_file(dir.path(), "pw");
+    transit(dir.path())
+        .arg("inspect")
+        .arg(&file)
+        .arg("--password-file")
+        .arg(&pw)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("CIC01")
+                .and(predicate::str::contains("Users"))
+                .and(predicate::str::contains("AES-256")),
+        );
+    let out = transit(dir.path())
+        .arg("inspect")
+        .arg(&file)
+        .arg("--password-file")
+        .arg(&pw)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["encrypted"], true);
+    assert!(v["components"].as_array().unwrap().len() > 30);
+    transit(dir.path())
+        .env("PW", "pw")
+        .arg("verify")
+        .arg(&file)
+        .args(["--password-env", "PW"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("OK"));
+}
+
+#[test]
+fn bad_migration_files_each_get_their_own_message_and_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_root, enc) = exported(dir.path(), Some("right"), "Roles");
+    let (_root, plain) = exported(dir.path(), None, "Skills");
+    let right = password_file(dir.path(), "right");
+    let wrong = password_file(dir.path(), "wrong");
+    let check = |file: &Path, pw: Option<&Path>, code: i32, needle: &str| {
+        let mut cmd = transit(dir.path());
+        cmd.arg("inspect").arg(file);
+        if let Some(pw) = pw {
+            cmd.arg("--password-file").arg(pw);
+        }
+        cmd.assert()
+            .code(code)
+            .stderr(predicate::str::contains(needle));
+    };
+    check(&enc, Some(&wrong), 6, "wrong password");
+    check(&enc, None, 7, "password");
+    check(&plain, Some(&right), 8, "not encrypted");
+
+    let bytes = std::fs::read(&enc).unwrap();
+    let truncated = dir.path().join("truncated.ininmigr");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    check(&truncated, Some(&right), 9, "truncated");
+
+    let not_zip = dir.path().join("notes.ininmigr");
+    std::fs::write(&not_zip, "hello, I am not a zip file at all").unwrap();
+    check(&not_zip, None, 11, "not a migration file");
+
+    // One byte flipped inside an encrypted entry: AES authentication (or
+    // the hash) catches it; verify reports it with the tampered code.
+    let mut flipped = bytes.clone();
+    let at = flipped.len() / 3;
+    flipped[at] ^= 0x01;
+    let tampered = dir.path().join("tampered.ininmigr");
+    std::fs::write(&tampered, &flipped).unwrap();
+    transit(dir.path())
+        .arg("verify")
+        .arg(&tampered)
+        .arg("--password-file")
+        .arg(&right)
+        .assert()
+        .code(10);
+
+    // The same in a plain file: the SHA-256 catches it.
+    let mut flipped = std::fs::read(&plain).unwrap();
+    let at = flipped.len() / 3;
+    flipped[at] ^= 0x01;
+    let tampered = dir.path().join("tampered-plain.ininmigr");
+    std::fs::write(&tampered, &flipped).unwrap();
+    transit(dir.path())
+        .arg("verify")
+        .arg(&tampered)
+        .assert()
+        .code(10);
+}
+
+#[test]
+fn components_prints_the_tree_for_each_role() {
+    let dir = tempfile::tempdir().unwrap();
+    transit(&dir.path().join("none"))
+        .arg("components")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Directory Services")
+                .and(predicate::str::contains("├─ Users")),
+        );
+    let out = transit(dir.path())
+        .args(["components", "--role", "media", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["role"], "media");
+    assert_eq!(v["groups"][0]["components"].as_array().unwrap().len(), 3);
+}
+
+/// 7-Zip opens our encrypted file, and the Users .reg inside equals a
+/// `transit registry export` of the same subtree.
+#[test]
+fn sevenzip_extracts_an_encrypted_export() {
+    let Some(sevenzip) = ["7zz", "7z"].into_iter().find(|t| which(t)) else {
+        assert!(
+            std::env::var_os("TRANSIT_REQUIRE_TOOLS").is_none(),
+            "7-Zip is required here (apt-get install 7zip)"
+        );
+        eprintln!("SKIPPED: 7-Zip not installed (apt-get install 7zip)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (root, file) = exported(dir.path(), Some("s3cret pw"), "Users");
+    let outer = dir.path().join("outer");
+    let status = std::process::Command::new(sevenzip)
+        .args(["x", "-y", "-ps3cret pw"])
+        .arg(format!("-o{}", outer.display()))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    assert!(outer.join("manifest.json").is_file());
+    let inner = dir.path().join("inner");
+    let status = std::process::Command::new(sevenzip)
+        .args(["x", "-y"])
+        .arg(format!("-o{}", inner.display()))
+        .arg(outer.join("components/Users.zip"))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let users_reg = std::fs::read(inner.join("registry.reg")).unwrap();
+
+    let direct = dir.path().join("direct.reg");
+    transit(&root)
+        .args([
+            "registry",
+            "export",
+            "--key",
+            r"EIC\Directory Services\Root\Indy\Production\CIC01\Users",
+            "-o",
+        ])
+        .arg(&direct)
+        .assert()
+        .success();
+    assert!(
+        users_reg == std::fs::read(&direct).unwrap(),
+        "7-Zip's Users .reg differs from registry export"
+    );
+
+    let bad = std::process::Command::new(sevenzip)
+        .args(["x", "-y", "-pnope"])
+        .arg(format!("-o{}", dir.path().join("bad").display()))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "7-Zip accepted a wrong password");
+}
+
+fn which(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}

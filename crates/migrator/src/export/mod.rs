@@ -1,0 +1,243 @@
+//! Export: a server root to one migration file.
+
+mod build;
+pub mod folders;
+
+pub use build::REGISTRY_ENTRY;
+
+use crate::error::{MigratorError, Result};
+use crate::progress::{CancelToken, ExportEvent, ProgressSink};
+use crate::time::UtcTime;
+use build::ComponentTask;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+use transit_archive::{
+    ComponentRecord, Manifest, MigrationWriter, MigratorInfo, SourceInfo, FORMAT_VERSION,
+};
+use transit_catalog::{Added, Catalog};
+use transit_registry::{KeyPath, RegistryRead};
+use transit_server::layout::files::CUSTOM_HANDLERS;
+use transit_server::ServerRoot;
+
+/// What to export, and where.
+#[derive(Debug, Clone)]
+pub struct ExportPlan {
+    /// Component names or aliases; `["all"]` for everything.
+    pub components: Vec<String>,
+    /// The folder that receives the migration file (created if missing;
+    /// never the server root or inside it).
+    pub folder: PathBuf,
+    /// The custom-handlers folder; `files/Handlers/Custom` if `None`.
+    pub handlers: Option<PathBuf>,
+    /// Encrypts the file with AES-256 when set.
+    pub password: Option<String>,
+    /// Worker threads; all cores if `None`.
+    pub threads: Option<usize>,
+}
+
+/// What an export produced.
+#[derive(Debug, Clone)]
+pub struct ExportOutcome {
+    /// The migration file.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Whether it is encrypted.
+    pub encrypted: bool,
+    /// The components written, in file order.
+    pub components: Vec<ComponentRecord>,
+    /// Components the dependency closure added.
+    pub added: Vec<Added>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Exports a server root to a migration file named
+/// `<ServerName>_<MMDDYYYYhhmmss>.ininmigr` (UTC) in the plan's folder.
+///
+/// It reads one consistent registry snapshot, so it is safe while the
+/// server service runs. Components build in parallel; the file is written
+/// under a temporary name and renamed when complete, so an error or a
+/// cancellation leaves nothing behind.
+pub fn export(
+    root: &ServerRoot,
+    plan: &ExportPlan,
+    progress: &dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<ExportOutcome> {
+    let started = Instant::now();
+    let identity = root.identity();
+    let catalog = Catalog::for_role(&identity.server.role.to_string())?;
+    let selection = catalog.close(&catalog.resolve(&plan.components)?);
+    for added in &selection.added {
+        progress.event(ExportEvent::Added {
+            explanation: added.explain(),
+        });
+    }
+    let folder = folders::prepare_export_folder(&plan.folder, root.dir())?;
+    let handlers = match &plan.handlers {
+        Some(dir) if !dir.is_dir() => return Err(MigratorError::HandlersFolder(dir.clone())),
+        Some(dir) => dir.clone(),
+        None => root.files_dir().join(CUSTOM_HANDLERS),
+    };
+
+    let registry = root.open_registry()?;
+    let ds = root.ds_server().to_string();
+    let mut tasks = Vec::new();
+    for id in &selection.ids {
+        let component = catalog
+            .component(id)
+            .expect("closed selections name catalog components");
+        let keys = component
+            .registry_keys(&ds, root.name())
+            .iter()
+            .map(|k| KeyPath::parse(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(transit_registry::RegistryError::from)?;
+        let mut files = Vec::new();
+        for selector in &component.files {
+            files.extend(folders::list_files(&root.files_dir(), selector, "files")?);
+        }
+        if component.custom_handlers {
+            files.extend(folders::list_files(&handlers, "", "handlers")?);
+        }
+        let mut estimate: u64 = files.iter().map(|f| f.size).sum();
+        for key in &keys {
+            // About 100 bytes of UTF-16 .reg text per value.
+            estimate += registry.count(key)?.1 * 100;
+        }
+        tasks.push(ComponentTask {
+            id: id.clone(),
+            keys,
+            files,
+            estimate,
+        });
+    }
+    // Largest first, so the longest builds start at once.
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.estimate));
+    progress.event(ExportEvent::Planned {
+        components: tasks.iter().map(|t| (t.id.clone(), t.estimate)).collect(),
+    });
+
+    let now = UtcTime::now();
+    let dest = folder.join(format!(
+        "{}_{}.{}",
+        root.name(),
+        now.file_stamp(),
+        transit_archive::EXTENSION
+    ));
+    let mut writer = MigrationWriter::create(&dest, plan.password.as_deref())?;
+    let staging = tempfile::Builder::new()
+        .prefix(".transit-export-")
+        .tempdir_in(&folder)
+        .map_err(crate::error::io_at(&folder))?;
+
+    let threads = plan
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .clamp(1, tasks.len().max(1));
+    let snapshots = registry.snapshots(threads)?;
+    drop(registry);
+    let queue = Mutex::new(tasks.into_iter().collect::<VecDeque<_>>());
+    // An internal stop: the first failing worker stops the others.
+    let abort = cancel.clone();
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut failure: Option<MigratorError> = None;
+    let mut components: Vec<ComponentRecord> = Vec::new();
+    std::thread::scope(|scope| {
+        for snapshot in snapshots {
+            let done_tx = done_tx.clone();
+            let (queue, abort, staging) = (&queue, &abort, staging.path());
+            scope.spawn(move || loop {
+                let Some(task) = queue.lock().expect("queue lock").pop_front() else {
+                    break;
+                };
+                let result = build::build(&task, &snapshot, staging, progress, abort);
+                if result.is_err() {
+                    abort.cancel();
+                }
+                if done_tx.send(result).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        // Pack components as they complete, while others still build.
+        for result in done_rx {
+            if failure.is_some() {
+                continue;
+            }
+            let packed = result.and_then(|built| {
+                let id = built.record.id.clone();
+                components.push(built.record.clone());
+                progress.event(ExportEvent::Built {
+                    id: id.clone(),
+                    size: built.record.size,
+                });
+                writer
+                    .add_component(built, &mut |bytes| {
+                        progress.event(ExportEvent::Packing {
+                            id: id.clone(),
+                            bytes,
+                        })
+                    })
+                    .map_err(MigratorError::from)
+            });
+            if let Err(e) = packed {
+                abort.cancel();
+                failure = Some(e);
+            }
+        }
+    });
+    if let Some(err) = failure {
+        // A user's stop wins over the errors it provoked in other workers.
+        return Err(
+            if cancel.is_cancelled() && !matches!(err, MigratorError::Cancelled) {
+                tracing::debug!("error after cancellation: {err}");
+                MigratorError::Cancelled
+            } else {
+                err
+            },
+        );
+    }
+    if cancel.is_cancelled() {
+        return Err(MigratorError::Cancelled);
+    }
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        migrator: MigratorInfo {
+            release: identity.migrator.release.to_string(),
+            build: identity.migrator.build,
+        },
+        source: SourceInfo {
+            server_name: identity.server.name.clone(),
+            site_name: identity.server.site_name.clone(),
+            site_id: identity.server.site_id,
+            role: identity.server.role.to_string(),
+            product_release: identity.server.product_release.to_string(),
+            patch: identity.server.patch,
+        },
+        created_utc: now.rfc3339(),
+        components: Vec::new(),
+    };
+    let size = writer.finish(manifest)?;
+    drop(staging);
+    let outcome = ExportOutcome {
+        path: dest,
+        size,
+        encrypted: plan.password.is_some(),
+        components,
+        added: selection.added,
+        elapsed: started.elapsed(),
+    };
+    tracing::info!(
+        file = %outcome.path.display(),
+        size = outcome.size,
+        components = outcome.components.len(),
+        elapsed_ms = outcome.elapsed.as_millis() as u64,
+        "export complete"
+    );
+    Ok(outcome)
+}

@@ -1,0 +1,19 @@
+//! The Migrator engine.
+//!
+//! [`export::export`] turns a server root into one migration file: it
+//! closes the component selection over its dependencies, reads one
+//! consistent registry snapshot, builds each component's inner zip in
+//! parallel, and packs them into the (optionally AES-256) outer zip, which
+//! appears under its final name only when complete.
+//!
+//! The engine never prints. Progress goes to a [`progress::ProgressSink`];
+//! cancellation comes in through a [`progress::CancelToken`].
+
+pub mod error;
+pub mod export;
+pub mod progress;
+pub mod time;
+
+pub use error::{MigratorError, Result};
+pub use export::{export, ExportOutcome, ExportPlan};
+pub use progress::{CancelToken, ExportEvent, ProgressSink};

@@ -20,9 +20,9 @@ echo "bench-password" > "$WORK/pass"
 
 echo "== preparing: demo server with $USERS users"
 $T --server-root "$WORK/src" server demo --name CIC01 --site-name Bench --site-id 1 --release "2015 R1" --users "$USERS" --seed 1 >/dev/null
-mkdir -p "$WORK/content"
-$T --server-root "$WORK/src" registry export -o "$WORK/content/registry.reg" 2>/dev/null
-ln -s "$WORK/src/files" "$WORK/content/files"
+# 7-Zip's content: the registry as one .reg dump beside the files/ tree.
+# (The dump sits in the server root only for 7-Zip; no component selects it.)
+$T --server-root "$WORK/src" registry export -o "$WORK/src/registry.reg" 2>/dev/null
 VALUES=$($T --server-root "$WORK/src" registry list --recursive --json | awk -F'"values":' '{ split($2, a, "}"); s += a[1] } END { print s }')
 FILES_MB=$(du -sm --apparent-size "$WORK/src/files" | cut -f1)
 echo "   $VALUES registry values, $FILES_MB MB of files"
@@ -39,8 +39,7 @@ run() { # LABEL CMD... -> $secs, $rss (MB)
 run transit "$T" --server-root "$WORK/src" export --folder "$WORK/out" --password-file "$WORK/pass" --json
 a=$secs; a_rss=$rss
 a_size=$(stat -c %s "$WORK"/out/*.ininmigr)
-# -l: follow the files/ symlink, so 7-Zip packs the real tree.
-run sevenzip "$SEVENZIP" a -tzip -mem=AES256 -mx=1 -l -pbench-password "$WORK/7z.zip" "$WORK/content/registry.reg" "$WORK/content/files"
+run sevenzip sh -c "cd '$WORK/src' && exec '$SEVENZIP' a -tzip -mem=AES256 -mx=1 -pbench-password '$WORK/7z.zip' registry.reg files"
 b=$secs; b_rss=$rss
 b_size=$(stat -c %s "$WORK/7z.zip")
 

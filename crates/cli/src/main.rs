@@ -7,6 +7,12 @@ mod exit;
 mod logging;
 
 use clap::Parser;
+
+/// mimalloc instead of glibc malloc: exports allocate and free per-file
+/// compression state on several threads, which fragments glibc's arenas
+/// until resident memory grows with the size of the server.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -274,3 +274,38 @@ fn which(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
+
+/// Writes a plain zip with the given entries.
+fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, bytes) in entries {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn foreign_zips_and_newer_formats_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let holiday = dir.path().join("holiday.zip");
+    write_zip(&holiday, &[("photo.txt", b"sunny")]);
+    transit(dir.path())
+        .arg("inspect")
+        .arg(&holiday)
+        .assert()
+        .code(11)
+        .stderr(predicate::str::contains("not a migration file"));
+
+    // A manifest from a future format, with fields this build has never seen.
+    let future = dir.path().join("future.ininmigr");
+    let manifest = br#"{"format_version": 99, "hologram": true, "components": []}"#;
+    write_zip(&future, &[("manifest.json", manifest)]);
+    transit(dir.path())
+        .arg("inspect")
+        .arg(&future)
+        .assert()
+        .code(12)
+        .stderr(predicate::str::contains("99"));
+}

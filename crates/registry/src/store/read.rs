@@ -112,41 +112,29 @@ pub trait RegistryRead {
             .transpose()
     }
 
-    /// A value that must exist and have the given kind.
-    fn get_typed(&self, path: &KeyPath, name: &str, kind: ValueKind) -> Result<ValueData> {
-        let data = self
-            .get_value(path, name)?
+    /// A value that must exist (else [`RegistryError::ValueNotFound`]).
+    fn require_value(&self, path: &KeyPath, name: &str) -> Result<ValueData> {
+        self.get_value(path, name)?
             .ok_or_else(|| RegistryError::ValueNotFound {
                 key: path.to_string(),
                 name: name.to_string(),
-            })?;
+            })
+    }
+
+    /// A value that must exist and have the given kind.
+    fn get_typed(&self, path: &KeyPath, name: &str, kind: ValueKind) -> Result<ValueData> {
+        let data = self.require_value(path, name)?;
         if data.kind() != kind {
-            return Err(RegistryError::WrongType {
-                key: path.to_string(),
-                name: name.to_string(),
-                expected: kind,
-                found: data.kind(),
-            });
+            return Err(wrong_type(path, name, kind, &data));
         }
         Ok(data)
     }
 
     /// A `REG_SZ` or `REG_EXPAND_SZ` value as a string.
     fn get_string(&self, path: &KeyPath, name: &str) -> Result<String> {
-        let data = self
-            .get_value(path, name)?
-            .ok_or_else(|| RegistryError::ValueNotFound {
-                key: path.to_string(),
-                name: name.to_string(),
-            })?;
-        match data {
+        match self.require_value(path, name)? {
             ValueData::Sz(s) | ValueData::ExpandSz(s) => Ok(s),
-            other => Err(RegistryError::WrongType {
-                key: path.to_string(),
-                name: name.to_string(),
-                expected: ValueKind::Sz,
-                found: other.kind(),
-            }),
+            other => Err(wrong_type(path, name, ValueKind::Sz, &other)),
         }
     }
 
@@ -199,6 +187,15 @@ pub trait RegistryRead {
     /// nothing.
     fn walk(&self, path: &KeyPath) -> SubtreeIter<'_> {
         SubtreeIter::new(self.conn(), path)
+    }
+}
+
+fn wrong_type(path: &KeyPath, name: &str, expected: ValueKind, found: &ValueData) -> RegistryError {
+    RegistryError::WrongType {
+        key: path.to_string(),
+        name: name.to_string(),
+        expected,
+        found: found.kind(),
     }
 }
 

@@ -309,3 +309,67 @@ fn foreign_zips_and_newer_formats_are_refused() {
         .code(12)
         .stderr(predicate::str::contains("99"));
 }
+
+/// Ctrl-C (SIGINT) and SIGTERM mid-export: exit 130, and the export folder
+/// holds nothing afterwards, neither the file nor staging leftovers.
+#[test]
+fn a_signal_mid_export_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("server");
+    demo(&root, 3000, 1);
+    for (n, signal) in [(0, "INT"), (1, "TERM")] {
+        let out = dir.path().join(format!("out{n}"));
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+            .env_remove("TRANSIT_LOG")
+            .arg("--server-root")
+            .arg(&root)
+            .args(["export", "--folder"])
+            .arg(&out)
+            .env("PW", "pw")
+            .args(["--password-env", "PW"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the export is building (its staging folder exists).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let staging = std::fs::read_dir(&out)
+                .map(|d| {
+                    d.flatten().any(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .starts_with(".transit-export-")
+                    })
+                })
+                .unwrap_or(false);
+            if staging {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "export never started building"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stderr).contains("stopped"));
+        let left: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
+}

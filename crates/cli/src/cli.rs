@@ -53,6 +53,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Restore the server to a restore point (the newest if none is named).
+    Rollback {
+        /// The restore point ID (see `transit restore-points list`).
+        restore_point: Option<String>,
+    },
+    /// Roll back an interrupted import, if there is one (every command
+    /// on a server root also does this first).
+    Recover,
+    /// List or prune restore points.
+    #[command(name = "restore-points", subcommand)]
+    RestorePoints(RestorePointsCommand),
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).
@@ -61,6 +72,23 @@ pub enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `transit restore-points …`
+#[derive(Debug, Subcommand)]
+pub enum RestorePointsCommand {
+    /// List restore points, oldest first.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete all but the newest K restore points.
+    Prune {
+        /// How many to keep (at least 1).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        keep: u32,
     },
 }
 

@@ -12,6 +12,7 @@
 pub mod error;
 pub mod export;
 pub mod progress;
+pub mod restore;
 pub mod time;
 
 pub use error::{MigratorError, Result};

@@ -5,12 +5,16 @@ mod migrate;
 mod password;
 mod progress;
 mod registry;
+mod restore;
 mod server;
 
 use crate::cli::{Cli, Command};
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if touches_server(&cli.command) {
+        restore::recover_first(&cli.server_root)?;
+    }
     match cli.command {
         Command::Server(cmd) => server::run(&cli.server_root, cmd),
         Command::Registry(cmd) => registry::run(&cli.server_root, cmd),
@@ -26,5 +30,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => migrate::verify(&file, &password, json),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
+        Command::Rollback { restore_point } => {
+            restore::rollback(&cli.server_root, restore_point.as_deref())
+        }
+        Command::Recover => restore::recover(&cli.server_root),
+        Command::RestorePoints(cmd) => restore::points(&cli.server_root, cmd),
+    }
+}
+
+/// Commands that read or change an existing server root: before them, an
+/// interrupted import is rolled back. (Creating a root, reading a migration
+/// file, or `recover` itself do not need it.)
+fn touches_server(command: &Command) -> bool {
+    use crate::cli::ServerCommand;
+    match command {
+        Command::Server(ServerCommand::Init(_) | ServerCommand::Demo { .. }) => false,
+        Command::Inspect { .. }
+        | Command::Verify { .. }
+        | Command::Components { .. }
+        | Command::Recover => false,
+        Command::Server(_)
+        | Command::Registry(_)
+        | Command::Export(_)
+        | Command::Rollback { .. }
+        | Command::RestorePoints(_) => true,
     }
 }

@@ -182,6 +182,23 @@ impl Registry {
         WriteTxn::begin(&mut self.conn)
     }
 
+    /// Replaces the whole registry with the contents of a backup made by
+    /// [`backup_to`](Self::backup_to), in one step: readers see the old or
+    /// the new registry, never a mix, and a failure changes nothing.
+    pub fn restore_from(&mut self, source: &Path) -> Result<()> {
+        if !source.is_file() {
+            return Err(RegistryError::Missing(source.to_path_buf()));
+        }
+        // Check the backup is a registry before overwriting anything.
+        drop(Registry::open_existing(source)?);
+        self.conn.restore(
+            rusqlite::MAIN_DB,
+            source,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        Ok(())
+    }
+
     /// Copies the whole database to `dest` with SQLite's online backup,
     /// which is consistent even while writers commit.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {

@@ -1,0 +1,204 @@
+//! Creating, listing and pruning restore points.
+
+use crate::error::{io_at, MigratorError, Result};
+use crate::time::UtcTime;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use transit_server::ServerRoot;
+
+/// The files a change will touch, relative to the server root
+/// (`/`-separated, such as `files/DialPlan/Default.i3dialplan`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChanges {
+    /// Existing files the change will overwrite.
+    pub overwrite: Vec<String>,
+    /// Files the change will create.
+    pub create: Vec<String>,
+}
+
+/// What a restore point records (`meta.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorePointMeta {
+    /// The restore point's ID (its folder name).
+    pub id: String,
+    /// When it was taken (UTC, RFC 3339).
+    pub created_utc: String,
+    /// Why it was taken (for example "import of CIC01_….ininmigr").
+    pub reason: String,
+    /// The server it belongs to.
+    pub server_name: String,
+    /// Files copied into the restore point because the change overwrites them.
+    pub overwritten: Vec<String>,
+    /// Files the change creates (removed on rollback).
+    pub created: Vec<String>,
+    /// Folders the change creates (removed on rollback when empty).
+    pub created_dirs: Vec<String>,
+}
+
+/// A restore point on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestorePoint {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its record.
+    pub meta: RestorePointMeta,
+}
+
+impl RestorePoint {
+    /// The registry backup.
+    pub fn registry_backup(&self) -> PathBuf {
+        self.dir.join("registry.db")
+    }
+
+    /// Where the saved copy of an overwritten file lives.
+    pub fn saved_copy(&self, relative: &str) -> PathBuf {
+        self.dir.join("files").join(relative)
+    }
+
+    /// Reads a restore point folder.
+    pub fn open(dir: &Path) -> Result<RestorePoint> {
+        let path = dir.join("meta.json");
+        let text = std::fs::read_to_string(&path).map_err(io_at(&path))?;
+        let meta = serde_json::from_str(&text).map_err(|e| MigratorError::Io {
+            path: path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })?;
+        Ok(RestorePoint {
+            dir: dir.to_path_buf(),
+            meta,
+        })
+    }
+}
+
+/// Checks a relative path names something inside the server root.
+pub(crate) fn checked_relative(relative: &str) -> Result<&str> {
+    let ok = !relative.is_empty()
+        && !relative.starts_with('/')
+        && relative
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+    if ok {
+        Ok(relative)
+    } else {
+        Err(MigratorError::Io {
+            path: PathBuf::from(relative),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a relative path inside the server root",
+            ),
+        })
+    }
+}
+
+/// The folders `create` would bring into existence, deepest last.
+fn missing_dirs(root: &Path, created: &[String]) -> Vec<String> {
+    let mut dirs = Vec::new();
+    for file in created {
+        let mut prefix = String::new();
+        let parts: Vec<&str> = file.split('/').collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            if !root.join(&prefix).exists() && !dirs.contains(&prefix) {
+                dirs.push(prefix.clone());
+            }
+        }
+    }
+    dirs
+}
+
+/// Takes a restore point before a change: backs up the registry, copies
+/// every file in `changes.overwrite`, and records `changes.create`. The
+/// restore point appears under its final name only once complete.
+pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<RestorePoint> {
+    let base = root.restore_points_dir();
+    std::fs::create_dir_all(&base).map_err(io_at(&base))?;
+    let now = UtcTime::now();
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year, now.month, now.day, now.hour, now.minute, now.second
+    );
+    let mut id = stamp.clone();
+    let mut n = 1;
+    while base.join(&id).exists() {
+        n += 1;
+        id = format!("{stamp}-{n:03}");
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempdir_in(&base)
+        .map_err(io_at(&base))?;
+    root.open_registry()?
+        .backup_to(&staging.path().join("registry.db"))?;
+    for relative in &changes.overwrite {
+        let relative = checked_relative(relative)?;
+        let source = root.dir().join(relative);
+        let copy = staging.path().join("files").join(relative);
+        if let Some(parent) = copy.parent() {
+            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+        }
+        std::fs::copy(&source, &copy).map_err(io_at(&source))?;
+    }
+    for relative in &changes.create {
+        checked_relative(relative)?;
+    }
+    let meta = RestorePointMeta {
+        id: id.clone(),
+        created_utc: now.rfc3339(),
+        reason: reason.to_string(),
+        server_name: root.name().to_string(),
+        overwritten: changes.overwrite.clone(),
+        created: changes.create.clone(),
+        created_dirs: missing_dirs(root.dir(), &changes.create),
+    };
+    let meta_path = staging.path().join("meta.json");
+    let text = serde_json::to_string_pretty(&meta).expect("restore point metadata serialises");
+    std::fs::write(&meta_path, text).map_err(io_at(&meta_path))?;
+    let dir = base.join(&id);
+    let kept = staging.keep();
+    std::fs::rename(&kept, &dir).map_err(io_at(&dir))?;
+    tracing::info!(restore_point = %id, overwritten = meta.overwritten.len(), created = meta.created.len(), "restore point taken");
+    Ok(RestorePoint { dir, meta })
+}
+
+/// Every complete restore point of a server, oldest first.
+pub fn list(root: &ServerRoot) -> Result<Vec<RestorePoint>> {
+    let base = root.restore_points_dir();
+    let mut points = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&base) else {
+        return Ok(points);
+    };
+    for entry in entries {
+        let entry = entry.map_err(io_at(&base))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !entry.path().join("meta.json").is_file() {
+            continue;
+        }
+        points.push(RestorePoint::open(&entry.path())?);
+    }
+    points.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+    Ok(points)
+}
+
+/// Deletes all but the newest `keep` restore points (and any partial ones
+/// left by a crash); returns the IDs deleted.
+pub fn prune(root: &ServerRoot, keep: usize) -> Result<Vec<String>> {
+    let base = root.restore_points_dir();
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".partial-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let points = list(root)?;
+    let excess = points.len().saturating_sub(keep);
+    let mut deleted = Vec::new();
+    for point in points.into_iter().take(excess) {
+        std::fs::remove_dir_all(&point.dir).map_err(io_at(&point.dir))?;
+        deleted.push(point.meta.id);
+    }
+    Ok(deleted)
+}

@@ -64,6 +64,10 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<MigratorError>() {
             match e {
                 MigratorError::FolderInsideRoot { .. } => return 4,
+                MigratorError::Refused(transit_migrator::import::Refusal::ServiceRunning {
+                    ..
+                }) => return 5,
+                MigratorError::Refused(_) => return 4,
                 MigratorError::HandlersFolder(_) | MigratorError::Catalog(_) => return 2,
                 MigratorError::Cancelled => return 130,
                 MigratorError::Archive(a) => return archive_code(a),

@@ -16,6 +16,9 @@ pub enum MigratorError {
     /// The custom-handlers folder does not exist.
     #[error("custom handlers folder {0} does not exist or is not a folder")]
     HandlersFolder(PathBuf),
+    /// An import refused by a preflight check; nothing changed.
+    #[error(transparent)]
+    Refused(#[from] crate::import::Refusal),
     /// The user stopped the operation (Stop, Ctrl-C, SIGTERM).
     #[error("stopped: nothing was written")]
     Cancelled,

@@ -1,0 +1,251 @@
+//! Preflight: every check that must pass before an import touches anything.
+//!
+//! Each refusal is its own [`Refusal`] variant with its own message, so the
+//! CLI can tell the user exactly what to do.
+
+use crate::export::folders::resolve;
+use std::path::{Path, PathBuf};
+use transit_archive::Manifest;
+use transit_server::lock::ServiceStatus;
+use transit_server::{ProductRelease, Role, ServerIdentity, ServerRoot};
+
+/// How an import treats the data (DESIGN.md M-04).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// From another server: import rules apply, and the source server and
+    /// site names become the target's.
+    Migration,
+    /// Back into the same server: the data is restored exactly as exported.
+    Recovery,
+}
+
+/// Why an import is refused before it starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The server service holds its lock.
+    #[error("the server service is running (pid {pid}): stop the server service first (`transit server stop`)")]
+    ServiceRunning {
+        /// The service's process ID.
+        pid: u32,
+    },
+    /// The extraction folder is the server root or inside it.
+    #[error(
+        "extraction folder {folder} is inside the server root {root}: choose a folder outside it"
+    )]
+    ExtractionInsideRoot {
+        /// The folder.
+        folder: PathBuf,
+        /// The root.
+        root: PathBuf,
+    },
+    /// The file's manifest names a release that is not a product release.
+    #[error("the migration file names an unknown release `{0}`")]
+    UnknownRelease(String),
+    /// The file holds data of another server role.
+    #[error("the migration file comes from a {file} server and cannot be imported into a {target} server")]
+    RoleMismatch {
+        /// The file's role.
+        file: String,
+        /// The target's role.
+        target: Role,
+    },
+    /// Recovery mode on a Media Server.
+    #[error(
+        "a Media Server accepts migration mode only (recovery is not supported on a Media Server)"
+    )]
+    RecoveryOnMedia,
+    /// The source is 3.0 or older.
+    #[error("the source server runs {0}; sources at 3.0 or older are not supported (migrate through 2020 R2 first)")]
+    SourceTooOld(ProductRelease),
+    /// The file was written by an older Migrator release than the target's.
+    #[error("the file was written by Migrator {file}, older than this server's Migrator {target}; export again with Migrator {target}")]
+    OlderMigrator {
+        /// The file's Migrator release.
+        file: ProductRelease,
+        /// The target's Migrator release.
+        target: ProductRelease,
+    },
+    /// The file was written by a newer Migrator than the target's.
+    #[error("the file was written by Migrator {file} build {file_build}, newer than this server's Migrator {target} build {target_build}")]
+    NewerMigrator {
+        /// The file's Migrator release.
+        file: ProductRelease,
+        /// The file's Migrator build.
+        file_build: u32,
+        /// The target's Migrator release.
+        target: ProductRelease,
+        /// The target's Migrator build.
+        target_build: u32,
+    },
+    /// The target runs an older product release than the source.
+    #[error("the target server runs {target}, older than the source's {source_release}: migration into an older release is refused")]
+    TargetOlder {
+        /// The source's product release.
+        source_release: ProductRelease,
+        /// The target's product release.
+        target: ProductRelease,
+    },
+    /// Recovery needs the very same Migrator release and build.
+    #[error("recovery mode needs the same Migrator release and build: the file has {file} build {file_build}, this server {target} build {target_build}")]
+    RecoveryMigratorMismatch {
+        /// The file's Migrator release.
+        file: ProductRelease,
+        /// The file's Migrator build.
+        file_build: u32,
+        /// The target's Migrator release.
+        target: ProductRelease,
+        /// The target's Migrator build.
+        target_build: u32,
+    },
+    /// Recovery needs the same product release.
+    #[error("recovery mode needs the same product release: the file comes from {source_release}, this server runs {target}")]
+    RecoveryReleaseMismatch {
+        /// The source's product release.
+        source_release: ProductRelease,
+        /// The target's product release.
+        target: ProductRelease,
+    },
+    /// Migration from a server with the same site ID.
+    #[error("the source and this server share site ID {0}: migration mode needs a different site ID (use recovery mode to restore the same server)")]
+    SameSiteId(u32),
+    /// Not enough free disk space.
+    #[error("not enough free space on {path}: the import needs about {needed} bytes (staging and restore point), {available} are free")]
+    NotEnoughSpace {
+        /// Where the space is needed.
+        path: PathBuf,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes free.
+        available: u64,
+    },
+}
+
+fn release(text: &str) -> Result<ProductRelease, Refusal> {
+    text.parse()
+        .map_err(|_| Refusal::UnknownRelease(text.to_string()))
+}
+
+/// The version, role and site rules of DESIGN.md M-05 and M-04, checked in
+/// the order a user can act on them.
+pub fn check_versions(
+    manifest: &Manifest,
+    target: &ServerIdentity,
+    mode: ImportMode,
+) -> Result<(), Refusal> {
+    let target_role = target.server.role;
+    if !manifest
+        .source
+        .role
+        .eq_ignore_ascii_case(&target_role.to_string())
+    {
+        return Err(Refusal::RoleMismatch {
+            file: manifest.source.role.clone(),
+            target: target_role,
+        });
+    }
+    if mode == ImportMode::Recovery && target_role == Role::Media {
+        return Err(Refusal::RecoveryOnMedia);
+    }
+    let source_release = release(&manifest.source.product_release)?;
+    let file_migrator = release(&manifest.migrator.release)?;
+    let file_build = manifest.migrator.build;
+    let target_release = target.server.product_release;
+    let target_migrator = target.migrator.release;
+    let target_build = target.migrator.build;
+    if source_release.is_3_0_or_older() {
+        return Err(Refusal::SourceTooOld(source_release));
+    }
+    if file_migrator < target_migrator {
+        return Err(Refusal::OlderMigrator {
+            file: file_migrator,
+            target: target_migrator,
+        });
+    }
+    if source_release > target_release {
+        return Err(Refusal::TargetOlder {
+            source_release,
+            target: target_release,
+        });
+    }
+    match mode {
+        ImportMode::Migration => {
+            if file_migrator > target_migrator || file_build > target_build {
+                return Err(Refusal::NewerMigrator {
+                    file: file_migrator,
+                    file_build,
+                    target: target_migrator,
+                    target_build,
+                });
+            }
+            if manifest.source.site_id == target.server.site_id {
+                return Err(Refusal::SameSiteId(target.server.site_id));
+            }
+        }
+        ImportMode::Recovery => {
+            if file_migrator != target_migrator || file_build != target_build {
+                return Err(Refusal::RecoveryMigratorMismatch {
+                    file: file_migrator,
+                    file_build,
+                    target: target_migrator,
+                    target_build,
+                });
+            }
+            if source_release != target_release {
+                return Err(Refusal::RecoveryReleaseMismatch {
+                    source_release,
+                    target: target_release,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses while the server service runs.
+pub fn check_service(root: &ServerRoot) -> Result<(), crate::MigratorError> {
+    match root.service_status()? {
+        ServiceStatus::Running { pid } => Err(Refusal::ServiceRunning { pid }.into()),
+        ServiceStatus::Stopped => Ok(()),
+    }
+}
+
+/// Refuses an extraction folder that is the server root or inside it.
+pub fn check_extraction_folder(
+    folder: &Path,
+    root: &Path,
+) -> Result<PathBuf, crate::MigratorError> {
+    let folder = resolve(folder)?;
+    let root = resolve(root)?;
+    if folder.starts_with(&root) {
+        return Err(Refusal::ExtractionInsideRoot { folder, root }.into());
+    }
+    Ok(folder)
+}
+
+/// Free bytes on the file system holding `path` (or its nearest existing
+/// ancestor).
+pub fn free_space(path: &Path) -> std::io::Result<u64> {
+    let mut probe = path;
+    while !probe.exists() {
+        probe = probe.parent().unwrap_or(Path::new("/"));
+    }
+    let stat = nix::sys::statvfs::statvfs(probe).map_err(std::io::Error::from)?;
+    Ok(stat.blocks_available() as u64 * stat.fragment_size() as u64)
+}
+
+/// Refuses when `needed` bytes will not fit on the file system of `path`.
+pub fn check_space(path: &Path, needed: u64) -> Result<(), crate::MigratorError> {
+    let available = free_space(path).map_err(crate::error::io_at(path))?;
+    if needed > available {
+        return Err(Refusal::NotEnoughSpace {
+            path: path.to_path_buf(),
+            needed,
+            available,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

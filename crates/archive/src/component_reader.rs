@@ -102,6 +102,9 @@ impl CheckedReader<'_> {
     }
 }
 
+/// Deflate's maximum expansion ratio, rounded up.
+const MAX_DEFLATE_RATIO: u64 = 1100;
+
 impl ComponentReader {
     /// Opens the inner zip in `file` (a temporary copy owned via `temp`).
     pub(crate) fn open(
@@ -119,6 +122,28 @@ impl ComponentReader {
             .map_err(|e| tampered(format!("inner zip is unreadable: {e}")))?;
         if zip.has_duplicate_names() {
             return Err(tampered("inner zip has duplicate entry names".to_string()));
+        }
+        // Deflate cannot expand more than about 1032:1, so a declared size
+        // beyond that ratio is a lie (a zip bomb announcing itself as big).
+        let mut zip = zip;
+        for i in 0..zip.len() {
+            let entry = zip
+                .by_index_raw(i)
+                .map_err(|e| tampered(format!("inner zip is unreadable: {e}")))?;
+            let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            let compressed = entry.compressed_size();
+            if let Some(expected) = record.entries.iter().find(|e| e.path == name) {
+                if expected.size
+                    > compressed
+                        .saturating_mul(MAX_DEFLATE_RATIO)
+                        .saturating_add(1024)
+                {
+                    return Err(tampered(format!(
+                        "entry {name} declares {} bytes from {compressed} compressed bytes, beyond what deflate can produce",
+                        expected.size
+                    )));
+                }
+            }
         }
         Ok(Self {
             file: migration_file.to_path_buf(),

@@ -96,6 +96,22 @@ impl MigrationReader {
         };
         reader.check_entries()?;
         reader.manifest = reader.read_manifest()?;
+        // A stored entry cannot be larger than the file that holds it.
+        if let Some(record) = reader
+            .manifest
+            .components
+            .iter()
+            .find(|c| c.size > reader.file_size)
+        {
+            return Err(ArchiveError::Tampered {
+                path: reader.path.clone(),
+                entry: record.entry.clone(),
+                detail: format!(
+                    "declared size {} is larger than the whole file ({} bytes)",
+                    record.size, reader.file_size
+                ),
+            });
+        }
         Ok(reader)
     }
 
@@ -121,6 +137,16 @@ impl MigrationReader {
                 return Err(ArchiveError::UnsafePath {
                     path: path.clone(),
                     entry: name,
+                });
+            }
+            // The writer stores inner zips as they are (they are already
+            // compressed); a compressed outer entry could inflate far beyond
+            // the file's size, so it is refused.
+            if name != MANIFEST_ENTRY && entry.compression() != zip::CompressionMethod::Stored {
+                return Err(ArchiveError::Tampered {
+                    path: path.clone(),
+                    entry: name,
+                    detail: "component entries must be stored, not compressed".to_string(),
                 });
             }
             if entry.encrypted() {

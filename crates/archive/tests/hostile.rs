@@ -389,3 +389,64 @@ fn verify_reports_unlisted_and_missing() {
     assert_eq!(comps, ["components/Extra.zip", "Gone"], "{report:?}");
     assert_eq!(report.checked_entries, 1);
 }
+
+#[test]
+fn declared_sizes_beyond_the_file_or_deflate_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // An inner zip declared larger than the whole migration file.
+    let entries: [(&str, &[u8]); 1] = [("a.txt", b"hello")];
+    let inner = inner_zip(&entries);
+    let mut record = record_for("C", &inner, &entries);
+    record.size = 1_000_000_000_000;
+    let path = dir.path().join("huge.ininmigr");
+    craft_component(&path, None, &inner, &record);
+    match open_err(&path, None) {
+        ArchiveError::Tampered { detail, .. } => {
+            assert!(detail.contains("larger than the whole file"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // An inner entry declared far beyond what its compressed bytes can hold.
+    let record = {
+        let mut r = record_for("C", &inner, &entries);
+        r.entries[0].size = 10_000_000_000;
+        r
+    };
+    let path = dir.path().join("bomb.ininmigr");
+    craft_component(&path, None, &inner, &record);
+    let mut reader = MigrationReader::open(&path, None).unwrap();
+    match reader.open_component("C", dir.path()) {
+        Err(ArchiveError::Tampered { detail, .. }) => {
+            assert!(detail.contains("beyond what deflate"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_compressed_outer_component_entry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries: [(&str, &[u8]); 1] = [("a.txt", b"hello")];
+    let inner = inner_zip(&entries);
+    let record = record_for("C", &inner, &entries);
+    let mut m = manifest();
+    m.components = vec![record.clone()];
+    let json = serde_json::to_vec_pretty(&m).unwrap();
+    let path = dir.path().join("deflated.ininmigr");
+    let mut zip = ZipWriter::new(std::fs::File::create(&path).unwrap());
+    zip.start_file(
+        record.entry.as_str(),
+        SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
+    )
+    .unwrap();
+    zip.write_all(&inner).unwrap();
+    zip.start_file("manifest.json", SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&json).unwrap();
+    zip.finish().unwrap();
+    match open_err(&path, None) {
+        ArchiveError::Tampered { detail, .. } => assert!(detail.contains("stored"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -86,7 +86,7 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             match e {
                 ServerError::ServiceRunning { .. } => return 5,
                 ServerError::BadIdentity { .. } => return 3,
-                ServerError::AlreadyExists(_) => return 4,
+                ServerError::AlreadyExists(_) | ServerError::Leftovers(_) => return 4,
                 ServerError::Registry(r) => return registry_code(r),
                 _ => {}
             }

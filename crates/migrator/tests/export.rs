@@ -400,3 +400,37 @@ fn a_wrong_password_is_refused_on_read() {
         Err(ArchiveError::WrongPassword { .. })
     ));
 }
+
+#[test]
+fn a_real_error_is_reported_as_itself_not_as_a_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = demo(&dir.path().join("server"), Role::Cic, 50);
+    let out = dir.path().join("out");
+    let victim = root
+        .files_dir()
+        .join("Resources/Prompts/fr-fr/prompt00003.wav");
+    assert!(victim.is_file());
+    // The file vanishes after it was listed, before it is read.
+    let sink = |e: ExportEvent| {
+        if matches!(e, ExportEvent::Planned { .. }) {
+            std::fs::remove_file(&victim).unwrap();
+        }
+    };
+    let err = export(
+        &root,
+        &plan(&out, &["all"], None),
+        &sink,
+        &CancelToken::new(),
+    )
+    .unwrap_err();
+    assert!(
+        !matches!(err, MigratorError::Cancelled),
+        "a vanished file was reported as a stop"
+    );
+    assert!(err.to_string().contains("prompt00003.wav"), "{err}");
+    assert!(
+        folder_listing(&out).is_empty(),
+        "left behind: {:?}",
+        folder_listing(&out)
+    );
+}

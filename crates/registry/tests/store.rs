@@ -325,3 +325,22 @@ fn make_foreign_db(path: &std::path::Path) {
     conn.execute_batch("CREATE TABLE other(x); INSERT INTO other VALUES(1);")
         .unwrap();
 }
+
+#[test]
+fn deleting_a_key_keeps_other_keys_last_write_stamps() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("a"), "v", &ValueData::Dword(1)).unwrap();
+    txn.create_key(&k("b")).unwrap();
+    txn.commit().unwrap();
+    let before = reg.key_modified(&k("a")).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("a"), "v", &ValueData::Dword(2)).unwrap();
+    txn.delete_key(&k("b")).unwrap();
+    txn.commit().unwrap();
+    assert!(
+        reg.key_modified(&k("a")).unwrap() > before,
+        "a's change lost its stamp"
+    );
+}

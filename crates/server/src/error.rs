@@ -11,6 +11,9 @@ pub enum ServerError {
     /// The directory exists but has no `server.toml`.
     #[error("{0} is not a server root: it has no server.toml")]
     NotARoot(PathBuf),
+    /// `init` on a directory holding a machine key or registry of an earlier server.
+    #[error("{0} is left from an earlier server (its server.toml is gone): move it away, or restore server.toml, before creating a server here")]
+    Leftovers(PathBuf),
     /// `init` on a directory that already holds a server.
     #[error("{0} already holds a server (server.toml exists)")]
     AlreadyExists(PathBuf),

@@ -84,9 +84,14 @@ pub fn check_name(field: &str, value: &str) -> std::result::Result<(), String> {
     if value.trim().is_empty() {
         return Err(format!("`{field}` must not be empty"));
     }
-    if value.contains('\\') || value.chars().any(char::is_control) {
+    // It becomes a registry key segment and part of file names.
+    if value.contains(['\\', '/'])
+        || value.chars().any(char::is_control)
+        || value == "."
+        || value == ".."
+    {
         return Err(format!(
-            "`{field}` = {value:?} must not contain a backslash or control character"
+            "`{field}` = {value:?} must not contain a backslash, slash or control character, nor be . or .."
         ));
     }
     if value.trim() != value {
@@ -205,6 +210,14 @@ build = 12
             (GOOD.replace("role = \"cic\"", "role = \"edge\""), "edge"),
             (
                 GOOD.replace("name = \"CIC01\"", "name = \"a\\\\b\""),
+                "server.name",
+            ),
+            (
+                GOOD.replace("name = \"CIC01\"", "name = \"../x\""),
+                "server.name",
+            ),
+            (
+                GOOD.replace("name = \"CIC01\"", "name = \"..\""),
                 "server.name",
             ),
             (GOOD.replace("0123456789abcdef", "xyz"), "machine_key_id"),

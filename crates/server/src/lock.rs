@@ -65,8 +65,10 @@ fn read_pid(file: &mut File) -> u32 {
     loop {
         let mut text = String::new();
         let ok = file.seek(SeekFrom::Start(0)).is_ok() && file.read_to_string(&mut text).is_ok();
-        if let (true, Ok(pid)) = (ok, text.trim().parse::<u32>()) {
-            return pid;
+        // Only a real process ID: 0 and values past i32::MAX would make
+        // kill(2) signal a process group or every process.
+        if let (true, Ok(pid @ 1..)) = (ok, text.trim().parse::<i32>()) {
+            return pid as u32;
         }
         if Instant::now() >= deadline {
             return 0;
@@ -120,7 +122,7 @@ pub fn stop(run_dir: &Path, timeout: Duration) -> Result<u32> {
     let ServiceStatus::Running { pid } = status(run_dir)? else {
         return Err(ServerError::ServiceNotRunning);
     };
-    if pid == 0 {
+    if pid == 0 || pid > i32::MAX as u32 {
         return Err(ServerError::Io {
             path: run_dir.join(LOCK_FILE),
             source: std::io::Error::other("the service holds the lock but has not written its PID"),
@@ -179,5 +181,25 @@ mod tests {
             stop(dir.path(), Duration::from_secs(1)),
             Err(ServerError::ServiceNotRunning)
         ));
+    }
+}
+
+#[cfg(test)]
+mod pid_tests {
+    use super::*;
+
+    #[test]
+    fn a_forged_pid_is_never_signalled() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = acquire(dir.path()).unwrap();
+        // Another process holds the lock but the file claims pid 2^32-1,
+        // which as i32 would be -1: kill(-1) signals everything.
+        std::fs::write(dir.path().join(LOCK_FILE), "4294967295").unwrap();
+        assert_eq!(
+            status(dir.path()).unwrap(),
+            ServiceStatus::Running { pid: 0 }
+        );
+        assert!(stop(dir.path(), Duration::from_millis(10)).is_err());
+        drop(guard);
     }
 }

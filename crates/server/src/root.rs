@@ -50,6 +50,14 @@ impl ServerRoot {
         if toml.exists() {
             return Err(ServerError::AlreadyExists(dir.to_path_buf()));
         }
+        // Leftovers of an earlier server (its server.toml lost): reusing its
+        // registry with a new machine key would make every secret in it
+        // undecryptable, so refuse rather than guess.
+        for leftover in ["machine.key", "registry.db"] {
+            if dir.join(leftover).exists() {
+                return Err(ServerError::Leftovers(dir.join(leftover)));
+            }
+        }
         let key = params.machine_key.unwrap_or_else(MachineKey::generate);
         let identity = ServerIdentity {
             server: ServerSection {
@@ -77,11 +85,7 @@ impl ServerRoot {
             let p = dir.join(sub);
             std::fs::create_dir_all(&p).at(&p)?;
         }
-        let key_path = dir.join("machine.key");
-        if key_path.exists() {
-            std::fs::remove_file(&key_path).at(&key_path)?;
-        }
-        key.save(&key_path)?;
+        key.save(&dir.join("machine.key"))?;
         let root = ServerRoot {
             dir: dir.to_path_buf(),
             identity,
@@ -243,6 +247,20 @@ mod tests {
             ServerRoot::init(root.dir(), params()),
             Err(ServerError::AlreadyExists(_))
         ));
+    }
+
+    #[test]
+    fn init_refuses_the_leftovers_of_an_earlier_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = ServerRoot::init(&dir.path().join("s"), params()).unwrap();
+        std::fs::remove_file(root.dir().join("server.toml")).unwrap();
+        let key_before = std::fs::read(root.dir().join("machine.key")).unwrap();
+        let err = ServerRoot::init(root.dir(), params()).unwrap_err();
+        assert!(matches!(err, ServerError::Leftovers(_)), "{err:?}");
+        assert_eq!(
+            std::fs::read(root.dir().join("machine.key")).unwrap(),
+            key_before
+        );
     }
 
     #[test]

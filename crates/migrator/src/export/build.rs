@@ -25,10 +25,15 @@ pub struct ComponentTask {
     pub estimate: u64,
 }
 
+/// True once any of the tokens is cancelled.
+fn stopped(tokens: &[&CancelToken]) -> bool {
+    tokens.iter().any(|t| t.is_cancelled())
+}
+
 /// Passes writes through, counting bytes and failing once cancelled.
 struct Watched<'a> {
     inner: &'a mut dyn Write,
-    cancel: &'a CancelToken,
+    cancel: &'a [&'a CancelToken],
     bytes: u64,
     reported: u64,
     report: &'a dyn Fn(u64),
@@ -36,7 +41,7 @@ struct Watched<'a> {
 
 impl Write for Watched<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.cancel.is_cancelled() {
+        if stopped(self.cancel) {
             // Not `Interrupted`: `write_all` would retry that forever.
             return Err(std::io::Error::other("export stopped"));
         }
@@ -55,14 +60,14 @@ impl Write for Watched<'_> {
 }
 
 /// Builds the inner zip of one component from a registry snapshot and its
-/// files. Checks for cancellation inside the registry stream and between
-/// files.
+/// files. Checks the stop tokens (the user's and the engine's) inside the
+/// registry stream and between files; a stop is [`MigratorError::Cancelled`].
 pub fn build(
     task: &ComponentTask,
     snapshot: &Snapshot,
     temp_dir: &Path,
     progress: &dyn ProgressSink,
-    cancel: &CancelToken,
+    cancel: &[&CancelToken],
 ) -> Result<BuiltComponent> {
     let mut builder = ComponentBuilder::new(&task.id, temp_dir)?;
     let report = |bytes: u64| {
@@ -88,7 +93,7 @@ pub fn build(
         });
         let (stats, bytes) = match outcome {
             Ok(v) => v,
-            Err(_) if cancel.is_cancelled() => return Err(MigratorError::Cancelled),
+            Err(_) if stopped(cancel) => return Err(MigratorError::Cancelled),
             Err(e) => return Err(e.into()),
         };
         builder.add_counts(stats.keys, stats.values);
@@ -96,14 +101,14 @@ pub fn build(
         report(done);
     }
     for file in &task.files {
-        if cancel.is_cancelled() {
+        if stopped(cancel) {
             return Err(MigratorError::Cancelled);
         }
         builder.add_file(&file.entry, &file.source)?;
         done += file.size;
         report(done);
     }
-    if cancel.is_cancelled() {
+    if stopped(cancel) {
         return Err(MigratorError::Cancelled);
     }
     Ok(builder.finish()?)

@@ -4,15 +4,25 @@ use crate::error::{io_at, MigratorError, Result};
 use std::path::{Component, Path, PathBuf};
 
 /// Resolves `path` to an absolute, symlink-free path even when its last
-/// parts do not exist yet (they are appended to the nearest existing,
-/// canonicalised ancestor).
+/// parts do not exist yet: `.` and `..` are resolved lexically first, then
+/// the nearest existing ancestor is canonicalised and the rest appended.
 pub fn resolve(path: &Path) -> Result<PathBuf> {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir().map_err(io_at(path))?.join(path)
     };
-    let mut existing = absolute.as_path();
+    let mut normal = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::ParentDir => {
+                normal.pop();
+            }
+            Component::CurDir => {}
+            other => normal.push(other.as_os_str()),
+        }
+    }
+    let mut existing = normal.as_path();
     let mut rest = Vec::new();
     loop {
         if let Ok(canonical) = existing.canonicalize() {
@@ -27,21 +37,40 @@ pub fn resolve(path: &Path) -> Result<PathBuf> {
                 rest.push(name.to_os_string());
                 existing = parent;
             }
-            _ => return Ok(absolute),
+            _ => return Ok(normal),
         }
     }
 }
 
 /// Refuses an export folder that is the server root or lies inside it,
-/// then creates it if needed. Returns the resolved folder.
+/// then creates it if needed. The check runs again on the created folder's
+/// real path (a `..` after a symlink resolves differently in the kernel);
+/// if that fails, the folders just created are removed. Returns the
+/// folder's real path.
 pub fn prepare_export_folder(folder: &Path, root: &Path) -> Result<PathBuf> {
-    let folder = resolve(folder)?;
+    let resolved = resolve(folder)?;
     let root = resolve(root)?;
-    if folder.starts_with(&root) {
-        return Err(MigratorError::FolderInsideRoot { folder, root });
+    let inside = |folder: PathBuf| MigratorError::FolderInsideRoot {
+        folder,
+        root: root.clone(),
+    };
+    if resolved.starts_with(&root) {
+        return Err(inside(resolved));
     }
-    std::fs::create_dir_all(&folder).map_err(io_at(&folder))?;
-    Ok(folder)
+    let created: Vec<PathBuf> = resolved
+        .ancestors()
+        .take_while(|p| !p.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(&resolved).map_err(io_at(&resolved))?;
+    let real = resolved.canonicalize().map_err(io_at(&resolved))?;
+    if real.starts_with(&root) {
+        for dir in &created {
+            let _ = std::fs::remove_dir(dir);
+        }
+        return Err(inside(real));
+    }
+    Ok(real)
 }
 
 /// One file to export: where it is and the path it gets in the archive.

@@ -141,9 +141,13 @@ pub fn export(
     let snapshots = registry.snapshots(threads)?;
     drop(registry);
     let queue = Mutex::new(tasks.into_iter().collect::<VecDeque<_>>());
-    // An internal stop: the first failing worker stops the others.
-    let abort = cancel.clone();
+    // The internal stop: the first failure stops the other workers. It is
+    // separate from the user's token, so a real error is never mistaken
+    // for the user's Stop.
+    let abort = CancelToken::new();
     let (done_tx, done_rx) = mpsc::channel();
+    // The first real error (workers stopped by `abort` report `Cancelled`,
+    // which must not hide the error that caused it).
     let mut failure: Option<MigratorError> = None;
     let mut components: Vec<ComponentRecord> = Vec::new();
     std::thread::scope(|scope| {
@@ -154,7 +158,7 @@ pub fn export(
                 let Some(task) = queue.lock().expect("queue lock").pop_front() else {
                     break;
                 };
-                let result = build::build(&task, &snapshot, staging, progress, abort);
+                let result = build::build(&task, &snapshot, staging, progress, &[cancel, abort]);
                 if result.is_err() {
                     abort.cancel();
                 }
@@ -166,7 +170,7 @@ pub fn export(
         drop(done_tx);
         // Pack components as they complete, while others still build.
         for result in done_rx {
-            if failure.is_some() {
+            if failure.is_some() || abort.is_cancelled() && result.is_ok() {
                 continue;
             }
             let packed = result.and_then(|built| {
@@ -185,25 +189,22 @@ pub fn export(
                     })
                     .map_err(MigratorError::from)
             });
-            if let Err(e) = packed {
-                abort.cancel();
-                failure = Some(e);
+            match packed {
+                Ok(()) => {}
+                Err(MigratorError::Cancelled) => abort.cancel(),
+                Err(e) => {
+                    abort.cancel();
+                    failure = Some(e);
+                }
             }
         }
     });
-    if let Some(err) = failure {
-        // A user's stop wins over the errors it provoked in other workers.
-        return Err(
-            if cancel.is_cancelled() && !matches!(err, MigratorError::Cancelled) {
-                tracing::debug!("error after cancellation: {err}");
-                MigratorError::Cancelled
-            } else {
-                err
-            },
-        );
-    }
+    // The user's Stop wins: errors after it are its consequences.
     if cancel.is_cancelled() {
         return Err(MigratorError::Cancelled);
+    }
+    if let Some(err) = failure {
+        return Err(err);
     }
     let manifest = Manifest {
         format_version: FORMAT_VERSION,

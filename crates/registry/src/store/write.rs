@@ -182,7 +182,6 @@ impl<'c> WriteTxn<'c> {
             params![lower, upper],
         )?;
         self.last_key = None;
-        self.touched.retain(|_| false);
         let parent_or_root = path.parent().unwrap_or_default();
         if let Some(pid) = self.key_id(&parent_or_root)? {
             self.touched.insert(pid);

@@ -5,5 +5,6 @@
 //! report build on them.
 
 pub mod preflight;
+pub mod rules;
 
 pub use preflight::{ImportMode, Refusal};

@@ -1,10 +1,16 @@
-//! Import: a migration file into a server root (in progress).
+//! Import: a migration file into a server root.
 //!
-//! So far: the preflight checks that run before anything changes
-//! ([`preflight`]). Rules, staging, the registry transaction and the
-//! report build on them.
+//! [`preflight`] runs every check before anything changes; [`rules`] holds
+//! the M-06 import rules as named units; [`import`] plans the files, takes a
+//! restore point, stages files under the root, applies the registry in one
+//! transaction and renames the files into place; [`report`] is the M-08
+//! report.
 
+mod engine;
 pub mod preflight;
+pub mod report;
 pub mod rules;
 
+pub use engine::{import, ImportEvent, ImportPlan};
 pub use preflight::{ImportMode, Refusal};
+pub use report::{ComponentReport, ImportReport};

@@ -17,5 +17,7 @@ mod point;
 mod rollback;
 
 pub use journal::{recover, Journal, RecoveryOutcome};
-pub use point::{create, list, prune, FileChanges, RestorePoint, RestorePointMeta};
-pub use rollback::rollback;
+pub use point::{
+    checked_relative, create, list, prune, FileChanges, RestorePoint, RestorePointMeta,
+};
+pub use rollback::{rollback, STAGING_DIR};

@@ -71,7 +71,7 @@ impl RestorePoint {
 }
 
 /// Checks a relative path names something inside the server root.
-pub(crate) fn checked_relative(relative: &str) -> Result<&str> {
+pub fn checked_relative(relative: &str) -> Result<&str> {
     let ok = !relative.is_empty()
         && !relative.starts_with('/')
         && relative

@@ -1,5 +1,6 @@
 //! `dial-plan-classifications`: the dial plan's Classifications gain the
-//! class for the target release when it is missing.
+//! class for the target release when it is missing. Migration mode only:
+//! recovery restores exactly what was exported (DESIGN.md M-04).
 
 use super::{Effects, KeyEntry, KeyRule, RuleContext};
 use transit_registry::ValueData;
@@ -20,7 +21,7 @@ impl KeyRule for Classifications {
     }
 
     fn applies(&self, ctx: &RuleContext<'_>) -> bool {
-        ctx.names_rule(ID)
+        super::migration_rule(ctx, ID)
     }
 
     fn apply(&self, entry: &mut KeyEntry, ctx: &RuleContext<'_>, effects: &mut Effects) {

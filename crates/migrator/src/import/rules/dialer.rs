@@ -17,7 +17,9 @@ impl KeyRule for ProcessorSwitch {
     }
 
     fn applies(&self, ctx: &RuleContext<'_>) -> bool {
-        ctx.names_rule(ID)
+        // The processor migrates an older Dialer package; a recovery
+        // restores the parameter as it was.
+        super::migration_rule(ctx, ID)
     }
 
     fn apply(&self, _entry: &mut KeyEntry, _ctx: &RuleContext<'_>, _effects: &mut Effects) {}

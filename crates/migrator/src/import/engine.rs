@@ -1,0 +1,620 @@
+//! The import engine: preflight, plan, restore point, staged files, one
+//! registry transaction, then the files renamed into place.
+
+use super::preflight::{self, ImportMode};
+use super::report::{ComponentReport, ImportReport};
+use super::rules::{self, FileContext, FileDecision, FollowUp, KeyEntry, Names, RuleContext};
+use crate::error::{io_at, MigratorError, Result};
+use crate::export::REGISTRY_ENTRY;
+use crate::progress::CancelToken;
+use crate::restore::{self, FileChanges, Journal};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use transit_archive::{ArchiveError, MigrationReader};
+use transit_catalog::{Catalog, Component};
+use transit_registry::interop::registry_path;
+use transit_registry::regfile::{RegItem, RegReader};
+use transit_registry::{KeyPath, NamedValue, RegistryRead, WriteTxn};
+use transit_server::ServerRoot;
+
+/// The staging area inside the server root (removed on success and by rollback).
+pub use crate::restore::STAGING_DIR;
+
+/// What to import, and how.
+#[derive(Debug, Clone)]
+pub struct ImportPlan {
+    /// The migration file.
+    pub file: PathBuf,
+    /// Its password, if it is encrypted.
+    pub password: Option<String>,
+    /// Where handlers (and other extract-only data) go; outside the root.
+    pub extract_to: PathBuf,
+    /// Migration (the default) or recovery.
+    pub mode: ImportMode,
+    /// Component names; `["all"]` for everything in the file.
+    pub components: Vec<String>,
+    /// Take a restore point first (the default).
+    pub restore_point: bool,
+    /// `--dev-mode`: skip the Recorder Rescue ID.
+    pub dev_mode: bool,
+    /// Plan and report only; change nothing.
+    pub dry_run: bool,
+}
+
+/// Progress of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportEvent {
+    /// A step of the import started.
+    Step(String),
+    /// A component's registry data is being applied (index of total).
+    Component {
+        /// The component.
+        id: String,
+        /// 1-based position.
+        index: usize,
+        /// Number of components.
+        total: usize,
+    },
+}
+
+/// Kills the process at a named step when `TRANSIT_CRASH_AT` names it: the
+/// fault-injection hook of the crash tests (SIGKILL, like a power cut).
+fn crash_point(step: &str) {
+    if std::env::var("TRANSIT_CRASH_AT").is_ok_and(|s| s == step) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+fn check_cancel(cancel: &CancelToken) -> Result<()> {
+    if cancel.is_cancelled() {
+        Err(MigratorError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// One file the import writes into the server root.
+struct FileWrite {
+    component: String,
+    entry: String,
+    to: String,
+    size: u64,
+}
+
+/// Imports a migration file into a server root. Every check runs before
+/// anything changes; then (unless disabled) a restore point is taken, files
+/// are staged under the root, the registry changes commit in one
+/// transaction, and the staged files are renamed into place. A failure or
+/// a Stop after the restore point rolls the server back to it.
+pub fn import(
+    root: &ServerRoot,
+    plan: &ImportPlan,
+    progress: &dyn Fn(ImportEvent),
+    cancel: &CancelToken,
+) -> Result<ImportReport> {
+    let started = Instant::now();
+    // ---- Preflight: nothing changes until all of it passes. ----
+    preflight::check_service(root)?;
+    let extract_to = preflight::check_extraction_folder(&plan.extract_to, root.dir())?;
+    let mut reader = MigrationReader::open(&plan.file, plan.password.as_deref())?;
+    let manifest = reader.manifest().clone();
+    let identity = root.identity();
+    preflight::check_versions(&manifest, identity, plan.mode)?;
+    let catalog = Catalog::for_role(&identity.server.role.to_string())?;
+    let wanted: Vec<String> = if plan
+        .components
+        .iter()
+        .any(|c| c.trim().eq_ignore_ascii_case("all"))
+    {
+        manifest.components.iter().map(|c| c.id.clone()).collect()
+    } else {
+        catalog.resolve(&plan.components)?
+    };
+    let selection = catalog.close(&wanted);
+    for id in &selection.ids {
+        if manifest.component(id).is_none() {
+            return Err(ArchiveError::UnknownComponent {
+                path: plan.file.clone(),
+                id: id.clone(),
+            }
+            .into());
+        }
+    }
+    let components: Vec<&Component> = selection
+        .ids
+        .iter()
+        .filter_map(|id| catalog.component(id))
+        .collect();
+
+    let source = Names {
+        server: manifest.source.server_name.clone(),
+        site: manifest.source.site_name.clone(),
+    };
+    let target = match plan.mode {
+        ImportMode::Migration => Names {
+            server: root.name().to_string(),
+            site: root.site_name().to_string(),
+        },
+        ImportMode::Recovery => source.clone(),
+    };
+    let registry = root.open_registry()?;
+    let report_path = registry
+        .get_string(
+            &root
+                .ds_container("Server Parameters")
+                .join("Report File Path")
+                .expect("constant name"),
+            "Value",
+        )
+        .ok()
+        .map(|p| format!("files/{}", p.trim_matches('/')));
+    drop(registry);
+
+    // ---- Plan the files. ----
+    let mut report = ImportReport::new(
+        &plan.file.display().to_string(),
+        plan.mode,
+        &source.server,
+        root.name(),
+        plan.dry_run,
+    );
+    let mut writes: Vec<FileWrite> = Vec::new();
+    let mut extracts: Vec<(String, String, String)> = Vec::new();
+    let mut changes = FileChanges::default();
+    let mut component_reports: Vec<ComponentReport> = Vec::new();
+    for component in &components {
+        let record = manifest.component(&component.id).expect("checked above");
+        let mut cr = ComponentReport {
+            id: component.id.clone(),
+            ..Default::default()
+        };
+        let exists = |rel: &str| root.dir().join(rel).exists();
+        let ctx = FileContext {
+            mode: plan.mode,
+            component,
+            exists: &exists,
+            report_path: report_path.clone(),
+        };
+        for entry in record.entries.iter().filter(|e| e.path != REGISTRY_ENTRY) {
+            let decided = rules::decide(&entry.path, &ctx);
+            for (rule, _) in &decided.notes {
+                *cr.rules.entry(rule.to_string()).or_default() += 1;
+            }
+            match decided.decision {
+                FileDecision::Write { to, overwrite } => {
+                    // Never write outside the root's file areas.
+                    restore::checked_relative(&to)?;
+                    if root.dir().join(&to).exists() {
+                        if !overwrite {
+                            cr.files_skipped
+                                .push((entry.path.clone(), format!("{to} exists on the target")));
+                            continue;
+                        }
+                        changes.overwrite.push(to.clone());
+                    } else {
+                        changes.create.push(to.clone());
+                    }
+                    writes.push(FileWrite {
+                        component: component.id.clone(),
+                        entry: entry.path.clone(),
+                        to,
+                        size: entry.size,
+                    });
+                }
+                FileDecision::Extract { to } => {
+                    restore::checked_relative(&to)?;
+                    report.follow_up(FollowUp::PublishHandler {
+                        handler: to.clone(),
+                    });
+                    extracts.push((component.id.clone(), entry.path.clone(), to));
+                }
+                FileDecision::Skip(reason) => cr.files_skipped.push((entry.path.clone(), reason)),
+            }
+        }
+        component_reports.push(cr);
+    }
+
+    // ---- Space: staged inner zips and files, plus the restore point. ----
+    let registry_size = std::fs::metadata(root.registry_path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let overwritten: u64 = changes
+        .overwrite
+        .iter()
+        .filter_map(|rel| std::fs::metadata(root.dir().join(rel)).ok())
+        .map(|m| m.len())
+        .sum();
+    let needed = components
+        .iter()
+        .filter_map(|c| manifest.component(&c.id))
+        .map(|r| r.size)
+        .sum::<u64>()
+        + writes.iter().map(|w| w.size).sum::<u64>()
+        + if plan.restore_point {
+            registry_size + overwritten
+        } else {
+            0
+        };
+    preflight::check_space(root.dir(), needed)?;
+    check_cancel(cancel)?;
+
+    // ---- Restore point and journal. ----
+    let staging = root.dir().join(STAGING_DIR);
+    let point = if plan.restore_point && !plan.dry_run {
+        progress(ImportEvent::Step("restore point".into()));
+        Some(restore::create(
+            root,
+            &format!("import of {}", plan.file.display()),
+            &changes,
+        )?)
+    } else {
+        None
+    };
+    report.restore_point = point.as_ref().map(|p| p.meta.id.clone());
+    let mut journal = match &point {
+        Some(p) => Some(Journal::begin(root, p)?),
+        None => None,
+    };
+    crash_point("restore-point");
+
+    let outcome = run(
+        root,
+        plan,
+        &mut reader,
+        &components,
+        &source,
+        &target,
+        &writes,
+        &extracts,
+        &extract_to,
+        &staging,
+        &mut report,
+        &mut component_reports,
+        journal.as_mut(),
+        progress,
+        cancel,
+    );
+    match outcome {
+        Ok(()) => {
+            if let Some(j) = journal {
+                j.finish()?;
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        Err(err) => {
+            // Undo everything the import did, then report why.
+            if let (Some(p), false) = (&point, plan.dry_run) {
+                restore::rollback(root, p)?;
+                if let Some(j) = journal {
+                    j.finish()?;
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+            return Err(err);
+        }
+    }
+    report.components = component_reports;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(file = %plan.file.display(), mode = %report.mode, dry_run = plan.dry_run, "import complete");
+    Ok(report)
+}
+
+/// The part of an import that changes things (or, in a dry run, rehearses).
+#[allow(clippy::too_many_arguments)]
+fn run(
+    root: &ServerRoot,
+    plan: &ImportPlan,
+    reader: &mut MigrationReader,
+    components: &[&Component],
+    source: &Names,
+    target: &Names,
+    writes: &[FileWrite],
+    extracts: &[(String, String, String)],
+    extract_to: &Path,
+    staging: &Path,
+    report: &mut ImportReport,
+    component_reports: &mut [ComponentReport],
+    mut journal: Option<&mut Journal>,
+    progress: &dyn Fn(ImportEvent),
+    cancel: &CancelToken,
+) -> Result<()> {
+    let zips = staging.join("components");
+    if !plan.dry_run {
+        std::fs::create_dir_all(&zips).map_err(io_at(&zips))?;
+    }
+    let temp_for_zips = if plan.dry_run {
+        std::env::temp_dir()
+    } else {
+        zips.clone()
+    };
+
+    // Stage every file first (verifying each against the manifest).
+    if !plan.dry_run {
+        progress(ImportEvent::Step("staging files".into()));
+        let mut open: Option<(String, transit_archive::ComponentReader)> = None;
+        for w in writes {
+            check_cancel(cancel)?;
+            if open.as_ref().is_none_or(|(id, _)| *id != w.component) {
+                open = Some((
+                    w.component.clone(),
+                    reader.open_component(&w.component, &temp_for_zips)?,
+                ));
+            }
+            let (_, component) = open.as_mut().expect("opened above");
+            let dest = staging.join("files").join(&w.to);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            }
+            let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
+            component.read_entry(&w.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+            out.sync_all().map_err(io_at(&dest))?;
+        }
+        for (component_id, entry, to) in extracts {
+            let mut component = reader.open_component(component_id, &temp_for_zips)?;
+            let dest = extract_to.join(to);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            }
+            let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
+            component.read_entry(entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+        }
+        crash_point("staged");
+    }
+
+    // The registry: one transaction for every component.
+    let mut registry = root.open_registry()?;
+    let mut txn = registry.write()?;
+    let total = components.len();
+    for (index, component) in components.iter().enumerate() {
+        check_cancel(cancel)?;
+        progress(ImportEvent::Component {
+            id: component.id.clone(),
+            index: index + 1,
+            total,
+        });
+        let cr = component_reports
+            .iter_mut()
+            .find(|c| c.id == component.id)
+            .expect("one report per component");
+        let release = root.identity().server.product_release;
+        import_component_registry(
+            &mut txn,
+            reader,
+            component,
+            plan,
+            source,
+            target,
+            &temp_for_zips,
+            release,
+            report,
+            cr,
+        )?;
+        if plan.mode == ImportMode::Migration
+            && ["Lines", "Line Groups", "Workstations", "IP Phones"]
+                .contains(&component.id.as_str())
+        {
+            report.follow_up(FollowUp::RedetectTelephony);
+        }
+    }
+    if let Some(j) = journal.as_deref_mut() {
+        j.step("registry")?;
+    }
+    crash_point("registry-written");
+    if plan.dry_run {
+        txn.rollback()?;
+        return Ok(());
+    }
+    txn.commit()?;
+    crash_point("committed");
+
+    // The files: rename the staged copies into place.
+    if let Some(j) = journal {
+        j.step("files")?;
+    }
+    progress(ImportEvent::Step("moving files into place".into()));
+    for (n, w) in writes.iter().enumerate() {
+        if n == writes.len() / 2 {
+            crash_point("files-half");
+        }
+        let from = staging.join("files").join(&w.to);
+        let to = root.dir().join(&w.to);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+        }
+        std::fs::rename(&from, &to).map_err(io_at(&to))?;
+        if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
+            cr.files_written += 1;
+        }
+    }
+    for (component_id, _, _) in extracts {
+        if let Some(cr) = component_reports.iter_mut().find(|c| &c.id == component_id) {
+            cr.files_extracted += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Streams one component's `.reg` text through the key rules into the
+/// transaction.
+#[allow(clippy::too_many_arguments)]
+fn import_component_registry(
+    txn: &mut WriteTxn<'_>,
+    reader: &mut MigrationReader,
+    component: &Component,
+    plan: &ImportPlan,
+    source: &Names,
+    target: &Names,
+    temp: &Path,
+    target_release: transit_server::ProductRelease,
+    report: &mut ImportReport,
+    cr: &mut ComponentReport,
+) -> Result<()> {
+    if component.registry.is_empty() {
+        return Ok(());
+    }
+    let record = reader
+        .manifest()
+        .component(&component.id)
+        .expect("checked")
+        .clone();
+    if !record.entries.iter().any(|e| e.path == REGISTRY_ENTRY) {
+        return Ok(());
+    }
+    let release = target_release;
+    // Before the component: clear what must be replaced.
+    {
+        let none = |_: &KeyPath| -> Option<Vec<NamedValue>> { None };
+        let ctx = RuleContext {
+            mode: plan.mode,
+            component,
+            source,
+            target,
+            target_release: release,
+            dev_mode: plan.dev_mode,
+            existing: &none,
+        };
+        let mut fx = rules::Effects::default();
+        let mut clear: Vec<KeyPath> = Vec::new();
+        for rule in rules::KEY_RULES {
+            if rule.applies(&ctx) {
+                clear.extend(rule.before_component(&ctx, &mut fx));
+            }
+        }
+        if plan.mode == ImportMode::Recovery {
+            // Recovery restores exactly: the component's subtrees are
+            // replaced by the exported ones.
+            for key in component.registry_keys(&source.ds().to_string(), &source.server) {
+                clear.push(KeyPath::parse(&key).map_err(transit_registry::RegistryError::from)?);
+            }
+        }
+        for key in clear {
+            txn.delete_key(&key)?;
+        }
+        for (rule, _) in &fx.notes {
+            *cr.rules.entry(rule.to_string()).or_default() += 1;
+        }
+        write_extra(txn, &fx.extra)?;
+    }
+    let mut component_zip = reader.open_component(&component.id, temp)?;
+    let mut failure: Option<MigratorError> = None;
+    let result = component_zip.read_entry(REGISTRY_ENTRY, |r| {
+        let items = RegReader::new(r).map_err(std::io::Error::other)?;
+        let mut current: Option<KeyEntry> = None;
+        for item in items {
+            let item = item.map_err(std::io::Error::other)?;
+            let outcome = match item {
+                RegItem::Key { path, line } => {
+                    let flushed = match current.take() {
+                        Some(entry) => apply_entry(
+                            txn, entry, component, plan, source, target, release, report, cr,
+                        ),
+                        None => Ok(()),
+                    };
+                    match registry_path(&path) {
+                        Some(Ok(key)) => {
+                            current = Some(KeyEntry {
+                                path: key,
+                                values: Vec::new(),
+                            });
+                            flushed
+                        }
+                        _ => Err(MigratorError::Archive(ArchiveError::Tampered {
+                            path: plan.file.clone(),
+                            entry: format!("{REGISTRY_ENTRY} in {}", component.id),
+                            detail: format!("line {line}: key outside the registry root"),
+                        })),
+                    }
+                }
+                RegItem::Value { name, data, .. } => {
+                    if let Some(entry) = current.as_mut() {
+                        entry.values.push(NamedValue {
+                            name: name.unwrap_or_default(),
+                            data,
+                        });
+                    }
+                    Ok(())
+                }
+                RegItem::DeleteKey { .. } | RegItem::DeleteValue { .. } => Ok(()),
+            };
+            if let Err(e) = outcome {
+                failure = Some(e);
+                return Err(std::io::Error::other("import step failed"));
+            }
+        }
+        if let Some(entry) = current.take() {
+            if let Err(e) = apply_entry(
+                txn, entry, component, plan, source, target, release, report, cr,
+            ) {
+                failure = Some(e);
+                return Err(std::io::Error::other("import step failed"));
+            }
+        }
+        Ok(())
+    });
+    match (result, failure) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(e.into()),
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+fn write_extra(txn: &mut WriteTxn<'_>, extra: &[KeyEntry]) -> Result<()> {
+    for e in extra {
+        let id = txn.create_key(&e.path)?;
+        for v in &e.values {
+            txn.set_value_at(id, &v.name, &v.data)?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_entry(
+    txn: &mut WriteTxn<'_>,
+    mut entry: KeyEntry,
+    component: &Component,
+    plan: &ImportPlan,
+    source: &Names,
+    target: &Names,
+    release: transit_server::ProductRelease,
+    report: &mut ImportReport,
+    cr: &mut ComponentReport,
+) -> Result<()> {
+    let original = entry.path.clone();
+    let fx = {
+        let lookup = |p: &KeyPath| txn.values(p).ok();
+        let ctx = RuleContext {
+            mode: plan.mode,
+            component,
+            source,
+            target,
+            target_release: release,
+            dev_mode: plan.dev_mode,
+            existing: &lookup,
+        };
+        rules::apply_key_rules(&mut entry, &ctx)
+    };
+    for (rule, _) in &fx.notes {
+        *cr.rules.entry(rule.to_string()).or_default() += 1;
+    }
+    for f in &fx.follow_ups {
+        report.follow_up(f.clone());
+    }
+    cr.conflicts.extend(fx.conflicts.iter().cloned());
+    if let Some(reason) = fx.skip {
+        cr.keys_skipped.push((original.to_string(), reason));
+        return Ok(());
+    }
+    if fx.notes.iter().any(|(rule, _)| rule.ends_with("-migrated")) {
+        cr.renamed
+            .push((original.to_string(), entry.path.to_string()));
+    }
+    let id = txn.create_key(&entry.path)?;
+    for v in &entry.values {
+        txn.set_value_at(id, &v.name, &v.data)?;
+    }
+    cr.keys_imported += 1;
+    cr.values_imported += entry.values.len() as u64;
+    write_extra(txn, &fx.extra)
+}

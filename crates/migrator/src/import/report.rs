@@ -1,0 +1,172 @@
+//! The post-import report (M-08), as JSON and as readable text.
+
+use super::rules::FollowUp;
+use super::ImportMode;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// What happened to one component.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ComponentReport {
+    /// The component.
+    pub id: String,
+    /// Registry keys written.
+    pub keys_imported: u64,
+    /// Registry values written.
+    pub values_imported: u64,
+    /// Keys not imported, with the reason.
+    pub keys_skipped: Vec<(String, String)>,
+    /// Keys imported under another name (original, imported).
+    pub renamed: Vec<(String, String)>,
+    /// Values kept from the target instead of the file's (merge conflicts).
+    pub conflicts: Vec<String>,
+    /// Files written into the server root.
+    pub files_written: u64,
+    /// Files placed in the extraction folder.
+    pub files_extracted: u64,
+    /// Files not imported, with the reason.
+    pub files_skipped: Vec<(String, String)>,
+    /// How often each rule acted.
+    pub rules: BTreeMap<String, u64>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// The migration file.
+    pub file: String,
+    /// `migration` or `recovery`.
+    pub mode: String,
+    /// The source server, from the manifest.
+    pub source_server: String,
+    /// The target server.
+    pub target_server: String,
+    /// Nothing was changed (`--dry-run`).
+    pub dry_run: bool,
+    /// The restore point taken first, if any.
+    pub restore_point: Option<String>,
+    /// Per component.
+    pub components: Vec<ComponentReport>,
+    /// The manual follow-ups, each once.
+    pub follow_ups: Vec<FollowUp>,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl ImportReport {
+    pub(crate) fn new(
+        file: &str,
+        mode: ImportMode,
+        source: &str,
+        target: &str,
+        dry_run: bool,
+    ) -> ImportReport {
+        ImportReport {
+            file: file.to_string(),
+            mode: match mode {
+                ImportMode::Migration => "migration",
+                ImportMode::Recovery => "recovery",
+            }
+            .into(),
+            source_server: source.to_string(),
+            target_server: target.to_string(),
+            dry_run,
+            restore_point: None,
+            components: Vec::new(),
+            follow_ups: Vec::new(),
+            elapsed_ms: 0,
+        }
+    }
+
+    pub(crate) fn follow_up(&mut self, f: FollowUp) {
+        if !self.follow_ups.contains(&f) {
+            self.follow_ups.push(f);
+        }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serialises")
+    }
+
+    /// The report as readable text.
+    pub fn to_text(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "Import {}{} of {} ({} → {}) in {} ms",
+            self.mode,
+            if self.dry_run {
+                " (dry run: nothing changed)"
+            } else {
+                ""
+            },
+            self.file,
+            self.source_server,
+            self.target_server,
+            self.elapsed_ms
+        );
+        if let Some(rp) = &self.restore_point {
+            let _ = writeln!(t, "Restore point: {rp} (undo with `transit rollback {rp}`)");
+        }
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "{:<30} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "component", "keys", "values", "skipped", "renamed", "files", "skipped"
+        );
+        for c in &self.components {
+            let _ = writeln!(
+                t,
+                "{:<30} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                c.id,
+                c.keys_imported,
+                c.values_imported,
+                c.keys_skipped.len(),
+                c.renamed.len(),
+                c.files_written + c.files_extracted,
+                c.files_skipped.len()
+            );
+        }
+        for c in &self.components {
+            for (key, reason) in c.keys_skipped.iter().take(20) {
+                let _ = writeln!(t, "  skipped {}: {key}: {reason}", c.id);
+            }
+            for conflict in &c.conflicts {
+                let _ = writeln!(t, "  conflict {}: {conflict}", c.id);
+            }
+        }
+        if !self.follow_ups.is_empty() {
+            let _ = writeln!(t, "\nManual follow-ups:");
+            for f in &self.follow_ups {
+                let line = match f {
+                    FollowUp::ReviewMigrated {
+                        container,
+                        original,
+                        imported,
+                    } => {
+                        format!("review {container}: {original} (original) vs {imported} (imported); `transit review server-params` finishes it")
+                    }
+                    FollowUp::ResetSecret { parameter } => {
+                        format!("reset the secret of structured parameter {parameter}")
+                    }
+                    FollowUp::PublishHandler { handler } => {
+                        format!("publish handler {handler} from the extraction folder")
+                    }
+                    FollowUp::RedetectTelephony => {
+                        "re-detect telephony resources in Interaction Administrator".into()
+                    }
+                    FollowUp::RerunDataSourceSetup => {
+                        "re-run setup for data sources (IC Setup Assistant)".into()
+                    }
+                    FollowUp::ReactivateMailProvider { provider } => {
+                        format!("re-activate mail provider {provider}")
+                    }
+                };
+                let _ = writeln!(t, "  - {line}");
+            }
+        }
+        t
+    }
+}

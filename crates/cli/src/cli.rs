@@ -33,6 +33,11 @@ pub enum Command {
     Registry(RegistryCommand),
     /// Export configuration data to a migration file (.ininmigr).
     Export(ExportArgs),
+    /// Import a migration file (migration mode by default; recovery restores exactly).
+    Import(ImportArgs),
+    /// Finish the manual follow-ups of an import.
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Show a migration file's manifest and components without extracting.
     Inspect {
         /// The migration file.
@@ -73,6 +78,68 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `transit import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The migration file.
+    pub file: PathBuf,
+    /// Where handlers are extracted (outside the server root).
+    #[arg(long, value_name = "DIR")]
+    pub extract_to: PathBuf,
+    /// Migration (rules, renames) or recovery (exact restore).
+    #[arg(long, value_enum, default_value_t = ModeArg::Migration)]
+    pub mode: ModeArg,
+    /// Components to import: `all`, or a comma-separated list.
+    #[arg(long, default_value = "all")]
+    pub components: String,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Do not take a restore point first (no rollback possible).
+    #[arg(long)]
+    pub no_restore_point: bool,
+    /// Skip the Recorder Rescue ID.
+    #[arg(long)]
+    pub dev_mode: bool,
+    /// Print the plan and the report; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--mode`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ModeArg {
+    /// From another server: rules apply, names are rewritten.
+    Migration,
+    /// Back into the same server, exactly as exported.
+    Recovery,
+}
+
+/// `transit review …`
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Resolve `<name>_migrated` server parameters by keeping one side.
+    ServerParams {
+        /// Which side to keep.
+        #[arg(long, value_enum)]
+        keep: KeepArg,
+        /// Only these parameters (original names); all if omitted.
+        #[arg(long, num_args = 1..)]
+        only: Vec<String>,
+    },
+}
+
+/// `--keep`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum KeepArg {
+    /// The target's own values.
+    Original,
+    /// The imported values.
+    Imported,
 }
 
 /// `transit restore-points …`

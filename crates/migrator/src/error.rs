@@ -53,3 +53,9 @@ pub(crate) fn io_at(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Mi
         source,
     }
 }
+
+impl From<transit_registry::path::PathError> for MigratorError {
+    fn from(err: transit_registry::path::PathError) -> Self {
+        MigratorError::Registry(err.into())
+    }
+}

@@ -1,6 +1,7 @@
 //! Command handlers: one module per command group.
 
 mod components;
+mod import;
 mod migrate;
 mod password;
 mod progress;
@@ -19,6 +20,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Server(cmd) => server::run(&cli.server_root, cmd),
         Command::Registry(cmd) => registry::run(&cli.server_root, cmd),
         Command::Export(args) => migrate::export(&cli.server_root, args),
+        Command::Import(args) => import::run(&cli.server_root, args),
+        Command::Review(cmd) => import::review(&cli.server_root, cmd),
         Command::Inspect {
             file,
             password,
@@ -52,6 +55,8 @@ fn touches_server(command: &Command) -> bool {
         Command::Server(_)
         | Command::Registry(_)
         | Command::Export(_)
+        | Command::Import(_)
+        | Command::Review(_)
         | Command::Rollback { .. }
         | Command::RestorePoints(_) => true,
     }

@@ -65,6 +65,18 @@ fn crash_point(step: &str) {
     }
 }
 
+/// Waits (up to ten seconds) at a named step when `TRANSIT_PAUSE_AT` names
+/// it, until the import is stopped: the hook that lets tests deliver Ctrl-C
+/// at a known point.
+fn pause_point(step: &str, cancel: &CancelToken) {
+    if std::env::var("TRANSIT_PAUSE_AT").is_ok_and(|s| s == step) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while !cancel.is_cancelled() && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
 fn check_cancel(cancel: &CancelToken) -> Result<()> {
     if cancel.is_cancelled() {
         Err(MigratorError::Cancelled)
@@ -360,6 +372,7 @@ fn run(
             component.read_entry(entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
         }
         crash_point("staged");
+        pause_point("staged", cancel);
     }
 
     // The registry: one transaction for every component.

@@ -9,6 +9,7 @@
 mod engine;
 pub mod preflight;
 pub mod report;
+pub mod review;
 pub mod rules;
 
 pub use engine::{import, ImportEvent, ImportPlan};

@@ -17,7 +17,7 @@ mod ds_overwrite;
 mod files;
 mod handlers;
 mod mail_providers;
-mod migrated_suffix;
+pub mod migrated_suffix;
 mod rename_server_site;
 mod rescue_id;
 mod secrets;

@@ -1,0 +1,144 @@
+//! `transit review server-params`: finishes the `_migrated` clean-up of
+//! server parameters in one transaction.
+
+use super::preflight;
+use super::rules::migrated_suffix::SUFFIX;
+use crate::error::Result;
+use transit_registry::RegistryRead;
+use transit_server::ServerRoot;
+
+/// Which side of each `_migrated` pair to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The target's own value; the imported `_migrated` entry is deleted.
+    Original,
+    /// The imported value; it replaces the original under the original name.
+    Imported,
+}
+
+/// What the review did, parameter by parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewOutcome {
+    /// Pairs resolved (original name).
+    pub resolved: Vec<String>,
+    /// `_migrated` entries without an original, left as they are (with
+    /// `--keep original`) because deleting them would lose a custom parameter.
+    pub left_alone: Vec<String>,
+}
+
+/// Resolves every `<name>_migrated` server parameter (or only the names in
+/// `only`) by keeping one side, in one transaction.
+pub fn server_params(root: &ServerRoot, keep: Keep, only: &[String]) -> Result<ReviewOutcome> {
+    preflight::check_service(root)?;
+    let container = root.ds_container("Server Parameters");
+    let mut registry = root.open_registry()?;
+    let mut txn = registry.write()?;
+    let mut outcome = ReviewOutcome::default();
+    let names = txn.subkeys(&container)?;
+    for imported_name in names.iter().filter(|n| n.ends_with(SUFFIX)) {
+        let original_name = &imported_name[..imported_name.len() - SUFFIX.len()];
+        if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(original_name)) {
+            continue;
+        }
+        let imported = container.join(imported_name)?;
+        let original = container.join(original_name)?;
+        let has_original = txn.key_exists(&original)?;
+        match keep {
+            Keep::Original if !has_original => {
+                outcome.left_alone.push(imported_name.clone());
+                continue;
+            }
+            Keep::Original => {
+                txn.delete_key(&imported)?;
+            }
+            Keep::Imported => {
+                txn.delete_key(&original)?;
+                txn.copy_tree(&imported, &original)?;
+                txn.delete_key(&imported)?;
+            }
+        }
+        outcome.resolved.push(original_name.to_string());
+    }
+    txn.commit()?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use transit_registry::ValueData;
+    use transit_server::{InitParams, Role};
+
+    fn root_with_pairs(dir: &std::path::Path) -> ServerRoot {
+        let root = ServerRoot::init(
+            dir,
+            InitParams {
+                name: "CICB".into(),
+                site_name: "Paris".into(),
+                site_id: 2,
+                role: Role::Cic,
+                release: "2018 R1".parse().unwrap(),
+                patch: 0,
+                machine_key: None,
+            },
+        )
+        .unwrap();
+        let c = root.ds_container("Server Parameters");
+        let mut reg = root.open_registry().unwrap();
+        let mut txn = reg.write().unwrap();
+        for (name, value) in [
+            ("Mail Server", "mine"),
+            ("Mail Server_migrated", "theirs"),
+            ("Timeout", "5"),
+            ("Timeout_migrated", "9"),
+            ("Custom_migrated", "c"),
+        ] {
+            txn.set_value(
+                &c.join(name).unwrap(),
+                "Value",
+                &ValueData::Sz(value.into()),
+            )
+            .unwrap();
+        }
+        txn.commit().unwrap();
+        root
+    }
+
+    fn value(root: &ServerRoot, name: &str) -> Option<String> {
+        let reg = root.open_registry().unwrap();
+        reg.get_string(
+            &root.ds_container("Server Parameters").join(name).unwrap(),
+            "Value",
+        )
+        .ok()
+    }
+
+    #[test]
+    fn keeping_imported_values_replaces_the_originals() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = root_with_pairs(&dir.path().join("s"));
+        let outcome = server_params(&root, Keep::Imported, &[]).unwrap();
+        assert_eq!(outcome.resolved.len(), 3);
+        assert_eq!(value(&root, "Mail Server").as_deref(), Some("theirs"));
+        assert_eq!(value(&root, "Custom").as_deref(), Some("c"));
+        assert_eq!(value(&root, "Mail Server_migrated"), None);
+    }
+
+    #[test]
+    fn keeping_originals_deletes_the_imported_side_only_where_a_pair_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = root_with_pairs(&dir.path().join("s"));
+        let outcome = server_params(&root, Keep::Original, &["mail server".into()]).unwrap();
+        assert_eq!(outcome.resolved, ["Mail Server"]);
+        assert_eq!(value(&root, "Mail Server").as_deref(), Some("mine"));
+        assert_eq!(value(&root, "Mail Server_migrated"), None);
+        assert_eq!(
+            value(&root, "Timeout_migrated").as_deref(),
+            Some("9"),
+            "not in --only"
+        );
+        let all = server_params(&root, Keep::Original, &[]).unwrap();
+        assert_eq!(all.left_alone, ["Custom_migrated"]);
+        assert_eq!(value(&root, "Custom_migrated").as_deref(), Some("c"));
+    }
+}

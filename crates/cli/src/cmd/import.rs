@@ -28,17 +28,26 @@ pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
         dev_mode: args.dev_mode,
         dry_run: args.dry_run,
     };
-    let quiet = args.json;
-    let progress = |e: ImportEvent| {
-        if quiet {
-            return;
-        }
-        match e {
-            ImportEvent::Step(step) => eprintln!("{step}…"),
-            ImportEvent::Component { id, index, total } => eprintln!("[{index}/{total}] {id}"),
+    let bar = indicatif::ProgressBar::new(0);
+    if args.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let progress = |e: ImportEvent| match e {
+        ImportEvent::Step(step) => bar.set_message(step),
+        ImportEvent::Component { id, index, total } => {
+            bar.set_length(total as u64);
+            bar.set_position(index as u64);
+            bar.set_message(id);
         }
     };
-    let report = match import(&server, &plan, &progress, &cancel) {
+    let result = import(&server, &plan, &progress, &cancel);
+    bar.finish_and_clear();
+    let report = match result {
         Ok(report) => report,
         Err(MigratorError::Cancelled) => {
             eprintln!("stopped: the import was rolled back; the server is as it was before");

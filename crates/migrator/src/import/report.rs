@@ -42,6 +42,8 @@ pub struct ImportReport {
     pub source_server: String,
     /// The target server.
     pub target_server: String,
+    /// The source's product release, from the manifest.
+    pub source_release: String,
     /// Nothing was changed (`--dry-run`).
     pub dry_run: bool,
     /// The restore point taken first, if any.
@@ -52,6 +54,9 @@ pub struct ImportReport {
     pub follow_ups: Vec<FollowUp>,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
+    /// The follow-ups already listed, to list each once in linear time.
+    #[serde(skip)]
+    seen: std::collections::HashSet<FollowUp>,
 }
 
 impl ImportReport {
@@ -59,6 +64,7 @@ impl ImportReport {
         file: &str,
         mode: ImportMode,
         source: &str,
+        source_release: &str,
         target: &str,
         dry_run: bool,
     ) -> ImportReport {
@@ -71,16 +77,18 @@ impl ImportReport {
             .into(),
             source_server: source.to_string(),
             target_server: target.to_string(),
+            source_release: source_release.to_string(),
             dry_run,
             restore_point: None,
             components: Vec::new(),
             follow_ups: Vec::new(),
             elapsed_ms: 0,
+            seen: Default::default(),
         }
     }
 
     pub(crate) fn follow_up(&mut self, f: FollowUp) {
-        if !self.follow_ups.contains(&f) {
+        if self.seen.insert(f.clone()) {
             self.follow_ups.push(f);
         }
     }
@@ -138,16 +146,19 @@ impl ImportReport {
             }
         }
         if !self.follow_ups.is_empty() {
-            let _ = writeln!(t, "\nManual follow-ups:");
+            let _ = writeln!(t, "\nManual follow-ups (`transit review server-params --keep original|imported` finishes the _migrated pairs):");
             for f in &self.follow_ups {
                 let line = match f {
                     FollowUp::ReviewMigrated {
                         container,
                         original,
                         imported,
-                    } => {
-                        format!("review {container}: {original} (original) vs {imported} (imported); `transit review server-params` finishes it")
-                    }
+                        original_values,
+                        imported_values,
+                    } => format!(
+                        "review {container}: {original} [{}] vs {imported} [{imported_values}]",
+                        original_values.as_deref().unwrap_or("not on this server")
+                    ),
                     FollowUp::ResetSecret { parameter } => {
                         format!("reset the secret of structured parameter {parameter}")
                     }

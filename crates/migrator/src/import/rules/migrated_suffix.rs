@@ -54,11 +54,18 @@ impl KeyRule for MigratedSuffix {
         segments[depth] = renamed.clone();
         entry.path = KeyPath::parse(&segments.join("\\")).expect("segments of a valid path");
         if entry.path.segments().len() == depth + 1 {
+            let original_values = container
+                .join(&name)
+                .ok()
+                .and_then(|p| (ctx.existing)(&p))
+                .map(|v| super::render_values(&v));
             effects.note(self.id, format!("{name} imported as {renamed}"));
             effects.follow_ups.push(FollowUp::ReviewMigrated {
                 container: self.container.to_string(),
                 original: name,
                 imported: renamed,
+                original_values,
+                imported_values: super::render_values(&entry.values),
             });
         }
     }
@@ -85,6 +92,17 @@ mod tests {
             SERVER_PARAMETERS.apply(&mut e, ctx, &mut fx);
             assert_eq!(e.path.name(), Some("Mail Server_migrated"));
             assert_eq!(fx.follow_ups.len(), 1);
+            match &fx.follow_ups[0] {
+                FollowUp::ReviewMigrated {
+                    original_values,
+                    imported_values,
+                    ..
+                } => {
+                    assert_eq!(imported_values, "Value=mail", "values side by side");
+                    assert_eq!(original_values, &None, "this target has no such parameter");
+                }
+                other => panic!("{other:?}"),
+            }
             // The container key itself is left alone.
             let mut c = entry(&ctx.target.container("Server Parameters"), &[]);
             SERVER_PARAMETERS.apply(&mut c, ctx, &mut Effects::default());

@@ -129,7 +129,7 @@ impl RuleContext<'_> {
 }
 
 /// A manual task the report must list after the import.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum FollowUp {
     /// Compare an original and a `_migrated` entry, keep one.
@@ -140,6 +140,10 @@ pub enum FollowUp {
         original: String,
         /// The imported entry name.
         imported: String,
+        /// The target's own values (`None` when the target has no such entry).
+        original_values: Option<String>,
+        /// The imported values.
+        imported_values: String,
     },
     /// A secret cannot be decrypted here and must be set again.
     ResetSecret {
@@ -204,6 +208,21 @@ pub trait KeyRule: Sync {
     fn before_component(&self, _ctx: &RuleContext<'_>, _effects: &mut Effects) -> Vec<KeyPath> {
         Vec::new()
     }
+}
+
+/// Renders values as `name=data; …` for the report.
+pub fn render_values(values: &[NamedValue]) -> String {
+    values
+        .iter()
+        .map(|v| {
+            format!(
+                "{}={}",
+                if v.name.is_empty() { "@" } else { &v.name },
+                v.data
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Applies in migration mode when the component names the rule.

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Import throughput at two scales 10x apart: `transit import` (migration
+# mode) of an export into a fresh demo server, against `7z x` of the same
+# file, in the same run. Also times the import into an empty server, where
+# every file is written (a fresh demo server already has most file names).
+#
+#   bench/import.sh [SMALL_USERS]     (default 5500; the large scale is 10x)
+#
+# Needs: cargo, 7-Zip (7zz or 7z), GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SMALL=${1:-5500}
+SEVENZIP=$(command -v 7zz || command -v 7z || true)
+[ -n "$SEVENZIP" ] || { echo "missing 7-Zip (apt-get install 7zip)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
+cargo build --release --bin transit -q
+T=$PWD/target/release/transit
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/transit-import-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+echo "bench-password" > "$WORK/pass"
+
+run() { # LABEL CMD... -> $secs, $rss (MB)
+  local label=$1; shift
+  /usr/bin/time -v -o "$WORK/time.$label" "$@" >"$WORK/out.$label" 2>"$WORK/err.$label" || { cat "$WORK/err.$label" >&2; exit 1; }
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.$label")
+  rss=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.$label")
+}
+
+printf "%-8s %10s %10s %12s %10s %10s %8s %14s %10s\n" users "file MB" "7z x s" "import s" "a/b" "RSS MB" "" "empty-root s" "RSS MB"
+for USERS in "$SMALL" $((SMALL * 10)); do
+  S="$WORK/$USERS"
+  mkdir -p "$S"
+  $T --server-root "$S/a" server demo --name CICA --site-name Indy --site-id 1 --release "2018 R1" --users "$USERS" --seed 1 >/dev/null
+  $T --server-root "$S/a" export --folder "$S/out" --password-file "$WORK/pass" --json >/dev/null
+  FILE=$(ls "$S"/out/*.ininmigr)
+  $T --server-root "$S/b" server demo --name CICB --site-name Paris --site-id 2 --release "2018 R1" --users "$USERS" --seed 2 >/dev/null
+  $T --server-root "$S/e" server init --name CICE --site-name Rome --site-id 3 --release "2018 R1" >/dev/null
+  rm -rf "$S/a"
+  cat "$FILE" > /dev/null
+  run "7z-$USERS" "$SEVENZIP" x -y -pbench-password "-o$S/7z" "$FILE"
+  b=$secs
+  run "imp-$USERS" "$T" --server-root "$S/b" import "$FILE" --extract-to "$S/x" --password-file "$WORK/pass" --json
+  a=$secs; a_rss=$rss
+  run "emp-$USERS" "$T" --server-root "$S/e" import "$FILE" --extract-to "$S/y" --password-file "$WORK/pass" --json
+  e=$secs; e_rss=$rss
+  size=$(( $(stat -c %s "$FILE") / 1000000 ))
+  awk -v u="$USERS" -v sz="$size" -v a="$a" -v b="$b" -v r="$a_rss" -v e="$e" -v er="$e_rss" 'BEGIN {
+    printf "%-8s %10d %10.2f %12.2f %10.2f %10d %8s %14.2f %10d\n", u, sz, b, a, a / b, r, "", e, er }'
+  echo "$USERS $a $e" >> "$WORK/scales"
+  rm -rf "$S"
+done
+awk 'NR == 1 { a1 = $2; e1 = $3 } NR == 2 { printf "\nlarge/small time: import %.1fx, empty-root import %.1fx (target <= 11x for 10x the data)\n", $2 / a1, $3 / e1 }' "$WORK/scales"
+echo "targets: a/b <= 1.5, peak RSS <= 256 MB"

@@ -1,4 +1,5 @@
-# The README's main job: build a demo server, export its registry, then export it to a migration file.
+# The README's main job: build a demo server, export it to a migration file,
+# and import that file into a second demo server, printing the import report.
 .PHONY: demo test
 DEMO_DIR ?= demo-out
 
@@ -13,7 +14,11 @@ demo:
 	./target/release/transit --server-root $(DEMO_DIR)/server export \
 	  --folder $(DEMO_DIR)/exports --password-file $(DEMO_DIR)/password.txt
 	./target/release/transit inspect $(DEMO_DIR)/exports/*.ininmigr --password-file $(DEMO_DIR)/password.txt
-	@echo "demo server in $(DEMO_DIR)/server; registry in $(DEMO_DIR)/CIC01.reg; migration file in $(DEMO_DIR)/exports"
+	./target/release/transit --server-root $(DEMO_DIR)/target server demo \
+	  --name CIC02 --site-name Paris --site-id 2 --release "2015 R1" --users 200 --seed 2
+	./target/release/transit --server-root $(DEMO_DIR)/target import $(DEMO_DIR)/exports/*.ininmigr \
+	  --extract-to $(DEMO_DIR)/extracted --password-file $(DEMO_DIR)/password.txt
+	@echo "source server in $(DEMO_DIR)/server, target in $(DEMO_DIR)/target; report in $(DEMO_DIR)/extracted/import-report.txt"
 
 test:
 	cargo test --workspace

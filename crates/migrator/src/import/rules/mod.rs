@@ -215,11 +215,12 @@ pub fn render_values(values: &[NamedValue]) -> String {
     values
         .iter()
         .map(|v| {
-            format!(
-                "{}={}",
-                if v.name.is_empty() { "@" } else { &v.name },
-                v.data
-            )
+            let name = if v.name.is_empty() { "@" } else { &v.name };
+            match &v.data {
+                // One line per report entry: list items inline.
+                ValueData::MultiSz(items) => format!("{name}=[{}]", items.join(", ")),
+                data => format!("{name}={data}"),
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -142,7 +142,9 @@ impl MigrationReader {
             // The writer stores inner zips as they are (they are already
             // compressed); a compressed outer entry could inflate far beyond
             // the file's size, so it is refused.
-            if name != MANIFEST_ENTRY && entry.compression() != zip::CompressionMethod::Stored {
+            if name.starts_with(crate::COMPONENTS_DIR)
+                && entry.compression() != zip::CompressionMethod::Stored
+            {
                 return Err(ArchiveError::Tampered {
                     path: path.clone(),
                     entry: name,

@@ -9,9 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${1:-55000}
-SEVENZIP=$(command -v 7zz || command -v 7z || true)
-[ -n "$SEVENZIP" ] || { echo "missing 7-Zip (apt-get install 7zip)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
+. bench/lib.sh
+need_sevenzip_and_time
 cargo build --release --bin transit -q
 T=$PWD/target/release/transit
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/transit-export-bench.XXXXXX")
@@ -28,13 +27,6 @@ FILES_MB=$(du -sm --apparent-size "$WORK/src/files" | cut -f1)
 echo "   $VALUES registry values, $FILES_MB MB of files"
 # Warm the page cache for both contestants alike.
 tar cf - -C "$WORK/src" files | cat > /dev/null
-
-run() { # LABEL CMD... -> $secs, $rss (MB)
-  local label=$1; shift
-  /usr/bin/time -v -o "$WORK/time.$label" "$@" >"$WORK/out.$label" 2>"$WORK/err.$label" || { cat "$WORK/err.$label" >&2; exit 1; }
-  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.$label")
-  rss=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.$label")
-}
 
 run transit "$T" --server-root "$WORK/src" export --folder "$WORK/out" --password-file "$WORK/pass" --json
 a=$secs; a_rss=$rss

@@ -10,21 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMALL=${1:-5500}
-SEVENZIP=$(command -v 7zz || command -v 7z || true)
-[ -n "$SEVENZIP" ] || { echo "missing 7-Zip (apt-get install 7zip)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
+. bench/lib.sh
+need_sevenzip_and_time
 cargo build --release --bin transit -q
 T=$PWD/target/release/transit
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/transit-import-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 echo "bench-password" > "$WORK/pass"
-
-run() { # LABEL CMD... -> $secs, $rss (MB)
-  local label=$1; shift
-  /usr/bin/time -v -o "$WORK/time.$label" "$@" >"$WORK/out.$label" 2>"$WORK/err.$label" || { cat "$WORK/err.$label" >&2; exit 1; }
-  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.$label")
-  rss=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.$label")
-}
 
 printf "%-8s %10s %10s %12s %10s %10s %8s %14s %10s\n" users "file MB" "7z x s" "import s" "a/b" "RSS MB" "" "empty-root s" "RSS MB"
 for USERS in "$SMALL" $((SMALL * 10)); do

@@ -1,13 +1,13 @@
 //! Import end to end on real demo servers: migration rules, recovery,
 //! refusals and rollback.
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::{assert_same, state};
 use std::path::{Path, PathBuf};
 use transit_migrator::import::{import, ImportMode, ImportPlan, Refusal};
 use transit_migrator::{export, CancelToken, ExportPlan, MigratorError};
-use transit_registry::interop::export_reg;
-use transit_registry::regfile::RegFormat;
-use transit_registry::{KeyPath, RegistryRead, ValueData};
+use transit_registry::{RegistryRead, ValueData};
 use transit_server::demo::{generate, DemoParams};
 use transit_server::{InitParams, Role, ServerError, ServerRoot};
 
@@ -52,26 +52,6 @@ fn plan(file: &Path, extract: &Path, mode: ImportMode) -> ImportPlan {
         dev_mode: false,
         dry_run: false,
     }
-}
-
-fn state(root: &ServerRoot) -> (Vec<u8>, BTreeMap<String, Vec<u8>>) {
-    let reg = root.open_registry().unwrap();
-    let (bytes, _) = export_reg(&reg, &KeyPath::root(), Vec::new(), RegFormat::Regedit5).unwrap();
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.files_dir()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root.dir()).unwrap().display().to_string();
-            if p.is_dir() {
-                files.insert(format!("{rel}/"), Vec::new());
-                stack.push(p);
-            } else {
-                files.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    (bytes, files)
 }
 
 /// Two servers: A (site 1, 2015 R1) exports; B (site 2, 2018 R1) imports.
@@ -421,44 +401,4 @@ fn a_media_file_is_refused_by_a_cic_server_and_vice_versa() {
         "{err:?}"
     );
     let _ = ServerError::ServiceNotRunning;
-}
-
-/// Compares two states and names the first difference (never dumps bytes).
-fn assert_same(a: &(Vec<u8>, BTreeMap<String, Vec<u8>>), b: &(Vec<u8>, BTreeMap<String, Vec<u8>>)) {
-    for (path, bytes) in &a.1 {
-        assert!(
-            b.1.get(path) == Some(bytes),
-            "file {path} differs or is missing"
-        );
-    }
-    for path in b.1.keys() {
-        assert!(a.1.contains_key(path), "extra file {path}");
-    }
-    if a.0 != b.0 {
-        let ta = String::from_utf16_lossy(
-            &a.0[2..]
-                .chunks(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect::<Vec<_>>(),
-        );
-        let tb = String::from_utf16_lossy(
-            &b.0[2..]
-                .chunks(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect::<Vec<_>>(),
-        );
-        let (la, lb): (Vec<_>, Vec<_>) = (ta.lines().collect(), tb.lines().collect());
-        let at = la
-            .iter()
-            .zip(&lb)
-            .position(|(x, y)| x != y)
-            .unwrap_or(la.len().min(lb.len()));
-        panic!(
-            "registries differ at line {at}: {:?} vs {:?} ({} vs {} lines)",
-            la.get(at),
-            lb.get(at),
-            la.len(),
-            lb.len()
-        );
-    }
 }

@@ -1,12 +1,12 @@
 //! Restore points, rollback and crash recovery on real server roots.
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::state;
 use std::path::Path;
 use transit_migrator::restore::{self, FileChanges, Journal, RecoveryOutcome};
 use transit_migrator::MigratorError;
-use transit_registry::interop::export_reg;
-use transit_registry::regfile::RegFormat;
-use transit_registry::{KeyPath, ValueData};
+use transit_registry::ValueData;
 use transit_server::demo::{generate, DemoParams};
 use transit_server::{InitParams, Role, ServerError, ServerRoot};
 
@@ -25,33 +25,6 @@ fn demo(dir: &Path) -> ServerRoot {
         seed: 9,
     };
     generate(dir, params, &mut |_| {}).unwrap().0
-}
-
-/// The server's observable state: a full registry export and every file
-/// under files/ with its bytes.
-fn state(root: &ServerRoot) -> (Vec<u8>, BTreeMap<String, Vec<u8>>) {
-    let reg = root.open_registry().unwrap();
-    let (bytes, _) = export_reg(&reg, &KeyPath::root(), Vec::new(), RegFormat::Regedit5).unwrap();
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.files_dir()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                files.insert(
-                    format!("{}/", p.strip_prefix(root.dir()).unwrap().display()),
-                    Vec::new(),
-                );
-                stack.push(p);
-            } else {
-                files.insert(
-                    p.strip_prefix(root.dir()).unwrap().display().to_string(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    (bytes, files)
 }
 
 const OVERWRITTEN: &str = "files/DialPlan/Default.i3dialplan";

@@ -402,3 +402,49 @@ fn a_media_file_is_refused_by_a_cic_server_and_vice_versa() {
     );
     let _ = ServerError::ServiceNotRunning;
 }
+
+#[test]
+fn component_selection_closes_over_dependencies_and_dev_mode_skips_the_rescue_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_a, b, file) = pair(dir.path());
+    let mut p = plan(&file, &dir.path().join("extract"), ImportMode::Migration);
+    p.components = vec!["AdminConfig".into(), "Interaction Recorder".into()];
+    p.dev_mode = true;
+    let report = import(&b, &p, &|_| {}, &CancelToken::new()).unwrap();
+    let ids: Vec<&str> = report.components.iter().map(|c| c.id.as_str()).collect();
+    for id in [
+        "AdminConfig",
+        "Users",
+        "Workgroups",
+        "Workstations",
+        "Tracker Config",
+        "Interaction Recorder",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(
+        !ids.contains(&"Reports"),
+        "only the selection and its closure"
+    );
+    let recorder = report
+        .components
+        .iter()
+        .find(|c| c.id == "Interaction Recorder")
+        .unwrap();
+    assert!(
+        recorder
+            .keys_skipped
+            .iter()
+            .any(|(k, why)| k.ends_with("Rescue ID") && why.contains("dev mode")),
+        "{:?}",
+        recorder.keys_skipped
+    );
+    let reg = b.open_registry().unwrap();
+    let rescue = b
+        .ds_container("Recorder")
+        .join("Configuration\\Rescue ID")
+        .unwrap();
+    // B's own Rescue ID stays B's: the file's was skipped.
+    let own = reg.get_value(&rescue, "ID").unwrap();
+    assert!(own.is_some());
+}

@@ -411,18 +411,15 @@ fn run(
             .find(|c| c.id == component.id)
             .expect("one report per component");
         let release = root.identity().server.product_release;
-        import_component_registry(
-            &mut txn,
-            reader,
-            component,
+        let scope = Scope {
             plan,
+            component,
             source,
             target,
-            &temp_for_zips,
             release,
-            report,
-            cr,
-        )?;
+            same_release: report.source_release == release.to_string(),
+        };
+        import_component_registry(&mut txn, reader, &scope, &temp_for_zips, report, cr)?;
         if plan.mode == ImportMode::Migration
             && ["Lines", "Line Groups", "Workstations", "IP Phones"]
                 .contains(&component.id.as_str())
@@ -468,21 +465,47 @@ fn run(
     Ok(())
 }
 
+/// What every rule run over one component shares.
+struct Scope<'a> {
+    plan: &'a ImportPlan,
+    component: &'a Component,
+    source: &'a Names,
+    target: &'a Names,
+    /// The target's product release.
+    release: transit_server::ProductRelease,
+    /// Source and target run the same release (for the data-source follow-up).
+    same_release: bool,
+}
+
+impl Scope<'_> {
+    /// The rule context, with `existing` looking up the target's values.
+    fn rule_context<'b>(
+        &'b self,
+        existing: &'b dyn Fn(&KeyPath) -> Option<Vec<NamedValue>>,
+    ) -> RuleContext<'b> {
+        RuleContext {
+            mode: self.plan.mode,
+            component: self.component,
+            source: self.source,
+            target: self.target,
+            target_release: self.release,
+            dev_mode: self.plan.dev_mode,
+            existing,
+        }
+    }
+}
+
 /// Streams one component's `.reg` text through the key rules into the
 /// transaction.
-#[allow(clippy::too_many_arguments)]
 fn import_component_registry(
     txn: &mut WriteTxn<'_>,
     reader: &mut MigrationReader,
-    component: &Component,
-    plan: &ImportPlan,
-    source: &Names,
-    target: &Names,
+    scope: &Scope<'_>,
     temp: &Path,
-    target_release: transit_server::ProductRelease,
     report: &mut ImportReport,
     cr: &mut ComponentReport,
 ) -> Result<()> {
+    let (component, plan, source) = (scope.component, scope.plan, scope.source);
     if component.registry.is_empty() {
         return Ok(());
     }
@@ -494,19 +517,10 @@ fn import_component_registry(
     if !record.entries.iter().any(|e| e.path == REGISTRY_ENTRY) {
         return Ok(());
     }
-    let release = target_release;
     // Before the component: clear what must be replaced.
     {
         let none = |_: &KeyPath| -> Option<Vec<NamedValue>> { None };
-        let ctx = RuleContext {
-            mode: plan.mode,
-            component,
-            source,
-            target,
-            target_release: release,
-            dev_mode: plan.dev_mode,
-            existing: &none,
-        };
+        let ctx = scope.rule_context(&none);
         let mut fx = rules::Effects::default();
         let mut clear: Vec<KeyPath> = Vec::new();
         for rule in rules::KEY_RULES {
@@ -539,9 +553,7 @@ fn import_component_registry(
             let outcome = match item {
                 RegItem::Key { path, line } => {
                     let flushed = match current.take() {
-                        Some(entry) => apply_entry(
-                            txn, entry, component, plan, source, target, release, report, cr,
-                        ),
+                        Some(entry) => apply_entry(txn, entry, scope, report, cr),
                         None => Ok(()),
                     };
                     match registry_path(&path) {
@@ -576,9 +588,7 @@ fn import_component_registry(
             }
         }
         if let Some(entry) = current.take() {
-            if let Err(e) = apply_entry(
-                txn, entry, component, plan, source, target, release, report, cr,
-            ) {
+            if let Err(e) = apply_entry(txn, entry, scope, report, cr) {
                 failure = Some(e);
                 return Err(std::io::Error::other("import step failed"));
             }
@@ -602,39 +612,25 @@ fn write_extra(txn: &mut WriteTxn<'_>, extra: &[KeyEntry]) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs the key rules on one key and writes what they leave.
 fn apply_entry(
     txn: &mut WriteTxn<'_>,
     mut entry: KeyEntry,
-    component: &Component,
-    plan: &ImportPlan,
-    source: &Names,
-    target: &Names,
-    release: transit_server::ProductRelease,
+    scope: &Scope<'_>,
     report: &mut ImportReport,
     cr: &mut ComponentReport,
 ) -> Result<()> {
-    let same_release = report.source_release == release.to_string();
     let original = entry.path.clone();
     let fx = {
         let lookup = |p: &KeyPath| txn.values(p).ok();
-        let ctx = RuleContext {
-            mode: plan.mode,
-            component,
-            source,
-            target,
-            target_release: release,
-            dev_mode: plan.dev_mode,
-            existing: &lookup,
-        };
-        rules::apply_key_rules(&mut entry, &ctx)
+        rules::apply_key_rules(&mut entry, &scope.rule_context(&lookup))
     };
     for (rule, _) in &fx.notes {
         *cr.rules.entry(rule.to_string()).or_default() += 1;
     }
     for f in &fx.follow_ups {
         // Data-source setup is re-run only after a same-release move.
-        if *f == FollowUp::RerunDataSourceSetup && !same_release {
+        if *f == FollowUp::RerunDataSourceSetup && !scope.same_release {
             continue;
         }
         report.follow_up(f.clone());

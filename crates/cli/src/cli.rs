@@ -69,6 +69,28 @@ pub enum Command {
     /// List or prune restore points.
     #[command(name = "restore-points", subcommand)]
     RestorePoints(RestorePointsCommand),
+    /// Run an export or import with the vendor console's switches
+    /// (`-export -exportNodes="all" -exportFolder=… -noprompt`, …).
+    #[command(
+        disable_help_flag = true,
+        after_help = crate::console::HELP
+    )]
+    Console {
+        /// The vendor switches, exactly as documented (case-insensitive).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        switches: Vec<String>,
+    },
+    /// The step-by-step terminal wizard for an export or an import.
+    Wizard,
+    /// Scheduled exports with retention (systemd timer units).
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// The server's logs.
+    #[command(subcommand)]
+    Logs(LogsCommand),
+    /// Compare two of: a server root, a migration file, a .reg file
+    /// (exit 0 when equal, 1 when they differ).
+    Diff(crate::cmd::diff::DiffArgs),
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).
@@ -185,9 +207,82 @@ pub struct ExportArgs {
     pub handlers: Option<PathBuf>,
     #[command(flatten)]
     pub password: PasswordArgs,
+    /// After the export, keep only the newest K migration files of this
+    /// server in the folder (nothing else there is ever deleted).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `transit schedule …`
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Write a systemd .service/.timer pair that exports periodically.
+    Add(ScheduleAddArgs),
+    /// List the scheduled exports in the unit folder.
+    List {
+        /// The systemd unit folder (default: the user's, ~/.config/systemd/user).
+        #[arg(long, value_name = "DIR")]
+        unit_dir: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a scheduled export's unit pair.
+    Remove {
+        /// The schedule's name.
+        #[arg(long)]
+        name: String,
+        /// The systemd unit folder (default: the user's, ~/.config/systemd/user).
+        #[arg(long, value_name = "DIR")]
+        unit_dir: Option<PathBuf>,
+    },
+}
+
+/// `transit schedule add`.
+#[derive(Debug, Args)]
+pub struct ScheduleAddArgs {
+    /// The schedule's name (letters, digits, `-` and `_`).
+    #[arg(long)]
+    pub name: String,
+    /// How often: `daily`, `weekly:DAY` (Mon…Sun) or `hourly`.
+    #[arg(long)]
+    pub every: String,
+    /// The time of day, HH:MM (24-hour; for `hourly` only the minutes count).
+    #[arg(long, value_name = "HH:MM")]
+    pub at: String,
+    /// The folder that receives the migration files (must exist).
+    #[arg(long)]
+    pub folder: PathBuf,
+    /// Components to export: `all`, or a comma-separated list.
+    #[arg(long, default_value = "all")]
+    pub components: String,
+    /// The password file the scheduled run reads (kept as an absolute path).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Keep the newest K migration files of this server in the folder.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub keep: Option<i64>,
+    /// The systemd unit folder (default: the user's, ~/.config/systemd/user).
+    #[arg(long, value_name = "DIR")]
+    pub unit_dir: Option<PathBuf>,
+    /// Print the units instead of writing them.
+    #[arg(long)]
+    pub print: bool,
+}
+
+/// `transit logs …`
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// Zip the server's logs, the last import report and the server
+    /// identity (secrets removed) for support; prints the zip's path.
+    Bundle {
+        /// The zip to write (default: transit-logs-<server>-<time>.zip here).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The identity of a new server.

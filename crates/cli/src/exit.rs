@@ -49,9 +49,19 @@ pub struct UsageError(pub String);
 #[error("{0} mismatch(es) found: the migration file was damaged or tampered with")]
 pub struct VerifyFailed(pub usize);
 
+/// An outcome reported only through the exit code, with nothing printed
+/// as an error: `transit diff` uses `Quiet(1)` for "the two sides differ",
+/// as `diff` does.
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct Quiet(pub u8);
+
 /// The exit code for an error, found by walking its cause chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if let Some(Quiet(code)) = cause.downcast_ref::<Quiet>() {
+            return *code;
+        }
         if cause.downcast_ref::<UsageError>().is_some() {
             return 2;
         }

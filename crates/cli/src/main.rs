@@ -3,8 +3,10 @@
 
 mod cli;
 mod cmd;
+mod console;
 mod exit;
 mod logging;
+mod schedule;
 
 use clap::Parser;
 
@@ -22,6 +24,9 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<exit::Quiet>().is_some() => {
+            ExitCode::from(exit::code_for(&err))
+        }
         Err(err) => {
             tracing::error!("{err:#}");
             eprintln!("error: {err:#}");

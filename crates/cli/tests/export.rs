@@ -204,12 +204,7 @@ fn components_prints_the_tree_for_each_role() {
 /// `transit registry export` of the same subtree.
 #[test]
 fn sevenzip_extracts_an_encrypted_export() {
-    let Some(sevenzip) = ["7zz", "7z"].into_iter().find(|t| which(t)) else {
-        assert!(
-            std::env::var_os("TRANSIT_REQUIRE_TOOLS").is_none(),
-            "7-Zip is required here (apt-get install 7zip)"
-        );
-        eprintln!("SKIPPED: 7-Zip not installed (apt-get install 7zip)");
+    let Some(sevenzip) = common::tool_or_skip(&["7zz", "7z"], "apt-get install 7zip") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -265,14 +260,6 @@ fn sevenzip_extracts_an_encrypted_export() {
         .output()
         .unwrap();
     assert!(!bad.status.success(), "7-Zip accepted a wrong password");
-}
-
-fn which(tool: &str) -> bool {
-    std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
 }
 
 /// Writes a plain zip with the given entries.

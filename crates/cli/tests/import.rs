@@ -5,34 +5,10 @@
 mod common;
 
 use assert_cmd::cargo::cargo_bin;
-use common::{export, transit};
+use common::{demo_named, export, transit};
 use predicates::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn demo_named(root: &Path, name: &str, site: &str, site_id: u32, release: &str, seed: u64) {
-    transit(root)
-        .args([
-            "server",
-            "demo",
-            "--name",
-            name,
-            "--site-name",
-            site,
-            "--release",
-            release,
-            "--users",
-            "40",
-        ])
-        .args([
-            "--site-id",
-            &site_id.to_string(),
-            "--seed",
-            &seed.to_string(),
-        ])
-        .assert()
-        .success();
-}
 
 /// A (site 1) exports with the same Migrator release as B (site 2, 2018 R1).
 fn setup(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {

@@ -10,6 +10,13 @@ use transit_migrator::{CancelToken, MigratorError};
 use transit_server::ServerRoot;
 
 pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
+    let password = password::read(&args.password)?;
+    run_with(root, args, password)
+}
+
+/// `transit import` with the password already read (the console takes it
+/// from its `-password=` switch).
+pub fn run_with(root: &Path, args: ImportArgs, password: Option<String>) -> anyhow::Result<()> {
     let server = ServerRoot::open(root)?;
     let cancel = CancelToken::new();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -17,7 +24,7 @@ pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
     }
     let plan = ImportPlan {
         file: args.file.clone(),
-        password: password::read(&args.password)?,
+        password,
         extract_to: args.extract_to.clone(),
         mode: match args.mode {
             ModeArg::Migration => ImportMode::Migration,

@@ -11,8 +11,14 @@ use transit_migrator::{CancelToken, ExportEvent, ExportPlan};
 use transit_server::ServerRoot;
 
 pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
-    let server = ServerRoot::open(root)?;
     let password = password::read(&args.password)?;
+    export_with(root, args, password)
+}
+
+/// `transit export` with the password already read (the console takes it
+/// from its `-password=` switch).
+pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> anyhow::Result<()> {
+    let server = ServerRoot::open(root)?;
     if password.is_none() {
         eprintln!(
             "warning: no password given: the migration file is NOT encrypted, and it holds sensitive configuration data (use --password-file or --password-env)"
@@ -34,6 +40,19 @@ pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
     let result = transit_migrator::export(&server, &plan, &sink, &cancel);
     bars.finish();
     let outcome = result?;
+    let retention = match args.keep {
+        Some(keep) => {
+            let folder = outcome.path.parent().unwrap_or(Path::new("."));
+            let keep = std::num::NonZeroUsize::new(keep as usize).expect("clap checks K >= 1");
+            Some(transit_migrator::export::retention::apply(
+                folder,
+                server.name(),
+                keep,
+            )?)
+        }
+        None => None,
+    };
+    let deleted: Vec<_> = retention.iter().flat_map(|r| r.deleted.iter()).collect();
     let (mut keys, mut values, mut files) = (0, 0, 0);
     for c in &outcome.components {
         keys += c.counts.keys;
@@ -58,6 +77,7 @@ pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
                 "file": outcome.path, "size": outcome.size, "encrypted": outcome.encrypted,
                 "elapsed_ms": outcome.elapsed.as_millis() as u64, "keys": keys, "values": values,
                 "files": files, "components": components, "added": added,
+                "retention_deleted": deleted,
             })
         );
     } else {
@@ -74,6 +94,9 @@ pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
                 ", not encrypted"
             }
         );
+        for path in &deleted {
+            println!("retention: deleted {}", path.display());
+        }
     }
     Ok(())
 }

@@ -1,12 +1,16 @@
 //! Command handlers: one module per command group.
 
 mod components;
+mod console;
+pub mod diff;
 mod import;
+mod logs;
 mod migrate;
 mod password;
 mod progress;
 mod registry;
 mod restore;
+mod schedule;
 mod server;
 
 use crate::cli::{Cli, Command};
@@ -32,6 +36,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             password,
             json,
         } => migrate::verify(&file, &password, json),
+        Command::Console { switches } => console::run(&cli.server_root, &switches),
+        Command::Wizard => Ok(transit_wizard::run(&cli.server_root)?),
+        Command::Schedule(cmd) => schedule::run(&cli.server_root, cmd),
+        Command::Logs(cmd) => logs::run(&cli.server_root, cmd),
+        Command::Diff(args) => diff::run(args),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
         Command::Rollback { restore_point } => {
             restore::rollback(&cli.server_root, restore_point.as_deref())
@@ -51,12 +60,17 @@ fn touches_server(command: &Command) -> bool {
         Command::Inspect { .. }
         | Command::Verify { .. }
         | Command::Components { .. }
-        | Command::Recover => false,
+        | Command::Recover
+        | Command::Schedule(_)
+        | Command::Logs(_)
+        | Command::Diff(_) => false,
         Command::Server(_)
         | Command::Registry(_)
         | Command::Export(_)
         | Command::Import(_)
         | Command::Review(_)
+        | Command::Console { .. }
+        | Command::Wizard
         | Command::Rollback { .. }
         | Command::RestorePoints(_) => true,
     }

@@ -2,6 +2,7 @@
 
 mod build;
 pub mod folders;
+pub mod retention;
 
 pub use build::REGISTRY_ENTRY;
 

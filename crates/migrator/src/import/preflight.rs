@@ -105,6 +105,14 @@ pub enum Refusal {
         /// The target's product release.
         target: ProductRelease,
     },
+    /// Recovery restores the server the file came from, not another one.
+    #[error("recovery mode restores the same server: the file comes from {source_server}, this server is {target}; use migration mode for a different server (such as a DR server with another name)")]
+    RecoveryOtherServer {
+        /// The file's server name.
+        source_server: String,
+        /// This server's name.
+        target: String,
+    },
     /// Migration from a server with the same site ID.
     #[error("the source and this server share site ID {0}: migration mode needs a different site ID (use recovery mode to restore the same server)")]
     SameSiteId(u32),
@@ -182,6 +190,16 @@ pub fn check_versions(
             }
         }
         ImportMode::Recovery => {
+            if !manifest
+                .source
+                .server_name
+                .eq_ignore_ascii_case(&target.server.name)
+            {
+                return Err(Refusal::RecoveryOtherServer {
+                    source_server: manifest.source.server_name.clone(),
+                    target: target.server.name.clone(),
+                });
+            }
             if file_migrator != target_migrator || file_build != target_build {
                 return Err(Refusal::RecoveryMigratorMismatch {
                     file: file_migrator,

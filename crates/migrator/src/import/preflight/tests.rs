@@ -10,7 +10,7 @@ fn manifest(release: &str, migrator: &str, build: u32, site_id: u32, role: &str)
             build,
         },
         source: SourceInfo {
-            server_name: "CICA".into(),
+            server_name: "cicb".into(), // the target is CICB: names ignore case
             site_name: "SiteA".into(),
             site_id,
             role: role.into(),
@@ -85,6 +85,21 @@ fn migration_accepts_older_or_equal_builds_of_the_same_release() {
         ),
         Err(Refusal::NewerMigrator { .. })
     ));
+}
+
+#[test]
+fn recovery_restores_only_the_server_the_file_came_from() {
+    let mut m = manifest("2018 R1", "2018 R1", 100, 1, "cic");
+    m.source.server_name = "CICA".into();
+    let t = target("2018 R1", 100, 1, Role::Cic);
+    let refusal = check_versions(&m, &t, Recovery).unwrap_err();
+    assert!(matches!(refusal, Refusal::RecoveryOtherServer { .. }));
+    assert!(
+        refusal.to_string().contains("use migration mode"),
+        "{refusal}"
+    );
+    m.source.site_id = 2;
+    assert_eq!(check_versions(&m, &t, Migration), Ok(()));
 }
 
 #[test]

@@ -1,0 +1,102 @@
+//! `transit console`: the vendor console's switches, run as the modern
+//! `export` and `import` commands.
+
+use super::{import, migrate};
+use crate::cli::{ExportArgs, ImportArgs, ModeArg, PasswordArgs};
+use crate::console::{self, ConsoleTask};
+use crate::exit::UsageError;
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// Parses the switches, waits for a keystroke unless `-noprompt`, and runs.
+pub fn run(root: &Path, switches: &[String]) -> anyhow::Result<()> {
+    if switches.iter().any(|s| {
+        ["-help", "--help", "-h", "-?", "/?"]
+            .iter()
+            .any(|h| s.eq_ignore_ascii_case(h))
+    }) {
+        println!("{}", console::HELP);
+        return Ok(());
+    }
+    let command = console::parse(switches).map_err(|e| UsageError(e.to_string()))?;
+    if !command.noprompt {
+        wait_for_keystroke(&command.task)?;
+    }
+    match command.task {
+        ConsoleTask::Export {
+            nodes,
+            custom_handler_path,
+            folder,
+            password,
+        } => migrate::export_with(
+            root,
+            ExportArgs {
+                folder,
+                components: nodes.join(","),
+                handlers: custom_handler_path,
+                password: PasswordArgs::default(),
+                keep: None,
+                json: false,
+            },
+            password,
+        ),
+        ConsoleTask::Import {
+            file,
+            nodes,
+            extraction_folder,
+            password,
+            recovery,
+            dev_mode,
+        } => import::run_with(
+            root,
+            ImportArgs {
+                file,
+                extract_to: extraction_folder,
+                mode: if recovery {
+                    ModeArg::Recovery
+                } else {
+                    ModeArg::Migration
+                },
+                components: nodes.join(","),
+                password: PasswordArgs::default(),
+                no_restore_point: false,
+                dev_mode,
+                dry_run: false,
+                json: false,
+            },
+            password,
+        ),
+    }
+}
+
+/// The vendor console's "press a key to continue", which needs a terminal.
+fn wait_for_keystroke(task: &ConsoleTask) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(
+            "the console waits for a keystroke before it starts, but standard input is not a terminal: add -noprompt to run unattended".into(),
+        )
+        .into());
+    }
+    let what = match task {
+        ConsoleTask::Export { folder, .. } => format!("export to {}", folder.display()),
+        ConsoleTask::Import { file, .. } => format!("import {}", file.display()),
+    };
+    eprint!("Ready to {what}. Press any key to start (Ctrl-C to cancel)... ");
+    std::io::stderr().flush()?;
+    crossterm::terminal::enable_raw_mode()?;
+    let key = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => break Ok(k),
+            Ok(_) => continue,
+            Err(e) => break Err(e),
+        }
+    };
+    crossterm::terminal::disable_raw_mode()?;
+    eprintln!();
+    let key = key?;
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Err(transit_migrator::MigratorError::Cancelled.into());
+    }
+    Ok(())
+}

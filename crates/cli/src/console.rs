@@ -1,0 +1,354 @@
+//! The vendor console's switches (M-09), parsed exactly as documented so
+//! existing scripts keep working:
+//!
+//! ```text
+//! -export -exportNodes="all" -customHandlerPath=DIR -exportFolder=DIR -password=PW -noprompt
+//! -import -importfile=FILE -importNodes="all" -extractionfolder=DIR -password=PW -importmode=0|1 -devMode -noprompt
+//! ```
+//!
+//! Switch names ignore letter case; `noprompt` may omit its dash. Values
+//! may be double-quoted, with spaces inside the quotes, whether the shell
+//! removed the quotes or passed them through split at the spaces. Node
+//! lists are comma-separated; spaces around the commas are ignored and
+//! `all` may be written in any case. A lone `-` followed by a switch
+//! without its dash is joined to it, as the reference's examples wrap
+//! `-` / `customHandlerPath=…` across two lines.
+
+use std::path::PathBuf;
+
+/// The console's switch table, shown by `transit help console`.
+pub const HELP: &str = "Vendor console switches (names ignore case; values may be \"quoted\"):
+  Export:  -export -exportFolder=DIR [-exportNodes=all|\"Users,Workgroups\"]
+           [-customHandlerPath=DIR] [-password=PW] [-noprompt]
+  Import:  -import -importfile=FILE -extractionfolder=DIR [-importNodes=all|LIST]
+           [-password=PW] [-importmode=0|1] [-devMode] [-noprompt]
+  -importmode: 0 = migration (default), 1 = recovery. Without -noprompt the
+  console waits for a keystroke, which needs a terminal.
+Example:
+  transit --server-root /srv/cic console -export -exportfolder=\"/backup\" -exportNodes=\"all\" -password=foo noprompt";
+
+/// A parsed console command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleCommand {
+    /// What to run.
+    pub task: ConsoleTask,
+    /// `-noprompt`: start without waiting for a keystroke.
+    pub noprompt: bool,
+}
+
+/// The console's two tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleTask {
+    /// `-export`.
+    Export {
+        /// `-exportNodes`: component names, or `["all"]`.
+        nodes: Vec<String>,
+        /// `-customHandlerPath`.
+        custom_handler_path: Option<PathBuf>,
+        /// `-exportFolder`.
+        folder: PathBuf,
+        /// `-password`.
+        password: Option<String>,
+    },
+    /// `-import`.
+    Import {
+        /// `-importfile`.
+        file: PathBuf,
+        /// `-importNodes`: component names, or `["all"]`.
+        nodes: Vec<String>,
+        /// `-extractionfolder`.
+        extraction_folder: PathBuf,
+        /// `-password`.
+        password: Option<String>,
+        /// `-importmode=1`.
+        recovery: bool,
+        /// `-devMode`.
+        dev_mode: bool,
+    },
+}
+
+/// A console command line that cannot be run, naming the switch at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConsoleError {
+    /// A switch the console does not know.
+    #[error("unknown switch `{0}` (see `transit help console`)")]
+    Unknown(String),
+    /// A value switch given without `=VALUE`, or with an empty value.
+    #[error("switch `{0}` needs a value, as in `{0}=VALUE`")]
+    MissingValue(String),
+    /// A flag given a value.
+    #[error("switch `{0}` takes no value")]
+    UnexpectedValue(String),
+    /// The same switch twice.
+    #[error("switch `{0}` is given twice")]
+    Repeated(String),
+    /// Both `-export` and `-import`.
+    #[error("switches `-export` and `-import` conflict: give one of them")]
+    BothTasks,
+    /// Neither `-export` nor `-import`.
+    #[error("say what to do: `-export` or `-import`")]
+    NoTask,
+    /// A switch of the other task.
+    #[error("switch `{switch}` applies to {belongs} only, not to {task}")]
+    WrongTask {
+        /// The switch as written.
+        switch: String,
+        /// The task it belongs to.
+        belongs: &'static str,
+        /// The task given.
+        task: &'static str,
+    },
+    /// A required switch is missing.
+    #[error("{task} needs `{switch}`")]
+    Required {
+        /// The missing switch.
+        switch: &'static str,
+        /// The task.
+        task: &'static str,
+    },
+    /// `-importmode` other than 0 or 1.
+    #[error("switch `{0}` must be 0 (migration) or 1 (recovery)")]
+    BadImportMode(String),
+    /// A node list with an empty name.
+    #[error("switch `{0}` has an empty node name in its list")]
+    EmptyNode(String),
+    /// A double quote that is never closed.
+    #[error("unterminated quote in `{0}`")]
+    Unterminated(String),
+}
+
+/// Where a switch belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Export,
+    Import,
+    Both,
+}
+
+/// One known switch: its canonical spelling, whether it takes a value,
+/// and which task it belongs to.
+struct Switch {
+    name: &'static str,
+    takes_value: bool,
+    scope: Scope,
+}
+
+const SWITCHES: &[Switch] = &[
+    Switch {
+        name: "-export",
+        takes_value: false,
+        scope: Scope::Export,
+    },
+    Switch {
+        name: "-exportNodes",
+        takes_value: true,
+        scope: Scope::Export,
+    },
+    Switch {
+        name: "-customHandlerPath",
+        takes_value: true,
+        scope: Scope::Export,
+    },
+    Switch {
+        name: "-exportFolder",
+        takes_value: true,
+        scope: Scope::Export,
+    },
+    Switch {
+        name: "-password",
+        takes_value: true,
+        scope: Scope::Both,
+    },
+    Switch {
+        name: "-noprompt",
+        takes_value: false,
+        scope: Scope::Both,
+    },
+    Switch {
+        name: "-import",
+        takes_value: false,
+        scope: Scope::Import,
+    },
+    Switch {
+        name: "-importfile",
+        takes_value: true,
+        scope: Scope::Import,
+    },
+    Switch {
+        name: "-importNodes",
+        takes_value: true,
+        scope: Scope::Import,
+    },
+    Switch {
+        name: "-extractionfolder",
+        takes_value: true,
+        scope: Scope::Import,
+    },
+    Switch {
+        name: "-importmode",
+        takes_value: true,
+        scope: Scope::Import,
+    },
+    Switch {
+        name: "-devMode",
+        takes_value: false,
+        scope: Scope::Import,
+    },
+];
+
+/// Parses the console's arguments (everything after `console`).
+pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> {
+    let mut given: Vec<(&'static Switch, String, Option<String>)> = Vec::new();
+    for token in tokens(args)? {
+        let (written, value) = match token.split_once('=') {
+            Some((name, value)) => (name.to_string(), Some(unquote(value))),
+            None => (token.clone(), None),
+        };
+        let lookup = if written.eq_ignore_ascii_case("noprompt") {
+            "-noprompt".to_string()
+        } else {
+            written.clone()
+        };
+        let switch = SWITCHES
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(&lookup))
+            .ok_or_else(|| ConsoleError::Unknown(written.clone()))?;
+        match (&value, switch.takes_value) {
+            (Some(_), false) => return Err(ConsoleError::UnexpectedValue(written)),
+            (None, true) => return Err(ConsoleError::MissingValue(written)),
+            (Some(v), true) if v.is_empty() => return Err(ConsoleError::MissingValue(written)),
+            _ => {}
+        }
+        if given.iter().any(|(s, _, _)| std::ptr::eq(*s, switch)) {
+            return Err(ConsoleError::Repeated(written));
+        }
+        given.push((switch, written, value));
+    }
+    let has = |name: &str| given.iter().any(|(s, _, _)| s.name == name);
+    let scope = match (has("-export"), has("-import")) {
+        (true, true) => return Err(ConsoleError::BothTasks),
+        (false, false) => return Err(ConsoleError::NoTask),
+        (true, false) => Scope::Export,
+        (false, true) => Scope::Import,
+    };
+    let task_name = |s: Scope| {
+        if s == Scope::Export {
+            "-export"
+        } else {
+            "-import"
+        }
+    };
+    for (switch, written, _) in &given {
+        if switch.scope != Scope::Both && switch.scope != scope {
+            return Err(ConsoleError::WrongTask {
+                switch: written.clone(),
+                belongs: task_name(switch.scope),
+                task: task_name(scope),
+            });
+        }
+    }
+    let value = |name: &str| {
+        given
+            .iter()
+            .find(|(s, _, _)| s.name == name)
+            .and_then(|(_, w, v)| v.clone().map(|v| (w.clone(), v)))
+    };
+    let required = |name: &'static str| {
+        value(name).map(|(_, v)| v).ok_or(ConsoleError::Required {
+            switch: name,
+            task: task_name(scope),
+        })
+    };
+    let nodes = |name: &str| match value(name) {
+        None => Ok(vec!["all".to_string()]),
+        Some((written, list)) => node_list(&written, &list),
+    };
+    let password = value("-password").map(|(_, v)| v);
+    let task = match scope {
+        Scope::Export => ConsoleTask::Export {
+            nodes: nodes("-exportNodes")?,
+            custom_handler_path: value("-customHandlerPath").map(|(_, v)| PathBuf::from(v)),
+            folder: PathBuf::from(required("-exportFolder")?),
+            password,
+        },
+        _ => ConsoleTask::Import {
+            file: PathBuf::from(required("-importfile")?),
+            nodes: nodes("-importNodes")?,
+            extraction_folder: PathBuf::from(required("-extractionfolder")?),
+            password,
+            recovery: match value("-importmode") {
+                None => false,
+                Some((_, v)) if v.trim() == "0" => false,
+                Some((_, v)) if v.trim() == "1" => true,
+                Some((written, _)) => return Err(ConsoleError::BadImportMode(written)),
+            },
+            dev_mode: has("-devMode"),
+        },
+    };
+    Ok(ConsoleCommand {
+        task,
+        noprompt: has("-noprompt"),
+    })
+}
+
+/// Rejoins arguments that a quoted value was split across, and a lone `-`
+/// with the dashless switch that follows it.
+fn tokens<S: AsRef<str>>(args: &[S]) -> Result<Vec<String>, ConsoleError> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open: Option<String> = None;
+    let mut dash_pending = false;
+    for arg in args {
+        let arg = arg.as_ref();
+        let joined = match open.take() {
+            Some(mut partial) => {
+                partial.push(' ');
+                partial.push_str(arg);
+                partial
+            }
+            None => arg.to_string(),
+        };
+        if joined.matches('"').count() % 2 == 1 {
+            open = Some(joined);
+            continue;
+        }
+        if joined.trim().is_empty() {
+            continue;
+        }
+        if joined == "-" {
+            dash_pending = true;
+            continue;
+        }
+        if std::mem::take(&mut dash_pending) && !joined.starts_with('-') {
+            out.push(format!("-{joined}"));
+        } else {
+            out.push(joined);
+        }
+    }
+    if let Some(partial) = open {
+        return Err(ConsoleError::Unterminated(partial));
+    }
+    if dash_pending {
+        return Err(ConsoleError::Unknown("-".into()));
+    }
+    Ok(out)
+}
+
+/// A value without its double quotes (they delimit; they are not data).
+fn unquote(value: &str) -> String {
+    value.replace('"', "")
+}
+
+/// A comma-separated node list; `all` in any case means every component.
+fn node_list(switch: &str, list: &str) -> Result<Vec<String>, ConsoleError> {
+    let names: Vec<String> = list.split(',').map(|n| n.trim().to_string()).collect();
+    if names.iter().any(String::is_empty) {
+        return Err(ConsoleError::EmptyNode(switch.to_string()));
+    }
+    if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+        return Ok(vec!["all".to_string()]);
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests;

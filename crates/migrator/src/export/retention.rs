@@ -1,0 +1,194 @@
+//! Retention for scheduled exports: keep the newest K migration files of
+//! one server in a folder, and never touch anything else.
+//!
+//! A file belongs to the server when its name is exactly
+//! `<ServerName>_<MMDDYYYYhhmmss>.ininmigr` with a valid date and time, and
+//! it is a regular file (not a symlink or a folder). "Newest" is decided by
+//! the stamp in the name, which the export writes in UTC, not by the file's
+//! modification time, which copies and restores change.
+
+use crate::error::{io_at, Result};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+/// What retention kept and deleted, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// The server's migration files that stay.
+    pub kept: Vec<PathBuf>,
+    /// The server's migration files that were deleted.
+    pub deleted: Vec<PathBuf>,
+}
+
+/// Deletes all but the newest `keep` migration files of `server_name` in
+/// `folder`. Other files, other servers' files and anything whose name
+/// does not parse are left alone.
+pub fn apply(folder: &Path, server_name: &str, keep: NonZeroUsize) -> Result<Retention> {
+    let mut ours: Vec<(Stamp, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(folder).map_err(io_at(folder))? {
+        let entry = entry.map_err(io_at(folder))?;
+        let Some(stamp) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| stamp_of(name, server_name))
+        else {
+            continue;
+        };
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(io_at(&path))?;
+        if meta.file_type().is_file() {
+            ours.push((stamp, path));
+        }
+    }
+    ours.sort_by(|a, b| b.cmp(a));
+    let mut outcome = Retention::default();
+    for (index, (_, path)) in ours.into_iter().enumerate() {
+        if index < keep.get() {
+            outcome.kept.push(path);
+        } else {
+            std::fs::remove_file(&path).map_err(io_at(&path))?;
+            tracing::info!(file = %path.display(), "retention deleted an old migration file");
+            outcome.deleted.push(path);
+        }
+    }
+    Ok(outcome)
+}
+
+/// A file-name stamp in sortable order: (year, month, day, hour, minute, second).
+type Stamp = (u32, u32, u32, u32, u32, u32);
+
+/// The stamp of `<server>_<MMDDYYYYhhmmss>.ininmigr`, if `name` is exactly
+/// that for this server (the server name compared without letter case, as
+/// Windows server names are).
+fn stamp_of(name: &str, server_name: &str) -> Option<Stamp> {
+    let rest = name
+        .strip_suffix(transit_archive::EXTENSION)?
+        .strip_suffix('.')?;
+    let (server, digits) = rest.rsplit_once('_')?;
+    if !server.eq_ignore_ascii_case(server_name)
+        || digits.len() != 14
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let n = |range: std::ops::Range<usize>| digits[range].parse::<u32>().ok();
+    let (month, day, year) = (n(0..2)?, n(2..4)?, n(4..8)?);
+    let (hour, minute, second) = (n(8..10)?, n(10..12)?, n(12..14)?);
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 61;
+    valid.then_some((year, month, day, hour, minute, second))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(dir: &Path, name: &str) {
+        std::fs::write(dir.join(name), name).unwrap();
+    }
+
+    fn names(paths: &[PathBuf]) -> Vec<String> {
+        paths
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn parses_only_this_servers_well_formed_names() {
+        assert_eq!(
+            stamp_of("CIC01_11232026130501.ininmigr", "CIC01"),
+            Some((2026, 11, 23, 13, 5, 1))
+        );
+        assert!(stamp_of("cic01_11232026130501.ininmigr", "CIC01").is_some());
+        for other in [
+            "CIC02_11232026130501.ininmigr",
+            "CIC01_1123202613050.ininmigr",
+            "CIC01_13232026130501.ininmigr",
+            "CIC01_11232026250501.ininmigr",
+            "CIC01_11232026130501.ininmigr.partial-x",
+            "CIC01_11232026130501.zip",
+            "CIC01_x1232026130501.ininmigr",
+            "CIC01.ininmigr",
+            "notes.txt",
+        ] {
+            assert_eq!(stamp_of(other, "CIC01"), None, "{other}");
+        }
+        // A server name with an underscore still splits at the last one.
+        assert!(stamp_of("CIC_A_01012025000000.ininmigr", "CIC_A").is_some());
+    }
+
+    #[test]
+    fn keeps_the_newest_by_stamp_across_years_and_leaves_the_rest_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        // Lexical order of MMDDYYYY differs from time order: 12…2025 sorts
+        // after 01…2026 as text but is older.
+        for name in [
+            "CIC01_12312025235959.ininmigr",
+            "CIC01_01012026000000.ininmigr",
+            "CIC01_06152026120000.ininmigr",
+            "CIC01_11232026130501.ininmigr",
+            "CIC02_01012020000000.ininmigr",
+            "readme.txt",
+            "CIC01_bad.ininmigr",
+        ] {
+            touch(dir.path(), name);
+        }
+        std::fs::create_dir(dir.path().join("CIC01_01011999000000.ininmigr")).unwrap();
+        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(2).unwrap()).unwrap();
+        assert_eq!(
+            names(&outcome.kept),
+            [
+                "CIC01_11232026130501.ininmigr",
+                "CIC01_06152026120000.ininmigr"
+            ]
+        );
+        assert_eq!(
+            names(&outcome.deleted),
+            [
+                "CIC01_01012026000000.ininmigr",
+                "CIC01_12312025235959.ininmigr"
+            ]
+        );
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "CIC01_01011999000000.ininmigr",
+                "CIC01_06152026120000.ininmigr",
+                "CIC01_11232026130501.ininmigr",
+                "CIC01_bad.ininmigr",
+                "CIC02_01012020000000.ininmigr",
+                "readme.txt",
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn never_follows_or_deletes_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        touch(elsewhere.path(), "precious");
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("precious"),
+            dir.path().join("CIC01_01012020000000.ininmigr"),
+        )
+        .unwrap();
+        touch(dir.path(), "CIC01_01012026000000.ininmigr");
+        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(1).unwrap()).unwrap();
+        assert!(outcome.deleted.is_empty());
+        assert!(elsewhere.path().join("precious").exists());
+        assert!(dir
+            .path()
+            .join("CIC01_01012020000000.ininmigr")
+            .is_symlink());
+    }
+}

@@ -299,7 +299,9 @@ pub fn import(
             // Make the moved files durable before the journal says "done":
             // one filesystem sync instead of one fsync per file.
             if !plan.dry_run {
+                tracing::debug!("files moved into place");
                 sync_filesystem(root.dir())?;
+                tracing::debug!("file system synced");
             }
             if let Some(j) = journal {
                 j.finish()?;
@@ -354,52 +356,97 @@ fn run(
         zips.clone()
     };
 
-    // Stage every file first (verifying each against the manifest).
-    if !plan.dry_run {
-        progress(ImportEvent::Step("staging files".into()));
-        let mut open: Option<(String, transit_archive::ComponentReader)> = None;
-        for w in writes {
-            check_cancel(cancel)?;
-            if open.as_ref().is_none_or(|(id, _)| *id != w.component) {
-                open = Some((
-                    w.component.clone(),
-                    reader.open_component(&w.component, &temp_for_zips)?,
-                ));
-            }
-            let (_, component) = open.as_mut().expect("opened above");
-            let dest = staging.join("files").join(&w.to);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
-            }
-            let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
-            component.read_entry(&w.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
-        }
-        let mut open: Option<(String, transit_archive::ComponentReader)> = None;
-        for (component_id, entry, to) in extracts {
-            check_cancel(cancel)?;
-            if open.as_ref().is_none_or(|(id, _)| id != component_id) {
-                open = Some((
-                    component_id.clone(),
-                    reader.open_component(component_id, &temp_for_zips)?,
-                ));
-            }
-            let (_, component) = open.as_mut().expect("opened above");
-            let dest = extract_to.join(to);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
-            }
-            let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
-            component.read_entry(entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
-        }
-        crash_point("staged");
-        pause_point("staged", cancel);
-    }
-
-    // The registry: one transaction for every component.
+    // The files are staged (verified against the manifest) on a second
+    // thread with its own reader, while this one writes the registry in
+    // one transaction; both finish before anything is committed.
     let mut registry = root.open_registry()?;
     let mut txn = registry.write()?;
+    let stop = CancelToken::new();
+    let (staged, applied) = std::thread::scope(|s| {
+        let stager = (!plan.dry_run).then(|| {
+            let stop = &stop;
+            s.spawn(move || {
+                let result = stage_files(
+                    plan, writes, extracts, extract_to, staging, &zips, cancel, stop,
+                );
+                if result.is_err() {
+                    stop.cancel();
+                }
+                result
+            })
+        });
+        let applied = apply_registry(
+            &mut txn,
+            root,
+            plan,
+            reader,
+            components,
+            source,
+            target,
+            &temp_for_zips,
+            report,
+            component_reports,
+            progress,
+            cancel,
+            &stop,
+        );
+        if applied.is_err() {
+            stop.cancel();
+        }
+        let staged = match stager {
+            Some(handle) => handle.join().unwrap_or_else(|_| {
+                Err(MigratorError::Io {
+                    path: staging.to_path_buf(),
+                    source: std::io::Error::other("the file-staging thread panicked"),
+                })
+            }),
+            None => Ok(()),
+        };
+        (staged, applied)
+    });
+    // The registry's own error explains more than the stager's reaction to it.
+    applied?;
+    staged?;
+    check_cancel(cancel)?;
+    tracing::debug!("registry changes applied");
+    if let Some(j) = journal.as_deref_mut() {
+        j.step("registry")?;
+    }
+    crash_point("registry-written");
+    if plan.dry_run {
+        txn.rollback()?;
+        return Ok(());
+    }
+    txn.commit()?;
+    tracing::debug!("registry committed");
+    crash_point("committed");
+    progress(ImportEvent::Step("moving files into place".into()));
+    move_into_place(staging, root, writes, extracts, component_reports, journal)
+}
+
+/// Applies every component's registry data to the transaction.
+#[allow(clippy::too_many_arguments)]
+fn apply_registry(
+    txn: &mut WriteTxn<'_>,
+    root: &ServerRoot,
+    plan: &ImportPlan,
+    reader: &mut MigrationReader,
+    components: &[&Component],
+    source: &Names,
+    target: &Names,
+    temp_for_zips: &Path,
+    report: &mut ImportReport,
+    component_reports: &mut [ComponentReport],
+    progress: &dyn Fn(ImportEvent),
+    cancel: &CancelToken,
+    stop: &CancelToken,
+) -> Result<()> {
     let total = components.len();
     for (index, component) in components.iter().enumerate() {
+        if stop.is_cancelled() {
+            // The stager failed; its error is the one reported.
+            return Ok(());
+        }
         check_cancel(cancel)?;
         progress(ImportEvent::Component {
             id: component.id.clone(),
@@ -419,7 +466,7 @@ fn run(
             release,
             same_release: report.source_release == release.to_string(),
         };
-        import_component_registry(&mut txn, reader, &scope, &temp_for_zips, report, cr)?;
+        import_component_registry(txn, reader, &scope, temp_for_zips, report, cr)?;
         if plan.mode == ImportMode::Migration
             && ["Lines", "Line Groups", "Workstations", "IP Phones"]
                 .contains(&component.id.as_str())
@@ -427,22 +474,21 @@ fn run(
             report.follow_up(FollowUp::RedetectTelephony);
         }
     }
-    if let Some(j) = journal.as_deref_mut() {
-        j.step("registry")?;
-    }
-    crash_point("registry-written");
-    if plan.dry_run {
-        txn.rollback()?;
-        return Ok(());
-    }
-    txn.commit()?;
-    crash_point("committed");
+    Ok(())
+}
 
-    // The files: rename the staged copies into place.
+/// Renames the staged files into place, after the registry commit.
+fn move_into_place(
+    staging: &Path,
+    root: &ServerRoot,
+    writes: &[FileWrite],
+    extracts: &[(String, String, String)],
+    component_reports: &mut [ComponentReport],
+    journal: Option<&mut Journal>,
+) -> Result<()> {
     if let Some(j) = journal {
         j.step("files")?;
     }
-    progress(ImportEvent::Step("moving files into place".into()));
     for (n, w) in writes.iter().enumerate() {
         if n == writes.len() / 2 {
             crash_point("files-half");
@@ -461,6 +507,71 @@ fn run(
         if let Some(cr) = component_reports.iter_mut().find(|c| &c.id == component_id) {
             cr.files_extracted += 1;
         }
+    }
+    Ok(())
+}
+
+/// Copies every file the import writes into the staging folder, and every
+/// extract-only file into the extraction folder, verifying each against the
+/// manifest. Runs on its own thread with its own reader of the file.
+#[allow(clippy::too_many_arguments)]
+fn stage_files(
+    plan: &ImportPlan,
+    writes: &[FileWrite],
+    extracts: &[(String, String, String)],
+    extract_to: &Path,
+    staging: &Path,
+    zips: &Path,
+    cancel: &CancelToken,
+    stop: &CancelToken,
+) -> Result<()> {
+    let mut reader = MigrationReader::open(&plan.file, plan.password.as_deref())?;
+    let reader = &mut reader;
+    let mut open: Option<(String, transit_archive::ComponentReader)> = None;
+    for w in writes {
+        check_stop(cancel, stop)?;
+        if open.as_ref().is_none_or(|(id, _)| *id != w.component) {
+            open = Some((
+                w.component.clone(),
+                reader.open_component(&w.component, zips)?,
+            ));
+        }
+        let (_, component) = open.as_mut().expect("opened above");
+        let dest = staging.join("files").join(&w.to);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+        }
+        let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
+        component.read_entry(&w.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+    }
+    let mut open: Option<(String, transit_archive::ComponentReader)> = None;
+    for (component_id, entry, to) in extracts {
+        check_stop(cancel, stop)?;
+        if open.as_ref().is_none_or(|(id, _)| id != component_id) {
+            open = Some((
+                component_id.clone(),
+                reader.open_component(component_id, zips)?,
+            ));
+        }
+        let (_, component) = open.as_mut().expect("opened above");
+        let dest = extract_to.join(to);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+        }
+        let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
+        component.read_entry(entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+    }
+    tracing::debug!("files staged");
+    crash_point("staged");
+    pause_point("staged", cancel);
+    Ok(())
+}
+
+/// Stops the stager when the user cancels or the registry side failed.
+fn check_stop(cancel: &CancelToken, stop: &CancelToken) -> Result<()> {
+    check_cancel(cancel)?;
+    if stop.is_cancelled() {
+        return Err(MigratorError::Cancelled);
     }
     Ok(())
 }

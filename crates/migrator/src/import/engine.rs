@@ -430,11 +430,181 @@ fn apply_registry(
     txn: &mut WriteTxn<'_>,
     root: &ServerRoot,
     plan: &ImportPlan,
-    reader: &mut MigrationReader,
+    reader: &MigrationReader,
     components: &[&Component],
     source: &Names,
     target: &Names,
     temp_for_zips: &Path,
+    report: &mut ImportReport,
+    component_reports: &mut [ComponentReport],
+    progress: &dyn Fn(ImportEvent),
+    cancel: &CancelToken,
+    stop: &CancelToken,
+) -> Result<()> {
+    // A second thread decrypts and parses each component's .reg text, in
+    // component order, while this one runs the rules and writes.
+    let (sender, entries) = std::sync::mpsc::sync_channel::<Parsed>(16);
+    let parse_stop = CancelToken::new();
+    std::thread::scope(|s| {
+        let parser = {
+            let parse_stop = &parse_stop;
+            s.spawn(move || {
+                parse_components(plan, components, temp_for_zips, &sender, cancel, parse_stop)
+            })
+        };
+        let applied = apply_components(
+            txn,
+            root,
+            plan,
+            reader,
+            components,
+            source,
+            target,
+            &entries,
+            report,
+            component_reports,
+            progress,
+            cancel,
+            stop,
+        );
+        // Unblock the parser if this side stopped early.
+        parse_stop.cancel();
+        drop(entries);
+        let _ = parser.join();
+        applied
+    })
+}
+
+/// One message from the parsing thread.
+enum Parsed {
+    /// The next keys of the current component.
+    Keys(Vec<KeyEntry>),
+    /// The current component has no more keys.
+    End,
+    /// Parsing failed; nothing more follows.
+    Failed(MigratorError),
+}
+
+/// How many keys travel in one message.
+const BATCH: usize = 512;
+
+/// Sends, for each component in order, its registry keys in batches and
+/// then `End` (components without registry data send only `End`).
+fn parse_components(
+    plan: &ImportPlan,
+    components: &[&Component],
+    temp: &Path,
+    sender: &std::sync::mpsc::SyncSender<Parsed>,
+    cancel: &CancelToken,
+    stop: &CancelToken,
+) {
+    let mut reader = match MigrationReader::open(&plan.file, plan.password.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = sender.send(Parsed::Failed(e.into()));
+            return;
+        }
+    };
+    for component in components {
+        if has_registry_entry(&reader, component) {
+            if let Err(e) =
+                parse_component(&mut reader, plan, component, temp, sender, cancel, stop)
+            {
+                let _ = sender.send(Parsed::Failed(e));
+                return;
+            }
+        }
+        if sender.send(Parsed::End).is_err() {
+            return;
+        }
+    }
+}
+
+/// True when the component selects registry data and its inner zip has it.
+fn has_registry_entry(reader: &MigrationReader, component: &Component) -> bool {
+    !component.registry.is_empty()
+        && reader
+            .manifest()
+            .component(&component.id)
+            .is_some_and(|r| r.entries.iter().any(|e| e.path == REGISTRY_ENTRY))
+}
+
+/// Streams one component's `.reg` text as key batches.
+fn parse_component(
+    reader: &mut MigrationReader,
+    plan: &ImportPlan,
+    component: &Component,
+    temp: &Path,
+    sender: &std::sync::mpsc::SyncSender<Parsed>,
+    cancel: &CancelToken,
+    stop: &CancelToken,
+) -> Result<()> {
+    let mut component_zip = reader.open_component(&component.id, temp)?;
+    let mut failure: Option<MigratorError> = None;
+    let gone = || std::io::Error::other("the import stopped");
+    let result = component_zip.read_entry(REGISTRY_ENTRY, |r| {
+        let items = RegReader::new(r).map_err(std::io::Error::other)?;
+        let mut batch: Vec<KeyEntry> = Vec::with_capacity(BATCH);
+        for item in items {
+            let item = item.map_err(std::io::Error::other)?;
+            match item {
+                RegItem::Key { path, line } => {
+                    if batch.len() >= BATCH {
+                        if cancel.is_cancelled() || stop.is_cancelled() {
+                            return Err(gone());
+                        }
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        sender.send(Parsed::Keys(full)).map_err(|_| gone())?;
+                    }
+                    match registry_path(&path) {
+                        Some(Ok(key)) => batch.push(KeyEntry {
+                            path: key,
+                            values: Vec::new(),
+                        }),
+                        _ => {
+                            failure = Some(MigratorError::Archive(ArchiveError::Tampered {
+                                path: plan.file.clone(),
+                                entry: format!("{REGISTRY_ENTRY} in {}", component.id),
+                                detail: format!("line {line}: key outside the registry root"),
+                            }));
+                            return Err(gone());
+                        }
+                    }
+                }
+                RegItem::Value { name, data, .. } => {
+                    if let Some(entry) = batch.last_mut() {
+                        entry.values.push(NamedValue {
+                            name: name.unwrap_or_default(),
+                            data,
+                        });
+                    }
+                }
+                RegItem::DeleteKey { .. } | RegItem::DeleteValue { .. } => {}
+            }
+        }
+        if !batch.is_empty() {
+            sender.send(Parsed::Keys(batch)).map_err(|_| gone())?;
+        }
+        Ok(())
+    });
+    match (result, failure) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(e.into()),
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+/// Runs the rules on every component's keys, in order, into the transaction.
+#[allow(clippy::too_many_arguments)]
+fn apply_components(
+    txn: &mut WriteTxn<'_>,
+    root: &ServerRoot,
+    plan: &ImportPlan,
+    reader: &MigrationReader,
+    components: &[&Component],
+    source: &Names,
+    target: &Names,
+    entries: &std::sync::mpsc::Receiver<Parsed>,
     report: &mut ImportReport,
     component_reports: &mut [ComponentReport],
     progress: &dyn Fn(ImportEvent),
@@ -466,7 +636,7 @@ fn apply_registry(
             release,
             same_release: report.source_release == release.to_string(),
         };
-        import_component_registry(txn, reader, &scope, temp_for_zips, report, cr)?;
+        import_component_registry(txn, reader, entries, &scope, report, cr)?;
         if plan.mode == ImportMode::Migration
             && ["Lines", "Line Groups", "Workstations", "IP Phones"]
                 .contains(&component.id.as_str())
@@ -606,27 +776,31 @@ impl Scope<'_> {
     }
 }
 
-/// Streams one component's `.reg` text through the key rules into the
-/// transaction.
+/// Runs the key rules over one component's parsed keys (from the parsing
+/// thread) and writes what they leave into the transaction.
 fn import_component_registry(
     txn: &mut WriteTxn<'_>,
-    reader: &mut MigrationReader,
+    reader: &MigrationReader,
+    entries: &std::sync::mpsc::Receiver<Parsed>,
     scope: &Scope<'_>,
-    temp: &Path,
     report: &mut ImportReport,
     cr: &mut ComponentReport,
 ) -> Result<()> {
     let (component, plan, source) = (scope.component, scope.plan, scope.source);
-    if component.registry.is_empty() {
-        return Ok(());
-    }
-    let record = reader
-        .manifest()
-        .component(&component.id)
-        .expect("checked")
-        .clone();
-    if !record.entries.iter().any(|e| e.path == REGISTRY_ENTRY) {
-        return Ok(());
+    let next = || {
+        entries.recv().unwrap_or_else(|_| {
+            Parsed::Failed(MigratorError::Io {
+                path: plan.file.clone(),
+                source: std::io::Error::other("the registry-parsing thread stopped"),
+            })
+        })
+    };
+    if !has_registry_entry(reader, component) {
+        return match next() {
+            Parsed::End => Ok(()),
+            Parsed::Failed(e) => Err(e),
+            Parsed::Keys(_) => unreachable!("no keys for a component without registry data"),
+        };
     }
     // Before the component: clear what must be replaced.
     {
@@ -654,62 +828,16 @@ fn import_component_registry(
         }
         write_extra(txn, &fx.extra)?;
     }
-    let mut component_zip = reader.open_component(&component.id, temp)?;
-    let mut failure: Option<MigratorError> = None;
-    let result = component_zip.read_entry(REGISTRY_ENTRY, |r| {
-        let items = RegReader::new(r).map_err(std::io::Error::other)?;
-        let mut current: Option<KeyEntry> = None;
-        for item in items {
-            let item = item.map_err(std::io::Error::other)?;
-            let outcome = match item {
-                RegItem::Key { path, line } => {
-                    let flushed = match current.take() {
-                        Some(entry) => apply_entry(txn, entry, scope, report, cr),
-                        None => Ok(()),
-                    };
-                    match registry_path(&path) {
-                        Some(Ok(key)) => {
-                            current = Some(KeyEntry {
-                                path: key,
-                                values: Vec::new(),
-                            });
-                            flushed
-                        }
-                        _ => Err(MigratorError::Archive(ArchiveError::Tampered {
-                            path: plan.file.clone(),
-                            entry: format!("{REGISTRY_ENTRY} in {}", component.id),
-                            detail: format!("line {line}: key outside the registry root"),
-                        })),
-                    }
+    loop {
+        match next() {
+            Parsed::Keys(batch) => {
+                for entry in batch {
+                    apply_entry(txn, entry, scope, report, cr)?;
                 }
-                RegItem::Value { name, data, .. } => {
-                    if let Some(entry) = current.as_mut() {
-                        entry.values.push(NamedValue {
-                            name: name.unwrap_or_default(),
-                            data,
-                        });
-                    }
-                    Ok(())
-                }
-                RegItem::DeleteKey { .. } | RegItem::DeleteValue { .. } => Ok(()),
-            };
-            if let Err(e) = outcome {
-                failure = Some(e);
-                return Err(std::io::Error::other("import step failed"));
             }
+            Parsed::End => return Ok(()),
+            Parsed::Failed(e) => return Err(e),
         }
-        if let Some(entry) = current.take() {
-            if let Err(e) = apply_entry(txn, entry, scope, report, cr) {
-                failure = Some(e);
-                return Err(std::io::Error::other("import step failed"));
-            }
-        }
-        Ok(())
-    });
-    match (result, failure) {
-        (_, Some(e)) => Err(e),
-        (Err(e), None) => Err(e.into()),
-        (Ok(()), None) => Ok(()),
     }
 }
 

@@ -1,5 +1,28 @@
-//! The Migrator's terminal wizard (M-10): being built; `transit wizard`
-//! reports that until it lands.
+//! The Migrator's terminal wizard (M-10): Welcome, Task Selection, Data
+//! Component Selection, Configuration, Confirmation, Status and Finish,
+//! drawn with ratatui.
+//!
+//! - [`app`] is the state machine ([`app::Wizard`], [`app::Page`],
+//!   [`app::Wizard::handle`] → [`app::Effect`]); it never touches the
+//!   terminal, so tests drive it directly.
+//! - [`ui`] draws a wizard into any ratatui frame (pure rendering).
+//! - [`tree`] is the component tree with dependency locking.
+//! - [`form`] holds the Configuration page's fields.
+//! - [`job`] runs the export or import on a background thread.
+//! - [`progress`] folds engine events into the Status page's model.
+//! - [`terminal`] owns raw mode, the alternate screen and the event loop.
+
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod form;
+pub mod job;
+pub mod progress;
+pub mod terminal;
+pub mod tree;
+pub mod ui;
+
+pub use app::{Effect, Page, Task, Wizard};
 
 use std::path::Path;
 
@@ -12,12 +35,16 @@ pub enum WizardError {
     /// The server root could not be opened.
     #[error(transparent)]
     Server(#[from] transit_server::ServerError),
+    /// The server's role has no component catalog.
+    #[error(transparent)]
+    Catalog(#[from] transit_catalog::CatalogError),
 }
 
-/// Runs the wizard on the terminal for the server root `root`.
+/// Runs the wizard on the terminal for the server root `root`, until the
+/// user finishes or quits. The terminal is restored however it ends.
 pub fn run(root: &Path) -> Result<(), WizardError> {
-    let _ = transit_server::ServerRoot::open(root)?;
-    Err(WizardError::Terminal(std::io::Error::other(
-        "the wizard is not built yet",
-    )))
+    let server = transit_server::ServerRoot::open(root)?;
+    let mut wizard = Wizard::new(server)?;
+    terminal::run(&mut wizard)?;
+    Ok(())
 }

@@ -1,0 +1,308 @@
+//! The Configuration page's fields: text boxes (optionally masked), check
+//! boxes and choices, with one of them focused.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Which setting a field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldId {
+    /// Export: the folder that receives the migration file.
+    Folder,
+    /// Export: the custom-handlers folder.
+    Handlers,
+    /// Export and import: the migration file's password.
+    Password,
+    /// Import: the migration file.
+    File,
+    /// Import: the folder handlers are extracted to.
+    ExtractTo,
+    /// Import: "Create registry and file restore point".
+    RestorePoint,
+    /// Import: Migration or Recovery mode.
+    Mode,
+}
+
+/// A field's value and how it is edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Free text; `masked` shows every character as `*`.
+    Text {
+        /// The text typed so far.
+        text: String,
+        /// Whether the text is shown as `*`s.
+        masked: bool,
+    },
+    /// A check box.
+    Check(bool),
+    /// One of several options.
+    Choice {
+        /// The option labels.
+        options: Vec<&'static str>,
+        /// The chosen option's index.
+        chosen: usize,
+    },
+}
+
+/// One labelled field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// What it holds.
+    pub id: FieldId,
+    /// The question shown above or beside it.
+    pub label: &'static str,
+    /// A hint shown under it.
+    pub hint: String,
+    /// Its value.
+    pub value: Value,
+}
+
+impl Field {
+    /// A text field.
+    pub fn text(id: FieldId, label: &'static str, text: &str, hint: impl Into<String>) -> Field {
+        Field {
+            id,
+            label,
+            hint: hint.into(),
+            value: Value::Text {
+                text: text.to_string(),
+                masked: false,
+            },
+        }
+    }
+
+    /// A masked text field (a password).
+    pub fn secret(id: FieldId, label: &'static str, hint: impl Into<String>) -> Field {
+        Field {
+            id,
+            label,
+            hint: hint.into(),
+            value: Value::Text {
+                text: String::new(),
+                masked: true,
+            },
+        }
+    }
+
+    /// A check box.
+    pub fn check(id: FieldId, label: &'static str, on: bool, hint: impl Into<String>) -> Field {
+        Field {
+            id,
+            label,
+            hint: hint.into(),
+            value: Value::Check(on),
+        }
+    }
+
+    /// A choice among `options`, the first chosen.
+    pub fn choice(
+        id: FieldId,
+        label: &'static str,
+        options: Vec<&'static str>,
+        hint: impl Into<String>,
+    ) -> Field {
+        Field {
+            id,
+            label,
+            hint: hint.into(),
+            value: Value::Choice { options, chosen: 0 },
+        }
+    }
+
+    /// True for text fields (which take every printable key).
+    pub fn is_text(&self) -> bool {
+        matches!(self.value, Value::Text { .. })
+    }
+
+    /// The value as shown: masked text as `*`s, a check box as `[x]`/`[ ]`,
+    /// a choice as its options with the chosen one in parentheses.
+    pub fn display(&self) -> String {
+        match &self.value {
+            Value::Text { text, masked: true } => "*".repeat(text.chars().count()),
+            Value::Text { text, .. } => text.clone(),
+            Value::Check(on) => if *on { "[x]" } else { "[ ]" }.to_string(),
+            Value::Choice { options, chosen } => options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    if i == *chosen {
+                        format!("(•) {o}")
+                    } else {
+                        format!("( ) {o}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("   "),
+        }
+    }
+
+    /// Applies an editing key; returns false when the key is not an edit
+    /// for this field (so the page can treat it as navigation).
+    pub fn edit(&mut self, key: KeyEvent) -> bool {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match (&mut self.value, key.code) {
+            (Value::Text { text, .. }, KeyCode::Char('u')) if ctrl => {
+                text.clear();
+                true
+            }
+            (Value::Text { text, .. }, KeyCode::Char(c)) if !ctrl && !alt => {
+                text.push(c);
+                true
+            }
+            (Value::Text { text, .. }, KeyCode::Backspace) => {
+                text.pop();
+                true
+            }
+            (Value::Check(on), KeyCode::Char(' ')) => {
+                *on = !*on;
+                true
+            }
+            (Value::Choice { options, chosen }, KeyCode::Char(' ') | KeyCode::Right) => {
+                *chosen = (*chosen + 1) % options.len();
+                true
+            }
+            (Value::Choice { options, chosen }, KeyCode::Left) => {
+                *chosen = (*chosen + options.len() - 1) % options.len();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A list of fields with one focused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    /// The fields, in display order.
+    pub fields: Vec<Field>,
+    /// The index of the focused field.
+    pub focus: usize,
+}
+
+impl Form {
+    /// A form focused on its first field.
+    pub fn new(fields: Vec<Field>) -> Form {
+        Form { fields, focus: 0 }
+    }
+
+    /// The focused field.
+    pub fn focused(&self) -> &Field {
+        &self.fields[self.focus]
+    }
+
+    /// Moves the focus forward (`true`) or back, wrapping around.
+    pub fn move_focus(&mut self, forward: bool) {
+        let n = self.fields.len();
+        self.focus = if forward {
+            (self.focus + 1) % n
+        } else {
+            (self.focus + n - 1) % n
+        };
+    }
+
+    /// Focuses the field `id`.
+    pub fn focus_on(&mut self, id: FieldId) {
+        if let Some(i) = self.fields.iter().position(|f| f.id == id) {
+            self.focus = i;
+        }
+    }
+
+    /// Passes an editing key to the focused field.
+    pub fn edit(&mut self, key: KeyEvent) -> bool {
+        self.fields[self.focus].edit(key)
+    }
+
+    fn field(&self, id: FieldId) -> &Field {
+        self.fields
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("form has no {id:?} field"))
+    }
+
+    /// The text of a text field, trimmed.
+    pub fn text(&self, id: FieldId) -> String {
+        match &self.field(id).value {
+            Value::Text { text, .. } => text.trim().to_string(),
+            other => panic!("{id:?} is not a text field: {other:?}"),
+        }
+    }
+
+    /// The text of a text field exactly as typed (passwords keep spaces).
+    pub fn raw_text(&self, id: FieldId) -> String {
+        match &self.field(id).value {
+            Value::Text { text, .. } => text.clone(),
+            other => panic!("{id:?} is not a text field: {other:?}"),
+        }
+    }
+
+    /// The state of a check box.
+    pub fn checked(&self, id: FieldId) -> bool {
+        matches!(self.field(id).value, Value::Check(true))
+    }
+
+    /// The chosen option of a choice.
+    pub fn chosen(&self, id: FieldId) -> &'static str {
+        match &self.field(id).value {
+            Value::Choice { options, chosen } => options[*chosen],
+            other => panic!("{id:?} is not a choice: {other:?}"),
+        }
+    }
+
+    /// Sets a text field's text (for tests and defaults).
+    pub fn set_text(&mut self, id: FieldId, value: &str) {
+        if let Some(Field {
+            value: Value::Text { text, .. },
+            ..
+        }) = self.fields.iter_mut().find(|f| f.id == id)
+        {
+            *text = value.to_string();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn text_fields_take_typing_and_passwords_are_masked() {
+        let mut form = Form::new(vec![
+            Field::text(FieldId::Folder, "Folder", "", ""),
+            Field::secret(FieldId::Password, "Password", ""),
+        ]);
+        for c in "/tmp/q".chars() {
+            assert!(form.edit(key(KeyCode::Char(c))));
+        }
+        form.edit(key(KeyCode::Backspace));
+        assert_eq!(form.text(FieldId::Folder), "/tmp/");
+        form.move_focus(true);
+        for c in "s3 cret".chars() {
+            form.edit(key(KeyCode::Char(c)));
+        }
+        assert_eq!(form.focused().display(), "*******");
+        assert_eq!(form.raw_text(FieldId::Password), "s3 cret");
+        form.edit(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!(form.raw_text(FieldId::Password), "");
+    }
+
+    #[test]
+    fn checks_and_choices_toggle_with_space() {
+        let mut form = Form::new(vec![
+            Field::check(FieldId::RestorePoint, "Restore point", true, ""),
+            Field::choice(FieldId::Mode, "Mode", vec!["Migration", "Recovery"], ""),
+        ]);
+        form.edit(key(KeyCode::Char(' ')));
+        assert!(!form.checked(FieldId::RestorePoint));
+        assert!(!form.edit(key(KeyCode::Char('x'))));
+        form.move_focus(false);
+        assert_eq!(form.focused().id, FieldId::Mode);
+        form.edit(key(KeyCode::Char(' ')));
+        assert_eq!(form.chosen(FieldId::Mode), "Recovery");
+        form.edit(key(KeyCode::Left));
+        assert_eq!(form.chosen(FieldId::Mode), "Migration");
+    }
+}

@@ -9,6 +9,7 @@
 //! The engine never prints. Progress goes to a [`progress::ProgressSink`];
 //! cancellation comes in through a [`progress::CancelToken`].
 
+pub mod diff;
 pub mod error;
 pub mod export;
 pub mod import;

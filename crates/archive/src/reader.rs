@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use zip::read::ZipFile;
 use zip::ZipArchive;
@@ -22,10 +23,33 @@ const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 pub struct MigrationReader {
     path: PathBuf,
     zip: ZipArchive<BufReader<File>>,
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     password: Option<String>,
     encrypted: bool,
     file_size: u64,
+    /// Which file this is: (device, inode, size, modification time).
+    identity: FileIdentity,
+}
+
+/// What tells one file apart from a replacement or an in-place rewrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+}
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> FileIdentity {
+        use std::os::unix::fs::MetadataExt;
+        FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+        }
+    }
 }
 
 impl std::fmt::Debug for MigrationReader {
@@ -78,10 +102,8 @@ impl MigrationReader {
     /// `manifest.json`.
     pub fn open(path: &Path, password: Option<&str>) -> Result<Self, ArchiveError> {
         let file = File::open(path).map_err(|e| ArchiveError::io(path, e))?;
-        let file_size = file
-            .metadata()
-            .map_err(|e| ArchiveError::io(path, e))?
-            .len();
+        let meta = file.metadata().map_err(|e| ArchiveError::io(path, e))?;
+        let file_size = meta.len();
         let zip = match ZipArchive::new(BufReader::with_capacity(BUF_SIZE, file)) {
             Ok(z) => z,
             Err(e) => return Err(classify_open_failure(path, e)),
@@ -89,13 +111,14 @@ impl MigrationReader {
         let mut reader = Self {
             path: path.to_path_buf(),
             zip,
-            manifest: placeholder_manifest(),
+            manifest: Arc::new(placeholder_manifest()),
             password: password.map(str::to_string),
             encrypted: false,
             file_size,
+            identity: FileIdentity::of(&meta),
         };
         reader.check_entries()?;
-        reader.manifest = reader.read_manifest()?;
+        reader.manifest = Arc::new(reader.read_manifest()?);
         // A stored entry cannot be larger than the file that holds it.
         if let Some(record) = reader
             .manifest
@@ -112,6 +135,37 @@ impl MigrationReader {
                 ),
             });
         }
+        Ok(reader)
+    }
+
+    /// A second reader of the same file, for another thread, sharing the
+    /// validated manifest (no second copy in memory). The path is opened
+    /// again and must still be the very same file, unchanged (same device,
+    /// inode, size and modification time); a file replaced or rewritten
+    /// since [`MigrationReader::open`] is refused as tampered.
+    pub fn reopen(&self) -> Result<Self, ArchiveError> {
+        let path = &self.path;
+        let file = File::open(path).map_err(|e| ArchiveError::io(path, e))?;
+        let meta = file.metadata().map_err(|e| ArchiveError::io(path, e))?;
+        if FileIdentity::of(&meta) != self.identity {
+            return Err(ArchiveError::Tampered {
+                path: path.clone(),
+                entry: String::new(),
+                detail: "the file was replaced or changed while it was being read".into(),
+            });
+        }
+        let zip = ZipArchive::new(BufReader::with_capacity(BUF_SIZE, file))
+            .map_err(|e| classify_open_failure(path, e))?;
+        let mut reader = Self {
+            path: path.clone(),
+            zip,
+            manifest: Arc::clone(&self.manifest),
+            password: self.password.clone(),
+            encrypted: false,
+            file_size: self.file_size,
+            identity: self.identity,
+        };
+        reader.check_entries()?;
         Ok(reader)
     }
 

@@ -138,3 +138,25 @@ fn progress_is_reported_for_large_components() {
     let mut r = MigrationReader::open(&dest, Some(PASSWORD)).unwrap();
     assert!(r.verify(&mut |_| {}).unwrap().is_ok());
 }
+
+#[test]
+fn reopen_reads_the_same_file_and_refuses_a_replaced_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_sample(dir.path(), "a.ininmigr", Some("pw"));
+    let first = MigrationReader::open(&path, Some("pw")).unwrap();
+    let mut second = first.reopen().unwrap();
+    assert_eq!(second.manifest(), first.manifest());
+    let temp = tempfile::tempdir().unwrap();
+    let mut c = second.open_component("Users", temp.path()).unwrap();
+    c.read_entry("Users.reg", |_| Ok(())).unwrap();
+    drop(c);
+
+    // The path now names another file (as a re-copy would leave it).
+    let other = write_sample(dir.path(), "b.ininmigr", Some("pw"));
+    std::fs::rename(&other, &path).unwrap();
+    let err = first.reopen().unwrap_err();
+    assert!(
+        matches!(err, ArchiveError::Tampered { ref detail, .. } if detail.contains("replaced or changed")),
+        "{err:?}"
+    );
+}

@@ -112,9 +112,37 @@ pub enum ConsoleError {
     /// A node list with an empty name.
     #[error("switch `{0}` has an empty node name in its list")]
     EmptyNode(String),
-    /// A double quote that is never closed.
-    #[error("unterminated quote in `{0}`")]
+    /// A double quote that is never closed (the switch is named, its value
+    /// is not repeated, as it may be a password).
+    #[error("unterminated quote in the value of `{0}`")]
     Unterminated(String),
+    /// A value split at a space because it was not quoted.
+    #[error("the value of `{0}` contains a space: put it in double quotes")]
+    SplitValue(String),
+    /// `all` together with other names.
+    #[error("switch `{0}` mixes `all` with other names: give `all` alone, or only names")]
+    AllMixed(String),
+}
+
+/// The switches with every `-password=` value (and anything that looks like
+/// the rest of a split password) replaced, for logs.
+pub fn redact<S: AsRef<str>>(args: &[S]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after_password = false;
+    for arg in args {
+        let arg = arg.as_ref();
+        let lower = arg.to_ascii_lowercase();
+        if lower.starts_with("-password=") {
+            out.push("-password=<removed>".to_string());
+            after_password = true;
+        } else if after_password && !arg.starts_with('-') && !lower.eq("noprompt") {
+            out.push("<removed>".to_string());
+        } else {
+            out.push(arg.to_string());
+            after_password = false;
+        }
+    }
+    out
 }
 
 /// Where a switch belongs.
@@ -199,6 +227,7 @@ const SWITCHES: &[Switch] = &[
 /// Parses the console's arguments (everything after `console`).
 pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> {
     let mut given: Vec<(&'static Switch, String, Option<String>)> = Vec::new();
+    let mut previous_takes_value: Option<String> = None;
     for token in tokens(args)? {
         let (written, value) = match token.split_once('=') {
             Some((name, value)) => (name.to_string(), Some(unquote(value))),
@@ -209,10 +238,18 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
         } else {
             written.clone()
         };
-        let switch = SWITCHES
+        let Some(switch) = SWITCHES
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(&lookup))
-            .ok_or_else(|| ConsoleError::Unknown(written.clone()))?;
+        else {
+            // A dashless word after a value is most likely the rest of an
+            // unquoted value with a space; say so without repeating it.
+            return Err(match previous_takes_value {
+                Some(prev) if !written.starts_with('-') => ConsoleError::SplitValue(prev),
+                _ => ConsoleError::Unknown(written),
+            });
+        };
+        previous_takes_value = switch.takes_value.then(|| written.clone());
         match (&value, switch.takes_value) {
             (Some(_), false) => return Err(ConsoleError::UnexpectedValue(written)),
             (None, true) => return Err(ConsoleError::MissingValue(written)),
@@ -318,14 +355,18 @@ fn tokens<S: AsRef<str>>(args: &[S]) -> Result<Vec<String>, ConsoleError> {
             dash_pending = true;
             continue;
         }
-        if std::mem::take(&mut dash_pending) && !joined.starts_with('-') {
+        if std::mem::take(&mut dash_pending) {
+            if joined.starts_with('-') {
+                return Err(ConsoleError::Unknown("-".into()));
+            }
             out.push(format!("-{joined}"));
         } else {
             out.push(joined);
         }
     }
     if let Some(partial) = open {
-        return Err(ConsoleError::Unterminated(partial));
+        let switch = partial.split('=').next().unwrap_or("").to_string();
+        return Err(ConsoleError::Unterminated(switch));
     }
     if dash_pending {
         return Err(ConsoleError::Unknown("-".into()));
@@ -345,6 +386,9 @@ fn node_list(switch: &str, list: &str) -> Result<Vec<String>, ConsoleError> {
         return Err(ConsoleError::EmptyNode(switch.to_string()));
     }
     if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
+        if names.len() > 1 {
+            return Err(ConsoleError::AllMixed(switch.to_string()));
+        }
         return Ok(vec!["all".to_string()]);
     }
     Ok(names)

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let _log_guard = logging::init(Some(&cli.server_root));
-    tracing::debug!(command = ?cli.command, "start");
+    tracing::debug!(command = %loggable(&cli.command), "start");
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -32,6 +32,14 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(exit::code_for(&err))
         }
+    }
+}
+
+/// The command for the log, with console passwords removed.
+fn loggable(command: &cli::Command) -> String {
+    match command {
+        cli::Command::Console { switches } => format!("Console {:?}", console::redact(switches)),
+        other => format!("{other:?}"),
     }
 }
 

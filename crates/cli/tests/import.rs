@@ -237,11 +237,19 @@ fn a_killed_import_is_always_recovered_exactly() {
 
 #[test]
 fn ctrl_c_during_an_import_rolls_back_and_says_so() {
+    // While files are staged (second thread), and while the registry is
+    // written from parsed key batches (main and parsing threads).
+    for pause_at in ["staged", "registry-batch"] {
+        ctrl_c_at(pause_at);
+    }
+}
+
+fn ctrl_c_at(pause_at: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (_a, b, file) = setup(dir.path());
     let before = state(&b, dir.path());
     let mut child = import_cmd(&b, &file, &dir.path().join("x"))
-        .env("TRANSIT_PAUSE_AT", "staged")
+        .env("TRANSIT_PAUSE_AT", pause_at)
         .spawn()
         .unwrap();
     // Wait for the journal: the import is past its restore point.
@@ -258,7 +266,7 @@ fn ctrl_c_during_an_import_rolls_back_and_says_so() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     let code = child.wait().unwrap().code();
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(stderr.contains("rolled back"), "{stderr}");
-    assert!(state(&b, dir.path()) == before);
+    assert_eq!(code, Some(130), "{pause_at}: {stderr}");
+    assert!(stderr.contains("rolled back"), "{pause_at}: {stderr}");
+    assert!(state(&b, dir.path()) == before, "{pause_at}");
 }

@@ -42,8 +42,8 @@ fn bundle_holds_logs_report_and_a_redacted_identity() {
         String::from_utf8_lossy(&printed).trim(),
         out.display().to_string()
     );
-    let entries = entries(&out);
-    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    let listed = entries(&out);
+    let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
     assert!(
         names
             .iter()
@@ -58,7 +58,7 @@ fn bundle_holds_logs_report_and_a_redacted_identity() {
             .any(|n| n.contains("machine") || n.contains("registry.db")),
         "{names:?}"
     );
-    let identity = &entries
+    let identity = &listed
         .iter()
         .find(|(n, _)| n == "server-identity.toml")
         .unwrap()
@@ -80,6 +80,20 @@ fn bundle_holds_logs_report_and_a_redacted_identity() {
         .arg(&out)
         .assert()
         .failure();
+    // A bundle written into the logs folder does not swallow itself.
+    let inside = root.join("logs/support.zip");
+    transit(&root)
+        .args(["logs", "bundle", "--out"])
+        .arg(&inside)
+        .assert()
+        .success();
+    let names: Vec<String> = entries(&inside).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.ends_with(".zip") || n.contains(".transit-logs-")),
+        "{names:?}"
+    );
     // Without --out, a named zip in the current folder.
     let here = dir.path().join("here");
     std::fs::create_dir(&here).unwrap();
@@ -125,6 +139,15 @@ fn logs_are_kept_for_14_days_by_default_and_adjustably() {
     std::fs::write(logs.join("keep-me.txt"), "not a log").unwrap();
     transit(&root).args(["registry", "list"]).assert().success();
     assert_eq!(count(), 14);
+    // Today's file is among them (it is where this command logged).
+    let today = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.starts_with("transit.") && n.ends_with(".log") && !n.starts_with("transit.2026-10-")
+        })
+        .count();
+    assert_eq!(today, 1);
     transit(&root)
         .env("TRANSIT_LOG_KEEP_DAYS", "3")
         .args(["registry", "list"])

@@ -82,9 +82,7 @@ fn add_list_run_and_remove_a_schedule() {
     let s = setup();
     add(&s, "nightly", "daily", "02:30", "2")
         .success()
-        .stdout(predicate::str::contains(
-            "systemctl --user enable --now transit-export-nightly.timer",
-        ));
+        .stdout(predicate::str::contains("is not a folder systemd reads"));
     let service_path = s.units.join("transit-export-nightly.service");
     let timer_path = s.units.join("transit-export-nightly.timer");
     let service = std::fs::read_to_string(&service_path).unwrap();
@@ -204,6 +202,45 @@ fn add_list_run_and_remove_a_schedule() {
     assert!(s.units.join("transit-export-mine.timer").exists());
 }
 
+/// Without --unit-dir the units go to the user's systemd folder, with the
+/// `--user` commands and the lingering hint; remove finds them there.
+#[test]
+fn the_default_folder_is_the_users_systemd_folder() {
+    let s = setup();
+    let config = s.units.join("config");
+    transit(&s.root)
+        .env("XDG_CONFIG_HOME", &config)
+        .args([
+            "schedule", "add", "--name", "n", "--every", "daily", "--at", "03:00", "--folder",
+        ])
+        .arg(&s.out)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("systemctl --user enable --now transit-export-n.timer")
+                .and(predicate::str::contains("loginctl enable-linger")),
+        );
+    let user_dir = config.join("systemd/user");
+    assert!(user_dir.join("transit-export-n.timer").is_file());
+    std::fs::create_dir_all(user_dir.join("timers.target.wants")).unwrap();
+    std::os::unix::fs::symlink(
+        user_dir.join("transit-export-n.timer"),
+        user_dir.join("timers.target.wants/transit-export-n.timer"),
+    )
+    .unwrap();
+    transit(&s.root)
+        .env("XDG_CONFIG_HOME", &config)
+        .args(["schedule", "remove", "--name", "n"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("systemctl --user daemon-reload"));
+    assert!(!user_dir.join("transit-export-n.timer").exists());
+    assert!(!user_dir.join("transit-export-n.service").exists());
+    assert!(!user_dir
+        .join("timers.target.wants/transit-export-n.timer")
+        .is_symlink());
+}
+
 #[test]
 fn print_shows_the_units_and_writes_nothing() {
     let s = setup();
@@ -301,37 +338,69 @@ fn bad_schedules_are_refused_with_a_clear_message() {
 #[test]
 fn export_keep_applies_retention_by_hand() {
     let s = setup();
+    // One old file, one stamped in the future (a clock stepped back, or a
+    // copied-in file), one of another server, and one that is not ours.
     for name in [
         "CICA_06302026120000.ininmigr",
-        "CICA_07012025120000.ininmigr",
+        "CICA_01012099120000.ininmigr",
+        "cica_07012025120000.ininmigr",
         "x.ininmigr",
     ] {
         std::fs::write(s.out.join(name), b"old").unwrap();
     }
-    transit(&s.root)
-        .args([
-            "export",
-            "--components",
-            "Users",
-            "--keep",
-            "1",
-            "--json",
-            "--folder",
-        ])
-        .arg(&s.out)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("retention_deleted"));
-    let names: Vec<String> = std::fs::read_dir(&s.out)
+    let out: serde_json::Value = serde_json::from_slice(
+        &transit(&s.root)
+            .args([
+                "export",
+                "--components",
+                "Users",
+                "--keep",
+                "1",
+                "--json",
+                "--folder",
+            ])
+            .arg(&s.out)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    let new = PathBuf::from(out["file"].as_str().unwrap());
+    let deleted: Vec<String> = out["retention_deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            Path::new(v.as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "CICA_01012099120000.ininmigr",
+            "CICA_06302026120000.ininmigr"
+        ]
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&s.out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
-    assert!(names.contains(&"x.ininmigr".to_string()));
+    names.sort();
+    let mut expected = vec![
+        new.file_name().unwrap().to_string_lossy().into_owned(),
+        "cica_07012025120000.ininmigr".to_string(),
+        "x.ininmigr".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(names, expected, "the new export survives; others untouched");
     transit(&s.root)
         .args(["export", "--keep", "0", "--folder"])
         .arg(&s.out)
         .assert()
         .code(2);
-    let _ = Path::new("");
 }

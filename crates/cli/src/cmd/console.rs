@@ -84,19 +84,35 @@ fn wait_for_keystroke(task: &ConsoleTask) -> anyhow::Result<()> {
     };
     eprint!("Ready to {what}. Press any key to start (Ctrl-C to cancel)... ");
     std::io::stderr().flush()?;
+    // SIGTERM or SIGHUP while waiting must not leave the terminal raw.
+    let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, ended.clone())?;
+    }
     crossterm::terminal::enable_raw_mode()?;
     let key = loop {
+        if ended.load(std::sync::atomic::Ordering::Relaxed) {
+            break Ok(None);
+        }
+        match event::poll(std::time::Duration::from_millis(100)) {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(e) => break Err(e),
+        }
         match event::read() {
-            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => break Ok(k),
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => break Ok(Some(k)),
             Ok(_) => continue,
             Err(e) => break Err(e),
         }
     };
     crossterm::terminal::disable_raw_mode()?;
     eprintln!();
-    let key = key?;
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        return Err(transit_migrator::MigratorError::Cancelled.into());
+    match key? {
+        Some(k)
+            if !(k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c')) =>
+        {
+            Ok(())
+        }
+        _ => Err(transit_migrator::MigratorError::Cancelled.into()),
     }
-    Ok(())
 }

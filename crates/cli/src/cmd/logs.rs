@@ -44,7 +44,19 @@ fn bundle(root: &Path, out: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o600);
     let mut listed = Vec::new();
+    // A bundle written into the logs folder must not swallow itself (or
+    // earlier bundles).
+    let skip = |path: &Path| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        name.starts_with(".transit-logs-")
+            || name.ends_with(".zip")
+            || same_file(path, temp.path())
+            || same_file(path, &out)
+    };
     for (name, path) in log_files(&server.logs_dir())? {
+        if skip(&path) {
+            continue;
+        }
         zip.start_file(&name, options)?;
         let mut file =
             std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -71,6 +83,14 @@ fn bundle(root: &Path, out: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         .map_err(|e| e.error)
         .with_context(|| format!("writing {} (it may already exist)", out.display()))?;
     Ok(out)
+}
+
+/// True when both paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Every regular file under the logs folder, as (`logs/<relative>`, path),

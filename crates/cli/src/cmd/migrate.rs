@@ -40,17 +40,17 @@ pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> a
     let result = transit_migrator::export(&server, &plan, &sink, &cancel);
     bars.finish();
     let outcome = result?;
-    let retention = match args.keep {
-        Some(keep) => {
-            let folder = outcome.path.parent().unwrap_or(Path::new("."));
-            let keep = std::num::NonZeroUsize::new(keep as usize).expect("clap checks K >= 1");
-            Some(transit_migrator::export::retention::apply(
-                folder,
-                server.name(),
-                keep,
-            )?)
-        }
-        None => None,
+    // Retention runs after the export is complete; its failure does not
+    // hide the new file, which is reported either way.
+    let retention = args.keep.map(|keep| {
+        let folder = outcome.path.parent().unwrap_or(Path::new("."));
+        let keep = std::num::NonZeroUsize::new(keep as usize).expect("clap checks K >= 1");
+        transit_migrator::export::retention::apply(folder, server.name(), keep, Some(&outcome.path))
+    });
+    let (retention, retention_error) = match retention {
+        Some(Ok(r)) => (Some(r), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
     };
     let deleted: Vec<_> = retention.iter().flat_map(|r| r.deleted.iter()).collect();
     let (mut keys, mut values, mut files) = (0, 0, 0);
@@ -98,7 +98,13 @@ pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> a
             println!("retention: deleted {}", path.display());
         }
     }
-    Ok(())
+    match retention_error {
+        Some(e) => Err(anyhow::Error::new(e).context(format!(
+            "the export {} is complete, but retention failed",
+            outcome.path.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn open(file: &Path, args: &PasswordArgs) -> anyhow::Result<MigrationReader> {

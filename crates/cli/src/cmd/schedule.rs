@@ -127,12 +127,25 @@ fn add(root: &Path, args: ScheduleAddArgs) -> anyhow::Result<()> {
     println!("{}", service.display());
     println!("{}", timer.display());
     println!(
-        "scheduled {} export {} at {} (OnCalendar={}); enable it with:\n  systemctl --user daemon-reload && systemctl --user enable --now {stem}.timer",
+        "scheduled {} export {} at {} (OnCalendar={})",
         schedule.name,
         schedule.every,
         schedule.at,
         schedule.on_calendar()
     );
+    match Scope::of(&dir) {
+        Scope::User => println!(
+            "enable it with:\n  systemctl --user daemon-reload && systemctl --user enable --now {stem}.timer\n\
+             user timers run only while you are logged in, unless lingering is on:\n  loginctl enable-linger \"$USER\""
+        ),
+        Scope::System => println!(
+            "enable it with:\n  systemctl daemon-reload && systemctl enable --now {stem}.timer"
+        ),
+        Scope::Other => println!(
+            "{} is not a folder systemd reads: copy or link both units into one, then enable {stem}.timer",
+            dir.display()
+        ),
+    }
     Ok(())
 }
 
@@ -217,6 +230,16 @@ fn list(dir: &Path, json: bool) -> anyhow::Result<()> {
 fn remove(dir: &Path, name: &str) -> anyhow::Result<()> {
     schedule::check_name(name).map_err(usage)?;
     let stem = Schedule::unit_stem(name);
+    let timer = dir.join(format!("{stem}.timer"));
+    let ours = std::fs::read_to_string(&timer)
+        .ok()
+        .and_then(|text| Schedule::from_unit(&text))
+        .is_some_and(|s| s.name == name);
+    // Stop and disable the timer while its unit file still exists (older
+    // systemd cannot disable a unit whose file is gone).
+    if ours {
+        disable(&Scope::of(dir), &stem);
+    }
     let mut removed = 0;
     for suffix in ["timer", "service"] {
         let path = dir.join(format!("{stem}.{suffix}"));
@@ -241,6 +264,65 @@ fn remove(dir: &Path, name: &str) -> anyhow::Result<()> {
             dir.display()
         )));
     }
-    println!("run: systemctl --user disable --now {stem}.timer; systemctl --user daemon-reload");
+    let wants = dir
+        .join("timers.target.wants")
+        .join(format!("{stem}.timer"));
+    if wants.is_symlink() {
+        std::fs::remove_file(&wants).with_context(|| format!("deleting {}", wants.display()))?;
+        println!("deleted {}", wants.display());
+    }
+    match Scope::of(dir) {
+        Scope::User => println!("then: systemctl --user daemon-reload"),
+        Scope::System => println!("then: systemctl daemon-reload"),
+        Scope::Other => {}
+    }
     Ok(())
+}
+
+/// Which systemd manager reads a unit folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// The user's manager (`systemctl --user`).
+    User,
+    /// The system manager.
+    System,
+    /// A folder systemd does not read (tests, staging).
+    Other,
+}
+
+impl Scope {
+    fn of(dir: &Path) -> Scope {
+        let user = schedule::default_unit_dir();
+        if user.as_deref() == Some(dir) {
+            Scope::User
+        } else if dir.starts_with("/etc/systemd/system")
+            || dir.starts_with("/usr/lib/systemd/system")
+        {
+            Scope::System
+        } else {
+            Scope::Other
+        }
+    }
+}
+
+/// `systemctl [--user] disable --now STEM.timer`, when systemctl is there;
+/// a failure is reported, not fatal (the files are removed regardless).
+fn disable(scope: &Scope, stem: &str) {
+    let mut cmd = std::process::Command::new("systemctl");
+    match scope {
+        Scope::User => {
+            cmd.arg("--user");
+        }
+        Scope::System => {}
+        Scope::Other => return,
+    }
+    cmd.args(["disable", "--now", &format!("{stem}.timer")]);
+    match cmd.output() {
+        Ok(out) if out.status.success() => println!("stopped and disabled {stem}.timer"),
+        Ok(out) => eprintln!(
+            "warning: systemctl could not disable {stem}.timer: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => eprintln!("warning: could not run systemctl to disable {stem}.timer: {e}"),
+    }
 }

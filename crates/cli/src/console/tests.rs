@@ -176,7 +176,19 @@ fn errors_name_the_switch() {
         ),
         (
             &["-export", "-exportFolder=\"/a"],
-            ConsoleError::Unterminated("-exportFolder=\"/a".into()),
+            ConsoleError::Unterminated("-exportFolder".into()),
+        ),
+        (
+            &["-export", "-exportFolder=/a", "-password=my", "secret"],
+            ConsoleError::SplitValue("-password".into()),
+        ),
+        (
+            &["-export", "-exportFolder=/a", "-exportNodes=all,Users"],
+            ConsoleError::AllMixed("-exportNodes".into()),
+        ),
+        (
+            &["-export", "-", "-exportFolder=/a"],
+            ConsoleError::Unknown("-".into()),
         ),
         (
             &["export", "-exportFolder=/a"],
@@ -209,11 +221,36 @@ proptest::proptest! {
         let arg = format!("-exportNodes=\"{}\"", list.join(","));
         let cmd = parse(&["-export", "-exportFolder=/x", &arg]).unwrap();
         let (nodes, _, _, _) = export_of(&cmd);
-        let expected: Vec<String> = if names.iter().any(|n| n.eq_ignore_ascii_case("all")) {
-            vec!["all".into()]
-        } else {
-            names.iter().map(|n| n.trim().to_string()).collect()
-        };
+        proptest::prop_assume!(!names.iter().any(|n| n.trim().eq_ignore_ascii_case("all")));
+        let expected: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
         proptest::prop_assert_eq!(nodes, &expected);
+    }
+}
+
+#[test]
+fn passwords_never_reach_errors_or_logs() {
+    let secret = "hunter2 and more";
+    for args in [
+        vec![
+            "-export".to_string(),
+            "-exportFolder=/a".into(),
+            format!("-password=\"{secret}"),
+        ],
+        vec![
+            "-export".to_string(),
+            "-exportFolder=/a".into(),
+            "-password=hunter2".into(),
+            "and".into(),
+            "more".into(),
+        ],
+    ] {
+        let err = parse(&args).unwrap_err().to_string();
+        assert!(!err.contains("hunter2") && !err.contains("more"), "{err}");
+        let logged = redact(&args).join(" ");
+        assert!(
+            !logged.contains("hunter2") && !logged.contains("more"),
+            "{logged}"
+        );
+        assert!(logged.contains("-exportFolder=/a"), "{logged}");
     }
 }

@@ -22,8 +22,15 @@ pub struct Retention {
 
 /// Deletes all but the newest `keep` migration files of `server_name` in
 /// `folder`. Other files, other servers' files and anything whose name
-/// does not parse are left alone.
-pub fn apply(folder: &Path, server_name: &str, keep: NonZeroUsize) -> Result<Retention> {
+/// does not parse are left alone. `just_written`, the export that triggered
+/// retention, is always kept and counts toward `keep`, even when files
+/// named with a later stamp exist (a clock stepped back, copied-in files).
+pub fn apply(
+    folder: &Path,
+    server_name: &str,
+    keep: NonZeroUsize,
+    just_written: Option<&Path>,
+) -> Result<Retention> {
     let mut ours: Vec<(Stamp, PathBuf)> = Vec::new();
     for entry in std::fs::read_dir(folder).map_err(io_at(folder))? {
         let entry = entry.map_err(io_at(folder))?;
@@ -41,6 +48,13 @@ pub fn apply(folder: &Path, server_name: &str, keep: NonZeroUsize) -> Result<Ret
         }
     }
     ours.sort_by(|a, b| b.cmp(a));
+    // The new export goes first, whatever its stamp.
+    if let Some(new) = just_written.and_then(|p| p.file_name()) {
+        if let Some(at) = ours.iter().position(|(_, p)| p.file_name() == Some(new)) {
+            let entry = ours.remove(at);
+            ours.insert(0, entry);
+        }
+    }
     let mut outcome = Retention::default();
     for (index, (_, path)) in ours.into_iter().enumerate() {
         if index < keep.get() {
@@ -65,10 +79,7 @@ fn stamp_of(name: &str, server_name: &str) -> Option<Stamp> {
         .strip_suffix(transit_archive::EXTENSION)?
         .strip_suffix('.')?;
     let (server, digits) = rest.rsplit_once('_')?;
-    if !server.eq_ignore_ascii_case(server_name)
-        || digits.len() != 14
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if server != server_name || digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let n = |range: std::ops::Range<usize>| digits[range].parse::<u32>().ok();
@@ -103,7 +114,7 @@ mod tests {
             stamp_of("CIC01_11232026130501.ininmigr", "CIC01"),
             Some((2026, 11, 23, 13, 5, 1))
         );
-        assert!(stamp_of("cic01_11232026130501.ininmigr", "CIC01").is_some());
+        assert!(stamp_of("cic01_11232026130501.ininmigr", "CIC01").is_none());
         for other in [
             "CIC02_11232026130501.ininmigr",
             "CIC01_1123202613050.ininmigr",
@@ -138,7 +149,7 @@ mod tests {
             touch(dir.path(), name);
         }
         std::fs::create_dir(dir.path().join("CIC01_01011999000000.ininmigr")).unwrap();
-        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(2).unwrap()).unwrap();
+        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(2).unwrap(), None).unwrap();
         assert_eq!(
             names(&outcome.kept),
             [
@@ -171,6 +182,35 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_new_export_survives_files_stamped_later() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "CIC01_01012030000000.ininmigr",
+            "CIC01_11232026130501.ininmigr",
+            "CIC01_01012020000000.ininmigr",
+        ] {
+            touch(dir.path(), name);
+        }
+        let new = dir.path().join("CIC01_11232026130501.ininmigr");
+        let outcome = apply(
+            dir.path(),
+            "CIC01",
+            NonZeroUsize::new(1).unwrap(),
+            Some(&new),
+        )
+        .unwrap();
+        assert_eq!(names(&outcome.kept), ["CIC01_11232026130501.ininmigr"]);
+        assert_eq!(
+            names(&outcome.deleted),
+            [
+                "CIC01_01012030000000.ininmigr",
+                "CIC01_01012020000000.ininmigr"
+            ]
+        );
+        assert!(new.exists());
+    }
+
     #[cfg(unix)]
     #[test]
     fn never_follows_or_deletes_symlinks() {
@@ -183,7 +223,7 @@ mod tests {
         )
         .unwrap();
         touch(dir.path(), "CIC01_01012026000000.ininmigr");
-        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(1).unwrap()).unwrap();
+        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(1).unwrap(), None).unwrap();
         assert!(outcome.deleted.is_empty());
         assert!(elsewhere.path().join("precious").exists());
         assert!(dir

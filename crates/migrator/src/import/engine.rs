@@ -244,11 +244,15 @@ pub fn import(
         .filter_map(|rel| std::fs::metadata(root.dir().join(rel)).ok())
         .map(|m| m.len())
         .sum();
-    let needed = components
+    // Inner zips are decrypted into staging (the largest can be there twice
+    // at once: the stager and the registry parser may open the same one).
+    let inner: Vec<u64> = components
         .iter()
         .filter_map(|c| manifest.component(&c.id))
         .map(|r| r.size)
-        .sum::<u64>()
+        .collect();
+    let needed = inner.iter().sum::<u64>()
+        + inner.iter().copied().max().unwrap_or(0)
         + writes.iter().map(|w| w.size).sum::<u64>()
         + if plan.restore_point {
             registry_size + overwritten
@@ -362,12 +366,24 @@ fn run(
     let mut registry = root.open_registry()?;
     let mut txn = registry.write()?;
     let stop = CancelToken::new();
+    let stage_reader = if plan.dry_run {
+        None
+    } else {
+        Some(reader.reopen()?)
+    };
     let (staged, applied) = std::thread::scope(|s| {
-        let stager = (!plan.dry_run).then(|| {
+        let stager = stage_reader.map(|stage_reader| {
             let stop = &stop;
             s.spawn(move || {
                 let result = stage_files(
-                    plan, writes, extracts, extract_to, staging, &zips, cancel, stop,
+                    stage_reader,
+                    writes,
+                    extracts,
+                    extract_to,
+                    staging,
+                    &zips,
+                    cancel,
+                    stop,
                 );
                 if result.is_err() {
                     stop.cancel();
@@ -404,7 +420,10 @@ fn run(
         };
         (staged, applied)
     });
-    // The registry's own error explains more than the stager's reaction to it.
+    // A user's stop is reported as such, whichever thread noticed it
+    // first; then the registry's own error explains more than the
+    // stager's reaction to it.
+    check_cancel(cancel)?;
     applied?;
     staged?;
     check_cancel(cancel)?;
@@ -445,11 +464,20 @@ fn apply_registry(
     // component order, while this one runs the rules and writes.
     let (sender, entries) = std::sync::mpsc::sync_channel::<Parsed>(16);
     let parse_stop = CancelToken::new();
+    let parse_reader = reader.reopen()?;
     std::thread::scope(|s| {
         let parser = {
             let parse_stop = &parse_stop;
             s.spawn(move || {
-                parse_components(plan, components, temp_for_zips, &sender, cancel, parse_stop)
+                parse_components(
+                    parse_reader,
+                    plan,
+                    components,
+                    temp_for_zips,
+                    &sender,
+                    cancel,
+                    parse_stop,
+                )
             })
         };
         let applied = apply_components(
@@ -491,6 +519,7 @@ const BATCH: usize = 512;
 /// Sends, for each component in order, its registry keys in batches and
 /// then `End` (components without registry data send only `End`).
 fn parse_components(
+    mut reader: MigrationReader,
     plan: &ImportPlan,
     components: &[&Component],
     temp: &Path,
@@ -498,18 +527,18 @@ fn parse_components(
     cancel: &CancelToken,
     stop: &CancelToken,
 ) {
-    let mut reader = match MigrationReader::open(&plan.file, plan.password.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = sender.send(Parsed::Failed(e.into()));
-            return;
-        }
-    };
     for component in components {
         if has_registry_entry(&reader, component) {
             if let Err(e) =
                 parse_component(&mut reader, plan, component, temp, sender, cancel, stop)
             {
+                // A stop by the user is reported as one, not as the read
+                // error it caused.
+                let e = if cancel.is_cancelled() {
+                    MigratorError::Cancelled
+                } else {
+                    e
+                };
                 let _ = sender.send(Parsed::Failed(e));
                 return;
             }
@@ -635,6 +664,7 @@ fn apply_components(
             target,
             release,
             same_release: report.source_release == release.to_string(),
+            cancel,
         };
         import_component_registry(txn, reader, entries, &scope, report, cr)?;
         if plan.mode == ImportMode::Migration
@@ -686,7 +716,7 @@ fn move_into_place(
 /// manifest. Runs on its own thread with its own reader of the file.
 #[allow(clippy::too_many_arguments)]
 fn stage_files(
-    plan: &ImportPlan,
+    mut reader: MigrationReader,
     writes: &[FileWrite],
     extracts: &[(String, String, String)],
     extract_to: &Path,
@@ -695,7 +725,6 @@ fn stage_files(
     cancel: &CancelToken,
     stop: &CancelToken,
 ) -> Result<()> {
-    let mut reader = MigrationReader::open(&plan.file, plan.password.as_deref())?;
     let reader = &mut reader;
     let mut open: Option<(String, transit_archive::ComponentReader)> = None;
     for w in writes {
@@ -756,6 +785,8 @@ struct Scope<'a> {
     release: transit_server::ProductRelease,
     /// Source and target run the same release (for the data-source follow-up).
     same_release: bool,
+    /// The user's stop, checked between key batches.
+    cancel: &'a CancelToken,
 }
 
 impl Scope<'_> {
@@ -831,9 +862,11 @@ fn import_component_registry(
     loop {
         match next() {
             Parsed::Keys(batch) => {
+                check_cancel(scope.cancel)?;
                 for entry in batch {
                     apply_entry(txn, entry, scope, report, cr)?;
                 }
+                pause_point("registry-batch", scope.cancel);
             }
             Parsed::End => return Ok(()),
             Parsed::Failed(e) => return Err(e),

@@ -21,6 +21,9 @@ pub struct ComponentReader {
     /// The migration file, for error messages.
     file: PathBuf,
     record: ComponentRecord,
+    /// Entry path → index in `record.entries`, so lookups stay O(1) in
+    /// components with tens of thousands of files.
+    index: std::collections::HashMap<String, usize>,
     zip: ZipArchive<BufReader<File>>,
     _temp: Option<TempPath>,
 }
@@ -123,6 +126,12 @@ impl ComponentReader {
         if zip.has_duplicate_names() {
             return Err(tampered("inner zip has duplicate entry names".to_string()));
         }
+        let index: std::collections::HashMap<String, usize> = record
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.path.clone(), i))
+            .collect();
         // Deflate cannot expand more than about 1032:1, so a declared size
         // beyond that ratio is a lie (a zip bomb announcing itself as big).
         let mut zip = zip;
@@ -132,7 +141,7 @@ impl ComponentReader {
                 .map_err(|e| tampered(format!("inner zip is unreadable: {e}")))?;
             let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
             let compressed = entry.compressed_size();
-            if let Some(expected) = record.entries.iter().find(|e| e.path == name) {
+            if let Some(expected) = index.get(&name).map(|&i| &record.entries[i]) {
                 if expected.size
                     > compressed
                         .saturating_mul(MAX_DEFLATE_RATIO)
@@ -148,6 +157,7 @@ impl ComponentReader {
         Ok(Self {
             file: migration_file.to_path_buf(),
             record,
+            index,
             zip,
             _temp: temp,
         })
@@ -192,11 +202,9 @@ impl ComponentReader {
                 entry: path.to_string(),
             });
         }
-        self.record
-            .entries
-            .iter()
-            .find(|e| e.path == path)
-            .cloned()
+        self.index
+            .get(path)
+            .map(|&i| self.record.entries[i].clone())
             .ok_or_else(|| self.tampered(path, "entry is not listed in the manifest"))
     }
 

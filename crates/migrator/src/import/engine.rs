@@ -391,20 +391,23 @@ fn run(
                 result
             })
         });
-        let applied = apply_registry(
-            &mut txn,
+        let inputs = RegistryInputs {
             root,
             plan,
-            reader,
             components,
             source,
             target,
+            progress,
+            cancel,
+            stop: &stop,
+        };
+        let applied = apply_registry(
+            &mut txn,
+            &inputs,
+            reader,
             &temp_for_zips,
             report,
             component_reports,
-            progress,
-            cancel,
-            &stop,
         );
         if applied.is_err() {
             stop.cancel();
@@ -443,23 +446,35 @@ fn run(
     move_into_place(staging, root, writes, extracts, component_reports, journal)
 }
 
+/// What the registry side of an import works with.
+struct RegistryInputs<'a> {
+    root: &'a ServerRoot,
+    plan: &'a ImportPlan,
+    components: &'a [&'a Component],
+    source: &'a Names,
+    target: &'a Names,
+    progress: &'a dyn Fn(ImportEvent),
+    /// The user's stop.
+    cancel: &'a CancelToken,
+    /// Set when the file stager failed.
+    stop: &'a CancelToken,
+}
+
 /// Applies every component's registry data to the transaction.
-#[allow(clippy::too_many_arguments)]
 fn apply_registry(
     txn: &mut WriteTxn<'_>,
-    root: &ServerRoot,
-    plan: &ImportPlan,
+    inputs: &RegistryInputs<'_>,
     reader: &MigrationReader,
-    components: &[&Component],
-    source: &Names,
-    target: &Names,
     temp_for_zips: &Path,
     report: &mut ImportReport,
     component_reports: &mut [ComponentReport],
-    progress: &dyn Fn(ImportEvent),
-    cancel: &CancelToken,
-    stop: &CancelToken,
 ) -> Result<()> {
+    let RegistryInputs {
+        plan,
+        components,
+        cancel,
+        ..
+    } = *inputs;
     // A second thread decrypts and parses each component's .reg text, in
     // component order, while this one runs the rules and writes.
     let (sender, entries) = std::sync::mpsc::sync_channel::<Parsed>(16);
@@ -480,21 +495,7 @@ fn apply_registry(
                 )
             })
         };
-        let applied = apply_components(
-            txn,
-            root,
-            plan,
-            reader,
-            components,
-            source,
-            target,
-            &entries,
-            report,
-            component_reports,
-            progress,
-            cancel,
-            stop,
-        );
+        let applied = apply_components(txn, inputs, reader, &entries, report, component_reports);
         // Unblock the parser if this side stopped early.
         parse_stop.cancel();
         drop(entries);
@@ -624,22 +625,24 @@ fn parse_component(
 }
 
 /// Runs the rules on every component's keys, in order, into the transaction.
-#[allow(clippy::too_many_arguments)]
 fn apply_components(
     txn: &mut WriteTxn<'_>,
-    root: &ServerRoot,
-    plan: &ImportPlan,
+    inputs: &RegistryInputs<'_>,
     reader: &MigrationReader,
-    components: &[&Component],
-    source: &Names,
-    target: &Names,
     entries: &std::sync::mpsc::Receiver<Parsed>,
     report: &mut ImportReport,
     component_reports: &mut [ComponentReport],
-    progress: &dyn Fn(ImportEvent),
-    cancel: &CancelToken,
-    stop: &CancelToken,
 ) -> Result<()> {
+    let RegistryInputs {
+        root,
+        plan,
+        components,
+        source,
+        target,
+        progress,
+        cancel,
+        stop,
+    } = *inputs;
     let total = components.len();
     for (index, component) in components.iter().enumerate() {
         if stop.is_cancelled() {

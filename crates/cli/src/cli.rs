@@ -269,8 +269,12 @@ pub struct ScheduleAddArgs {
     #[arg(long, value_name = "DIR")]
     pub unit_dir: Option<PathBuf>,
     /// Print the units instead of writing them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cron")]
     pub print: bool,
+    /// Print a crontab line instead (for machines without systemd); add it
+    /// with `crontab -e`. Nothing is written.
+    #[arg(long, conflicts_with = "unit_dir")]
+    pub cron: bool,
 }
 
 /// `transit logs …`

@@ -53,6 +53,19 @@ const WEEKDAYS: [(Weekday, &str, &str); 7] = [
 ];
 
 impl Weekday {
+    /// cron's day number (Sunday is 0).
+    fn cron_number(self) -> u8 {
+        match self {
+            Weekday::Sun => 0,
+            Weekday::Mon => 1,
+            Weekday::Tue => 2,
+            Weekday::Wed => 3,
+            Weekday::Thu => 4,
+            Weekday::Fri => 5,
+            Weekday::Sat => 6,
+        }
+    }
+
     fn short(self) -> &'static str {
         WEEKDAYS
             .iter()
@@ -272,6 +285,24 @@ impl Schedule {
         )
     }
 
+    /// The same schedule as one crontab line: the five time fields, then
+    /// the command, each word single-quoted for `/bin/sh` and `%` escaped
+    /// (cron turns a bare `%` into a newline).
+    pub fn cron_line(&self) -> String {
+        let (minute, hour) = (self.at.minute.to_string(), self.at.hour.to_string());
+        let (hour, weekday) = match self.every {
+            Every::Hourly => ("*".to_string(), "*".to_string()),
+            Every::Daily => (hour, "*".to_string()),
+            Every::Weekly(day) => (hour, day.cron_number().to_string()),
+        };
+        let words: Vec<String> = self.command().iter().map(|w| shell_quote(w)).collect();
+        format!(
+            "{minute} {hour} * * {weekday} {} # transit-schedule {}",
+            words.join(" "),
+            self.name
+        )
+    }
+
     /// Reads the schedule back from a unit's text, if transit wrote it.
     pub fn from_unit(text: &str) -> Option<Schedule> {
         text.lines()
@@ -288,6 +319,12 @@ fn quote(arg: &str) -> String {
         .replace('"', "\\\"")
         .replace('$', "$$");
     format!("\"{escaped}\"")
+}
+
+/// One word for `/bin/sh` inside a crontab line: single-quoted (`'` as
+/// `'\''`), with `%` escaped for cron.
+fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''").replace('%', "\\%"))
 }
 
 fn escape_specifiers(text: &str) -> String {

@@ -404,3 +404,52 @@ fn export_keep_applies_retention_by_hand() {
         .assert()
         .code(2);
 }
+
+/// `--cron` prints one crontab line and writes nothing; its command, run as
+/// cron would (`\%` → `%`, then `/bin/sh -c`), exports.
+#[test]
+fn cron_prints_a_line_whose_command_runs() {
+    let s = setup();
+    let folder = s.out.join("it's 100% backups");
+    std::fs::create_dir(&folder).unwrap();
+    let line = String::from_utf8(
+        transit(&s.root)
+            .args([
+                "schedule",
+                "add",
+                "--name",
+                "c",
+                "--every",
+                "weekly:Sat",
+                "--at",
+                "04:05",
+                "--cron",
+            ])
+            .args(["--components", "Users", "--keep", "3", "--folder"])
+            .arg(&folder)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let line = line.trim();
+    assert!(line.starts_with("5 4 * * 6 "), "{line}");
+    assert!(!s.units.exists());
+    let command = line
+        .splitn(6, ' ')
+        .nth(5)
+        .unwrap()
+        .rsplit_once(" # transit-schedule")
+        .unwrap()
+        .0
+        .replace("\\%", "%");
+    let run = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
+}

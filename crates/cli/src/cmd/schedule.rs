@@ -94,17 +94,21 @@ fn add(root: &Path, args: ScheduleAddArgs) -> anyhow::Result<()> {
         )));
     }
     let stem = Schedule::unit_stem(&schedule.name);
+    if schedule.password_file.is_none() {
+        eprintln!(
+            "warning: no --password-file: the scheduled migration files will NOT be encrypted"
+        );
+    }
+    if args.cron {
+        println!("{}", schedule.cron_line());
+        return Ok(());
+    }
     if args.print {
         println!("# {stem}.service");
         print!("{}", schedule.service_unit());
         println!("\n# {stem}.timer");
         print!("{}", schedule.timer_unit());
         return Ok(());
-    }
-    if schedule.password_file.is_none() {
-        eprintln!(
-            "warning: no --password-file: the scheduled migration files will NOT be encrypted"
-        );
     }
     let dir = unit_dir_or_default(args.unit_dir)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -91,3 +91,20 @@ fn units_read_back_and_escape_systemd_specials() {
     insta::assert_snapshot!("service_unit", service);
     insta::assert_snapshot!("timer_unit", timer);
 }
+
+#[test]
+fn cron_lines_quote_for_the_shell_and_escape_percent() {
+    let mut s = sample(Every::Weekly(Weekday::Sun));
+    s.folder = "/backup/it's 100%".into();
+    let line = s.cron_line();
+    assert!(
+        line.starts_with(
+            "30 2 * * 0 '/usr/local/bin/transit' '--server-root' '/srv/cic 01' 'export'"
+        ),
+        "{line}"
+    );
+    assert!(line.contains(r"'/backup/it'\''s 100\%'"), "{line}");
+    assert!(line.ends_with("# transit-schedule nightly"), "{line}");
+    assert!(sample(Every::Hourly).cron_line().starts_with("30 * * * * "));
+    assert!(sample(Every::Daily).cron_line().starts_with("30 2 * * * "));
+}

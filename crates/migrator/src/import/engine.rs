@@ -115,10 +115,10 @@ pub fn import(
     // ---- Preflight: nothing changes until all of it passes. ----
     preflight::check_service(root)?;
     let extract_to = preflight::check_extraction_folder(&plan.extract_to, root.dir())?;
-    let mut reader = MigrationReader::open(&plan.file, plan.password.as_deref())?;
-    let manifest = reader.manifest().clone();
+    let reader = MigrationReader::open(&plan.file, plan.password.as_deref())?;
+    let manifest = reader.manifest();
     let identity = root.identity();
-    preflight::check_versions(&manifest, identity, plan.mode)?;
+    preflight::check_versions(manifest, identity, plan.mode)?;
     let catalog = Catalog::for_role(&identity.server.role.to_string())?;
     let wanted: Vec<String> = if plan
         .components
@@ -284,7 +284,7 @@ pub fn import(
     let outcome = run(
         root,
         plan,
-        &mut reader,
+        &reader,
         &components,
         &source,
         &target,
@@ -336,7 +336,7 @@ pub fn import(
 fn run(
     root: &ServerRoot,
     plan: &ImportPlan,
-    reader: &mut MigrationReader,
+    reader: &MigrationReader,
     components: &[&Component],
     source: &Names,
     target: &Names,
@@ -429,7 +429,6 @@ fn run(
     check_cancel(cancel)?;
     applied?;
     staged?;
-    check_cancel(cancel)?;
     tracing::debug!("registry changes applied");
     if let Some(j) = journal.as_deref_mut() {
         j.step("registry")?;

@@ -15,6 +15,17 @@ pub(crate) fn replace_word(text: &str, from: &str, to: &str) -> Option<String> {
     if from.is_empty() || from.eq_ignore_ascii_case(to) {
         return None;
     }
+    // The common case, on every value of an import: ASCII text without the
+    // name. Decided without allocating.
+    if text.is_ascii()
+        && from.is_ascii()
+        && !text
+            .as_bytes()
+            .windows(from.len())
+            .any(|w| w.eq_ignore_ascii_case(from.as_bytes()))
+    {
+        return None;
+    }
     let lower = text.to_lowercase();
     let needle = from.to_lowercase();
     if lower.len() != text.len() || !lower.contains(&needle) {
@@ -143,6 +154,30 @@ mod tests {
         with_ctx("Users", ImportMode::Recovery, false, |ctx| {
             assert!(!RenameServerSite.applies(ctx))
         });
+    }
+
+    #[test]
+    fn replace_word_matches_whole_words_in_any_case() {
+        assert_eq!(
+            replace_word("CICA", "CICA", "CICB").as_deref(),
+            Some("CICB")
+        );
+        assert_eq!(
+            replace_word(r"\\cica\share and CicA.", "CICA", "CICB").as_deref(),
+            Some(r"\\CICB\share and CICB.")
+        );
+        assert_eq!(
+            replace_word("CICAB and XCICA and CICA_1", "CICA", "CICB"),
+            None
+        );
+        assert_eq!(replace_word("nothing here", "CICA", "CICB"), None);
+        assert_eq!(replace_word("", "CICA", "CICB"), None);
+        assert_eq!(replace_word("short", "a longer name", "x"), None);
+        // Non-ASCII text takes the general path.
+        assert_eq!(
+            replace_word("Zürich cica", "CICA", "CICB").as_deref(),
+            Some("Zürich CICB")
+        );
     }
 
     #[test]

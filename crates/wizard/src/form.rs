@@ -31,6 +31,8 @@ pub enum Value {
         text: String,
         /// Whether the text is shown as `*`s.
         masked: bool,
+        /// Where typing goes, in characters from the start (0 ..= length).
+        cursor: usize,
     },
     /// A check box.
     Check(bool),
@@ -66,6 +68,7 @@ impl Field {
             value: Value::Text {
                 text: text.to_string(),
                 masked: false,
+                cursor: text.chars().count(),
             },
         }
     }
@@ -79,6 +82,7 @@ impl Field {
             value: Value::Text {
                 text: String::new(),
                 masked: true,
+                cursor: 0,
             },
         }
     }
@@ -108,6 +112,14 @@ impl Field {
         }
     }
 
+    /// The cursor of a text field, in characters.
+    pub fn cursor(&self) -> Option<usize> {
+        match &self.value {
+            Value::Text { cursor, .. } => Some(*cursor),
+            _ => None,
+        }
+    }
+
     /// True for text fields (which take every printable key).
     pub fn is_text(&self) -> bool {
         matches!(self.value, Value::Text { .. })
@@ -117,7 +129,9 @@ impl Field {
     /// a choice as its options with the chosen one in parentheses.
     pub fn display(&self) -> String {
         match &self.value {
-            Value::Text { text, masked: true } => "*".repeat(text.chars().count()),
+            Value::Text {
+                text, masked: true, ..
+            } => "*".repeat(text.chars().count()),
             Value::Text { text, .. } => text.clone(),
             Value::Check(on) => if *on { "[x]" } else { "[ ]" }.to_string(),
             Value::Choice { options, chosen } => options
@@ -140,19 +154,10 @@ impl Field {
     pub fn edit(&mut self, key: KeyEvent) -> bool {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
+        if let Value::Text { text, cursor, .. } = &mut self.value {
+            return edit_text(text, cursor, key.code, ctrl, alt);
+        }
         match (&mut self.value, key.code) {
-            (Value::Text { text, .. }, KeyCode::Char('u')) if ctrl => {
-                text.clear();
-                true
-            }
-            (Value::Text { text, .. }, KeyCode::Char(c)) if !ctrl && !alt => {
-                text.push(c);
-                true
-            }
-            (Value::Text { text, .. }, KeyCode::Backspace) => {
-                text.pop();
-                true
-            }
             (Value::Check(on), KeyCode::Char(' ')) => {
                 *on = !*on;
                 true
@@ -168,6 +173,40 @@ impl Field {
             _ => false,
         }
     }
+}
+
+/// Applies one editing key to a text and its cursor (a character index);
+/// returns false for keys that are not edits.
+fn edit_text(text: &mut String, cursor: &mut usize, code: KeyCode, ctrl: bool, alt: bool) -> bool {
+    let len = text.chars().count();
+    *cursor = (*cursor).min(len);
+    let byte = |text: &str, at: usize| text.char_indices().nth(at).map_or(text.len(), |(b, _)| b);
+    match code {
+        KeyCode::Char('u') if ctrl => {
+            text.clear();
+            *cursor = 0;
+        }
+        KeyCode::Char('a') if ctrl => *cursor = 0,
+        KeyCode::Char('e') if ctrl => *cursor = len,
+        KeyCode::Char(c) if !ctrl && !alt => {
+            text.insert(byte(text, *cursor), c);
+            *cursor += 1;
+        }
+        KeyCode::Backspace if *cursor > 0 => {
+            text.remove(byte(text, *cursor - 1));
+            *cursor -= 1;
+        }
+        KeyCode::Delete if *cursor < len => {
+            text.remove(byte(text, *cursor));
+        }
+        KeyCode::Backspace | KeyCode::Delete => {}
+        KeyCode::Left => *cursor = cursor.saturating_sub(1),
+        KeyCode::Right => *cursor = (*cursor + 1).min(len),
+        KeyCode::Home => *cursor = 0,
+        KeyCode::End => *cursor = len,
+        _ => return false,
+    }
+    true
 }
 
 /// A list of fields with one focused.
@@ -251,11 +290,12 @@ impl Form {
     /// Sets a text field's text (for tests and defaults).
     pub fn set_text(&mut self, id: FieldId, value: &str) {
         if let Some(Field {
-            value: Value::Text { text, .. },
+            value: Value::Text { text, cursor, .. },
             ..
         }) = self.fields.iter_mut().find(|f| f.id == id)
         {
             *text = value.to_string();
+            *cursor = text.chars().count();
         }
     }
 }
@@ -287,6 +327,37 @@ mod tests {
         assert_eq!(form.raw_text(FieldId::Password), "s3 cret");
         form.edit(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         assert_eq!(form.raw_text(FieldId::Password), "");
+    }
+
+    #[test]
+    fn the_cursor_moves_and_edits_mid_text() {
+        let mut form = Form::new(vec![Field::text(
+            FieldId::Folder,
+            "Folder",
+            "/srv/exprts",
+            "",
+        )]);
+        for code in [KeyCode::Left, KeyCode::Left, KeyCode::Left] {
+            assert!(form.edit(key(code)));
+        }
+        form.edit(key(KeyCode::Char('o')));
+        assert_eq!(form.text(FieldId::Folder), "/srv/exports");
+        form.edit(key(KeyCode::Home));
+        form.edit(key(KeyCode::Delete));
+        form.edit(key(KeyCode::Char('~')));
+        assert_eq!(form.text(FieldId::Folder), "~srv/exports");
+        form.edit(key(KeyCode::Backspace));
+        form.edit(key(KeyCode::Backspace));
+        assert_eq!(form.text(FieldId::Folder), "srv/exports");
+        form.edit(key(KeyCode::End));
+        form.edit(key(KeyCode::Char('/')));
+        form.edit(key(KeyCode::Right));
+        form.edit(key(KeyCode::Char('é')));
+        assert_eq!(form.text(FieldId::Folder), "srv/exports/é");
+        form.edit(key(KeyCode::Left));
+        form.edit(key(KeyCode::Delete));
+        assert_eq!(form.text(FieldId::Folder), "srv/exports/");
+        assert_eq!(form.focused().cursor(), Some(12));
     }
 
     #[test]

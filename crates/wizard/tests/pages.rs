@@ -196,6 +196,24 @@ fn the_password_is_masked() {
 }
 
 #[test]
+fn the_cursor_edits_inside_a_path_and_is_drawn_there() {
+    let (_dir, mut w) = wizard(Role::Cic);
+    for _ in 0..3 {
+        press(&mut w, KeyCode::Enter);
+    }
+    let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    w.handle(ctrl_u);
+    type_text(&mut w, "/srv/exprts");
+    for _ in 0..3 {
+        press(&mut w, KeyCode::Left);
+    }
+    assert!(screen(&w).contains("/srv/exp_rts"), "{}", screen(&w));
+    type_text(&mut w, "o");
+    assert_eq!(w.form().focused().display(), "/srv/exports");
+    assert!(screen(&w).contains("/srv/expo_rts"), "{}", screen(&w));
+}
+
+#[test]
 fn text_fields_take_q_and_only_ctrl_c_quits_there() {
     let (_dir, mut w) = wizard(Role::Cic);
     for _ in 0..3 {

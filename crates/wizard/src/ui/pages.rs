@@ -207,21 +207,37 @@ fn components(frame: &mut Frame<'_>, area: Rect, wizard: &Wizard) {
 }
 
 fn field_value(field: &Field, focused: bool, width: usize) -> String {
-    let mut value = field.display();
-    if focused && field.is_text() {
-        value.push('_');
-    }
-    if value.is_empty() && field.is_text() {
-        return String::new();
-    }
-    // Keep the end (where typing happens) in view.
+    let shown = field.display();
+    let Some(cursor) = field.cursor().filter(|_| focused) else {
+        return clip(&shown, shown.chars().count(), width);
+    };
+    // The cursor is a `_` inserted where typing goes, kept in view.
+    let mut chars: Vec<char> = shown.chars().collect();
+    let cursor = cursor.min(chars.len());
+    chars.insert(cursor, '_');
+    let value: String = chars.into_iter().collect();
+    clip(&value, cursor + 1, width)
+}
+
+/// `value` cut to the room `width` leaves, keeping the character before
+/// `keep` (the cursor, or the end) in view, with `…` where text is cut.
+fn clip(value: &str, keep: usize, width: usize) -> String {
     let room = width.saturating_sub(4);
-    let len = value.chars().count();
-    if len > room && room > 1 {
-        let tail: String = value.chars().skip(len - (room - 1)).collect();
-        value = format!("…{tail}");
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= room || room < 3 {
+        return value.to_string();
     }
-    value
+    let end = keep.max(room - 1).min(chars.len());
+    let start = end.saturating_sub(room - 1);
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() && out.chars().count() < room {
+        out.push('…');
+    }
+    out
 }
 
 fn configuration(frame: &mut Frame<'_>, area: Rect, wizard: &Wizard) {

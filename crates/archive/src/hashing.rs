@@ -12,6 +12,15 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// Lowercase hex SHA-256 of a file's contents, streamed: the same hash the
+/// manifest records for every entry.
+pub fn sha256_file(path: &std::path::Path) -> io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hashing = HashingWriter::new(io::sink());
+    io::copy(&mut file, &mut hashing)?;
+    Ok(hashing.finish().1)
+}
+
 /// A writer that hashes and counts the bytes passing through to `inner`.
 pub struct HashingWriter<W> {
     inner: W,

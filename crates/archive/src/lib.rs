@@ -20,7 +20,7 @@ mod writer;
 pub use component::{BuiltComponent, ComponentBuilder};
 pub use component_reader::ComponentReader;
 pub use error::ArchiveError;
-pub use hashing::sha256_hex;
+pub use hashing::{sha256_file, sha256_hex};
 pub use manifest::{
     component_entry_name, ComponentRecord, EntryRecord, ItemCounts, Manifest, MigratorInfo,
     SourceInfo, COMPONENTS_DIR,

@@ -12,8 +12,6 @@ use super::source::{Side, SideFiles};
 use super::{DiffError, FileChange, FileDiff, FileInfo, Result};
 use crate::export::folders::list_files;
 use crate::export::REGISTRY_ENTRY;
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -202,20 +200,9 @@ fn hash_all(jobs: &[(bool, usize, PathBuf)], threads: usize) -> Result<Vec<Strin
         .collect()
 }
 
-/// The lowercase hex SHA-256 of a file, streamed.
+/// The lowercase hex SHA-256 of a file, as the manifest records it.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let map = DiffError::io(path);
-    let mut file = std::fs::File::open(path).map_err(&map)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf).map_err(&map)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    transit_archive::sha256_file(path).map_err(DiffError::io(path))
 }
 
 #[cfg(test)]

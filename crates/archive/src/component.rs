@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use transit_core::IoContext;
 
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
@@ -67,7 +68,7 @@ impl ComponentBuilder {
             .prefix(".component-")
             .suffix(".zip")
             .tempfile_in(temp_dir)
-            .map_err(|e| ArchiveError::io(temp_dir, e))?;
+            .at(temp_dir)?;
         let (file, temp) = named.into_parts();
         Ok(Self {
             id: id.to_string(),
@@ -133,7 +134,7 @@ impl ComponentBuilder {
             }
             Err(e) => {
                 let _ = self.zip.abort_file();
-                Err(ArchiveError::io(&self.path(), e))
+                Err(ArchiveError::at(&self.path(), e))
             }
         }
     }
@@ -146,14 +147,10 @@ impl ComponentBuilder {
     /// 4 GiB. Counts one file.
     pub fn add_file(&mut self, path: &str, source: &Path) -> Result<(), ArchiveError> {
         self.check_path(path)?;
-        let mut file = File::open(source).map_err(|e| ArchiveError::io(source, e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| ArchiveError::io(source, e))?
-            .len();
-        let method = choose_method(source, &mut file).map_err(|e| ArchiveError::io(source, e))?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| ArchiveError::io(source, e))?;
+        let mut file = File::open(source).at(source)?;
+        let len = file.metadata().at(source)?.len();
+        let method = choose_method(source, &mut file).at(source)?;
+        file.seek(SeekFrom::Start(0)).at(source)?;
         let opts = match method {
             CompressionMethod::Stored => {
                 SimpleFileOptions::default().compression_method(CompressionMethod::Stored)
@@ -171,10 +168,10 @@ impl ComponentBuilder {
                 Ok(0) => break Ok(()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => break Err(ArchiveError::io(source, e)),
+                Err(e) => break Err(ArchiveError::at(source, e)),
             };
             if let Err(e) = hashing.write_all(&buf[..n]) {
-                break Err(ArchiveError::io(&self.temp, e));
+                break Err(ArchiveError::at(&self.temp, e));
             }
         };
         let (size, sha256) = hashing.finish();
@@ -206,16 +203,16 @@ impl ComponentBuilder {
             .map_err(|e| ArchiveError::from_zip(&path, "", e))?;
         let mut file = buffered
             .into_inner()
-            .map_err(|e| ArchiveError::io(&path, e.into_error()))?;
-        file.flush().map_err(|e| ArchiveError::io(&path, e))?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| ArchiveError::io(&path, e))?;
+            .map_err(|e| e.into_error())
+            .at(&path)?;
+        file.flush().at(&path)?;
+        file.seek(SeekFrom::Start(0)).at(&path)?;
         let mut hashing = HashingWriter::new(io::sink());
         io::copy(
             &mut io::BufReader::with_capacity(BUF_SIZE, &mut file),
             &mut hashing,
         )
-        .map_err(|e| ArchiveError::io(&path, e))?;
+        .at(&path)?;
         let (size, sha256) = hashing.finish();
         Ok(BuiltComponent {
             record: ComponentRecord {

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use transit_core::IoContext;
 
 use sha2::{Digest, Sha256};
 use tempfile::TempPath;
@@ -259,7 +260,7 @@ impl ComponentReader {
         if let Some(e) = checked.failure.take() {
             return Err(ArchiveError::from_read(&file, &label, e));
         }
-        let value = outcome.map_err(|e| ArchiveError::io(&file, e))?;
+        let value = outcome.at(&file)?;
         if checked.count != expected.size {
             return Err(ArchiveError::SizeMismatch {
                 path: file,
@@ -295,13 +296,13 @@ impl ComponentReader {
             self.expected(&name)?;
             let target = dest.join(&name);
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).map_err(|e| ArchiveError::io(parent, e))?;
+                fs::create_dir_all(parent).at(parent)?;
             }
             let mut out = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&target)
-                .map_err(|e| ArchiveError::io(&target, e))?;
+                .at(&target)?;
             let result = self.read_entry(&name, |r| {
                 let mut w = io::BufWriter::with_capacity(BUF_SIZE, &mut out);
                 io::copy(r, &mut w)?;
@@ -346,8 +347,8 @@ impl ComponentReader {
             checked += 1;
             match self.read_entry(name, |r| io::copy(r, &mut io::sink())) {
                 Ok(_) => {}
-                Err(ArchiveError::Io { path, source }) if path != self.file => {
-                    return Err(ArchiveError::Io { path, source });
+                Err(ArchiveError::Io(e)) if e.path() != self.file => {
+                    return Err(ArchiveError::Io(e));
                 }
                 Err(
                     e

@@ -105,13 +105,8 @@ pub enum ArchiveError {
         path: PathBuf,
     },
     /// An I/O error on a file.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file concerned.
-        path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] transit_core::PathIoError),
     /// Any other error reported by the zip library.
     #[error("{}: {source}", path.display())]
     Zip {
@@ -122,6 +117,26 @@ pub enum ArchiveError {
     },
 }
 
+impl transit_core::Kind for ArchiveError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        use transit_core::ErrorKind;
+        match self {
+            ArchiveError::WrongPassword { .. } => ErrorKind::WrongPassword,
+            ArchiveError::PasswordRequired { .. } => ErrorKind::PasswordRequired,
+            ArchiveError::PasswordNotNeeded { .. } => ErrorKind::PasswordNotNeeded,
+            ArchiveError::Truncated { .. } => ErrorKind::Truncated,
+            ArchiveError::Tampered { .. }
+            | ArchiveError::SizeMismatch { .. }
+            | ArchiveError::UnsafePath { .. } => ErrorKind::Tampered,
+            ArchiveError::NotAMigrationFile { .. } => ErrorKind::NotMigrationFile,
+            ArchiveError::NewerFormat { .. } => ErrorKind::NewerFormat,
+            ArchiveError::UnknownComponent { .. } => ErrorKind::Usage,
+            ArchiveError::Exists { .. } => ErrorKind::Refused,
+            ArchiveError::Io(_) | ArchiveError::Zip { .. } => ErrorKind::Other,
+        }
+    }
+}
+
 /// Text of the `zip` crate's AES authentication failure (`src/aes.rs`, `auth_error()`).
 const AES_AUTH_FAILURE: &str = "Invalid authentication code";
 /// Text of the `zip` crate's CRC-32 failure (`src/crc32.rs`, `invalid_checksum!`).
@@ -129,11 +144,8 @@ const CRC_FAILURE: &str = "Invalid checksum";
 
 impl ArchiveError {
     /// Wraps an I/O error on `path`.
-    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
-        Self::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+    pub(crate) fn at(path: &Path, source: io::Error) -> Self {
+        Self::Io(transit_core::PathIoError::new(path, source))
     }
 
     /// Maps an error the `zip` crate returned while opening an entry of `path`.
@@ -201,7 +213,7 @@ impl ArchiveError {
                 detail: text,
             };
         }
-        Self::io(path, err)
+        Self::at(path, err)
     }
 }
 

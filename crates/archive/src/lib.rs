@@ -25,7 +25,7 @@ pub use manifest::{
     component_entry_name, ComponentRecord, EntryRecord, ItemCounts, Manifest, MigratorInfo,
     SourceInfo, COMPONENTS_DIR,
 };
-pub use reader::{MigrationReader, Mismatch, VerifyReport};
+pub use reader::{MigrationReader, Mismatch, VerifyReport, VERIFY_TASK};
 pub use safety::is_safe_entry_path;
 pub use writer::MigrationWriter;
 

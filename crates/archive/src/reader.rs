@@ -1,10 +1,14 @@
 //! Reading and verifying the outer migration file.
 
+/// The progress task of [`MigrationReader::verify`], in bytes.
+pub const VERIFY_TASK: &str = "verify";
+
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use transit_core::IoContext;
 
 use zip::read::ZipFile;
 use zip::ZipArchive;
@@ -101,8 +105,8 @@ impl MigrationReader {
     /// Opens `path`, checks the password situation and reads and validates
     /// `manifest.json`.
     pub fn open(path: &Path, password: Option<&str>) -> Result<Self, ArchiveError> {
-        let file = File::open(path).map_err(|e| ArchiveError::io(path, e))?;
-        let meta = file.metadata().map_err(|e| ArchiveError::io(path, e))?;
+        let file = File::open(path).at(path)?;
+        let meta = file.metadata().at(path)?;
         let file_size = meta.len();
         let zip = match ZipArchive::new(BufReader::with_capacity(BUF_SIZE, file)) {
             Ok(z) => z,
@@ -145,8 +149,8 @@ impl MigrationReader {
     /// since [`MigrationReader::open`] is refused as tampered.
     pub fn reopen(&self) -> Result<Self, ArchiveError> {
         let path = &self.path;
-        let file = File::open(path).map_err(|e| ArchiveError::io(path, e))?;
-        let meta = file.metadata().map_err(|e| ArchiveError::io(path, e))?;
+        let file = File::open(path).at(path)?;
+        let meta = file.metadata().at(path)?;
         if FileIdentity::of(&meta) != self.identity {
             return Err(ArchiveError::Tampered {
                 path: path.clone(),
@@ -328,11 +332,17 @@ impl MigrationReader {
     /// listed components missing from the file.
     ///
     /// Returns all mismatches found (it does not stop at the first); errors only
-    /// for what stops checking entirely (I/O, wrong password). `progress` gets the
-    /// total bytes of inner zips checked so far. Each inner zip is decrypted into
+    /// for what stops checking entirely (I/O, wrong password). `progress` gets
+    /// one task, [`VERIFY_TASK`], counting the bytes of inner zips checked. Each inner zip is decrypted into
     /// an anonymous temporary file in the system temp directory (`TMPDIR`), so
     /// that needs room for the largest component.
-    pub fn verify(&mut self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, ArchiveError> {
+    pub fn verify(
+        &mut self,
+        progress: &dyn transit_core::Progress,
+    ) -> Result<VerifyReport, ArchiveError> {
+        use transit_core::{Event, Unit};
+        let total: u64 = self.manifest.components.iter().map(|c| c.size).sum();
+        progress.event(Event::begin(VERIFY_TASK, Unit::Bytes, Some(total)));
         let mut report = VerifyReport::default();
         let listed: HashSet<String> = self
             .manifest
@@ -362,9 +372,11 @@ impl MigrationReader {
                 entry: None,
                 problem,
             };
-            let temp = tempfile::tempfile().map_err(|e| ArchiveError::io(&self.path, e))?;
+            let temp = tempfile::tempfile().at(&self.path)?;
             let mut out = BufWriter::with_capacity(BUF_SIZE, temp);
-            let copied = self.copy_component(record, &mut out, &mut |n| progress(done + n));
+            let copied = self.copy_component(record, &mut out, &mut |n| {
+                progress.event(Event::advance(VERIFY_TASK, done + n))
+            });
             let copy = match copied {
                 Ok(c) => c,
                 Err(e) => {
@@ -383,9 +395,9 @@ impl MigrationReader {
             }
             let mut temp = out
                 .into_inner()
-                .map_err(|e| ArchiveError::io(&self.path, e.into_error()))?;
-            temp.seek(SeekFrom::Start(0))
-                .map_err(|e| ArchiveError::io(&self.path, e))?;
+                .map_err(|e| e.into_error())
+                .at(&self.path)?;
+            temp.seek(SeekFrom::Start(0)).at(&self.path)?;
             let mut inner = match ComponentReader::open(&self.path, record.clone(), temp, None) {
                 Ok(r) => r,
                 Err(e) => {
@@ -403,6 +415,7 @@ impl MigrationReader {
                     problem,
                 }));
         }
+        progress.event(Event::end(VERIFY_TASK));
         Ok(report)
     }
 
@@ -430,7 +443,7 @@ impl MigrationReader {
             .prefix(".component-")
             .suffix(".zip")
             .tempfile_in(temp_dir)
-            .map_err(|e| ArchiveError::io(temp_dir, e))?;
+            .at(temp_dir)?;
         let (file, temp_path) = named.into_parts();
         let mut out = BufWriter::with_capacity(BUF_SIZE, file);
         let copy = self.copy_component(&record, &mut out, &mut |_| {})?;
@@ -439,10 +452,10 @@ impl MigrationReader {
         }
         let mut file = out
             .into_inner()
-            .map_err(|e| ArchiveError::io(&temp_path, e.into_error()))?;
-        file.flush().map_err(|e| ArchiveError::io(&temp_path, e))?;
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| ArchiveError::io(&temp_path, e))?;
+            .map_err(|e| e.into_error())
+            .at(&temp_path)?;
+        file.flush().at(&temp_path)?;
+        file.seek(SeekFrom::Start(0)).at(&temp_path)?;
         ComponentReader::open(&self.path, record, file, Some(temp_path))
     }
 }
@@ -453,7 +466,7 @@ fn is_fatal(e: &ArchiveError) -> bool {
         e,
         ArchiveError::WrongPassword { .. }
             | ArchiveError::PasswordRequired { .. }
-            | ArchiveError::Io { .. }
+            | ArchiveError::Io(_)
     )
 }
 
@@ -462,7 +475,7 @@ fn is_fatal(e: &ArchiveError) -> bool {
 fn classify_open_failure(path: &Path, err: zip::result::ZipError) -> ArchiveError {
     if let zip::result::ZipError::Io(e) = &err {
         if e.kind() != io::ErrorKind::UnexpectedEof && e.kind() != io::ErrorKind::InvalidData {
-            return ArchiveError::io(path, io::Error::new(e.kind(), e.to_string()));
+            return ArchiveError::at(path, io::Error::new(e.kind(), e.to_string()));
         }
     }
     let mut head = [0u8; 4];

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use transit_core::IoContext;
 
 use tempfile::TempPath;
 use zip::write::{FileOptions, SimpleFileOptions};
@@ -83,7 +84,7 @@ impl MigrationWriter {
             .prefix(&format!("{name}.partial-"))
             .rand_bytes(6)
             .tempfile_in(dir)
-            .map_err(|e| ArchiveError::io(dest, e))?;
+            .at(dest)?;
         let (file, temp) = named.into_parts();
         Ok(Self {
             dest: dest.to_path_buf(),
@@ -104,7 +105,7 @@ impl MigrationWriter {
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), ArchiveError> {
         let record = built.record.clone();
-        let mut source = File::open(built.path()).map_err(|e| ArchiveError::io(built.path(), e))?;
+        let mut source = File::open(built.path()).at(built.path())?;
         let opts = entry_options(
             self.password.as_deref(),
             CompressionMethod::Stored,
@@ -124,12 +125,12 @@ impl MigrationWriter {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let _ = self.zip.abort_file();
-                    return Err(ArchiveError::io(built.path(), e));
+                    return Err(ArchiveError::at(built.path(), e));
                 }
             };
             if let Err(e) = self.zip.write_all(&buf[..n]) {
                 let _ = self.zip.abort_file();
-                return Err(ArchiveError::io(&partial, e));
+                return Err(ArchiveError::at(&partial, e));
             }
             total += n as u64;
             if total - reported >= PROGRESS_STEP {
@@ -161,7 +162,7 @@ impl MigrationWriter {
         manifest.format_version = FORMAT_VERSION;
         manifest.components = std::mem::take(&mut self.records);
         let json = manifest.to_json().map_err(|e| {
-            ArchiveError::io(&partial, io::Error::new(io::ErrorKind::InvalidData, e))
+            ArchiveError::at(&partial, io::Error::new(io::ErrorKind::InvalidData, e))
         })?;
         let opts = entry_options(
             self.password.as_deref(),
@@ -171,21 +172,17 @@ impl MigrationWriter {
         self.zip
             .start_file(MANIFEST_ENTRY, opts)
             .map_err(|e| ArchiveError::from_zip(&partial, MANIFEST_ENTRY, e))?;
-        self.zip
-            .write_all(&json)
-            .map_err(|e| ArchiveError::io(&partial, e))?;
+        self.zip.write_all(&json).at(&partial)?;
         let buffered = self
             .zip
             .finish()
             .map_err(|e| ArchiveError::from_zip(&partial, "", e))?;
         let file = buffered
             .into_inner()
-            .map_err(|e| ArchiveError::io(&partial, e.into_error()))?;
-        file.sync_all().map_err(|e| ArchiveError::io(&partial, e))?;
-        let size = file
-            .metadata()
-            .map_err(|e| ArchiveError::io(&partial, e))?
-            .len();
+            .map_err(|e| e.into_error())
+            .at(&partial)?;
+        file.sync_all().at(&partial)?;
+        let size = file.metadata().at(&partial)?.len();
         drop(file);
         self.temp.persist_noclobber(&self.dest).map_err(|e| {
             if e.error.kind() == io::ErrorKind::AlreadyExists {
@@ -193,7 +190,7 @@ impl MigrationWriter {
                     path: self.dest.clone(),
                 }
             } else {
-                ArchiveError::io(&self.dest, e.error)
+                ArchiveError::at(&self.dest, e.error)
             }
         })?;
         // Make the rename durable (best effort: not every platform can open a directory).

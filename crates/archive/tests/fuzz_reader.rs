@@ -72,7 +72,7 @@ fn exercise(path: &Path, password: Option<&str>, temp: &Path, out: &Path) {
     let Ok(mut reader) = MigrationReader::open(path, password) else {
         return;
     };
-    let _ = reader.verify(&mut |_| {});
+    let _ = reader.verify(&transit_core::NoProgress);
     let ids: Vec<String> = reader
         .manifest()
         .components

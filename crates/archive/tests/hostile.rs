@@ -33,7 +33,7 @@ fn inner_zip_slip_is_refused() {
         let path = dir.path().join("slip.ininmigr");
         craft_component(&path, None, &inner, &record);
         let mut r = MigrationReader::open(&path, None).unwrap();
-        let report = r.verify(&mut |_| {}).unwrap();
+        let report = r.verify(&transit_core::NoProgress).unwrap();
         assert!(
             report
                 .mismatches
@@ -100,7 +100,7 @@ fn lying_entry_sizes() {
         let path = dir.path().join("s.ininmigr");
         craft_component(&path, None, &inner, &record);
         let mut r = MigrationReader::open(&path, None).unwrap();
-        assert!(!r.verify(&mut |_| {}).unwrap().is_ok());
+        assert!(!r.verify(&transit_core::NoProgress).unwrap().is_ok());
         let mut c = r.open_component("C", dir.path()).unwrap();
         match c.read_entry("d.bin", |rd| std::io::copy(rd, &mut std::io::sink())) {
             Err(ArchiveError::SizeMismatch {
@@ -128,7 +128,7 @@ fn lying_entry_sizes() {
         r.open_component("C", dir.path()),
         Err(ArchiveError::SizeMismatch { .. })
     ));
-    let report = r.verify(&mut |_| {}).unwrap();
+    let report = r.verify(&transit_core::NoProgress).unwrap();
     assert_eq!(report.mismatches.len(), 1, "{report:?}");
 }
 
@@ -216,7 +216,7 @@ fn flipped_byte_in_encrypted_entry_is_tampered() {
         }
         other => panic!("{other:?}"),
     }
-    let report = r.verify(&mut |_| {}).unwrap();
+    let report = r.verify(&transit_core::NoProgress).unwrap();
     assert_eq!(report.mismatches.len(), 1, "{report:?}");
     assert_eq!(report.mismatches[0].component, "IP\\Handlers");
     r.open_component("Users", dir.path()).unwrap();
@@ -232,7 +232,7 @@ fn flipped_byte_in_plain_entry_is_tampered() {
         r.open_component("IP\\Handlers", dir.path()),
         Err(ArchiveError::Tampered { .. })
     ));
-    assert!(!r.verify(&mut |_| {}).unwrap().is_ok());
+    assert!(!r.verify(&transit_core::NoProgress).unwrap().is_ok());
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn inner_entry_sha_mismatch_is_tampered() {
     let path = dir.path().join("h.ininmigr");
     craft_component(&path, Some(PASSWORD), &inner, &record);
     let mut r = MigrationReader::open(&path, Some(PASSWORD)).unwrap();
-    let report = r.verify(&mut |_| {}).unwrap();
+    let report = r.verify(&transit_core::NoProgress).unwrap();
     assert_eq!(report.mismatches.len(), 1);
     assert!(report.mismatches[0].problem.starts_with("SHA-256 differs"));
     let mut c = r.open_component("C", dir.path()).unwrap();
@@ -380,7 +380,7 @@ fn verify_reports_unlisted_and_missing() {
         ],
     );
     let mut r = MigrationReader::open(&path, None).unwrap();
-    let report = r.verify(&mut |_| {}).unwrap();
+    let report = r.verify(&transit_core::NoProgress).unwrap();
     let comps: Vec<_> = report
         .mismatches
         .iter()

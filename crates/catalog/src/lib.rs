@@ -255,3 +255,9 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests;
+
+impl transit_core::Kind for CatalogError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        transit_core::ErrorKind::Usage
+    }
+}

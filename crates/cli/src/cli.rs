@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// Transit: lifecycle tooling for a contact-center server (registry,
 /// server roots, and — as they land — the Migrator).
 #[derive(Debug, Parser)]
-#[command(name = "transit", version, after_help = crate::exit::HELP)]
+#[command(name = "transit", version, after_help = crate::exit::help())]
 pub struct Cli {
     /// The server root to work on.
     #[arg(

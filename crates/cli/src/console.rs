@@ -67,6 +67,12 @@ pub enum ConsoleTask {
     },
 }
 
+impl transit_core::Kind for ConsoleError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        transit_core::ErrorKind::Usage
+    }
+}
+
 /// A console command line that cannot be run, naming the switch at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConsoleError {

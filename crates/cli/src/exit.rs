@@ -1,138 +1,217 @@
 //! Exit codes, in one place.
 //!
-//! | code | meaning |
-//! |------|---------|
-//! | 0 | success |
-//! | 1 | any other failure |
-//! | 2 | usage: bad arguments or options |
-//! | 3 | bad input file: a malformed `.reg` file, `server.toml`, or registry database |
-//! | 4 | refused by a safety or version rule (such as overwriting an existing server) |
-//! | 5 | the server service is running |
-//! | 6 | wrong password for a migration file |
-//! | 7 | the migration file is encrypted and no password was given |
-//! | 8 | a password was given for a migration file that is not encrypted |
-//! | 9 | the migration file is truncated |
-//! | 10 | the migration file was tampered with (hash or AES authentication mismatch, unsafe entry) |
-//! | 11 | the file is not a migration file |
-//! | 12 | the migration file has a newer format than this build reads |
-//! | 130 | stopped by the user (Ctrl-C, SIGTERM); nothing was written |
+//! [`Exit`] is the only table of exit codes: `--help` prints it
+//! ([`help`]), the README's table is checked against it
+//! ([`markdown_table`]), and the tests name its variants. Library errors
+//! answer [`transit_core::Kind::kind`]; [`code_for`] walks an error's cause
+//! chain and maps the first kind it finds with [`Exit::from_kind`].
 
-use transit_archive::ArchiveError;
-use transit_migrator::MigratorError;
-use transit_registry::RegistryError;
-use transit_server::ServerError;
+use transit_core::{ErrorKind, Kind};
+
+macro_rules! exit_codes {
+    ($( #[doc = $doc:literal] $name:ident = $code:literal, )*) => {
+        /// A process exit status of `transit`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Exit {
+            $( #[doc = $doc] $name = $code, )*
+        }
+
+        impl Exit {
+            /// Every exit status, in numeric order.
+            pub const ALL: &'static [Exit] = &[$(Exit::$name),*];
+
+            /// The one-line meaning of this status (its doc line).
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $( Exit::$name => $doc.trim(), )*
+                }
+            }
+        }
+    };
+}
+
+exit_codes! {
+    /// success
+    Success = 0,
+    /// any other failure
+    Failure = 1,
+    /// usage: bad arguments or options
+    Usage = 2,
+    /// bad input file: a malformed `.reg` file, `server.toml` or registry database
+    BadInput = 3,
+    /// refused by a safety or version rule (such as initialising over an existing server)
+    Refused = 4,
+    /// the server service is running (stop it first)
+    ServiceRunning = 5,
+    /// wrong password for a migration file
+    WrongPassword = 6,
+    /// the migration file is encrypted and no password was given
+    PasswordRequired = 7,
+    /// a password was given for a migration file that is not encrypted
+    PasswordNotNeeded = 8,
+    /// the migration file is truncated
+    Truncated = 9,
+    /// the migration file was tampered with (hash or AES authentication mismatch, unsafe entry); `verify` found mismatches
+    Tampered = 10,
+    /// the file is not a migration file
+    NotMigrationFile = 11,
+    /// the migration file has a newer format than this build reads
+    NewerFormat = 12,
+    /// stopped by the user (Ctrl-C, SIGTERM); nothing was written
+    Stopped = 130,
+}
+
+impl Exit {
+    /// The numeric status.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The status for an error of `kind`.
+    pub fn from_kind(kind: ErrorKind) -> Exit {
+        match kind {
+            ErrorKind::Usage => Exit::Usage,
+            ErrorKind::BadInput => Exit::BadInput,
+            ErrorKind::Refused => Exit::Refused,
+            ErrorKind::ServiceRunning => Exit::ServiceRunning,
+            ErrorKind::WrongPassword => Exit::WrongPassword,
+            ErrorKind::PasswordRequired => Exit::PasswordRequired,
+            ErrorKind::PasswordNotNeeded => Exit::PasswordNotNeeded,
+            ErrorKind::Truncated => Exit::Truncated,
+            ErrorKind::Tampered => Exit::Tampered,
+            ErrorKind::NotMigrationFile => Exit::NotMigrationFile,
+            ErrorKind::NewerFormat => Exit::NewerFormat,
+            ErrorKind::Cancelled => Exit::Stopped,
+            _ => Exit::Failure,
+        }
+    }
+}
 
 /// The exit-code table as shown at the end of `--help`.
-pub const HELP: &str = "Exit codes:
-  0  success
-  1  any other failure
-  2  usage: bad arguments or options
-  3  bad input file (malformed .reg file, server.toml or registry database)
-  4  refused by a safety or version rule
-  5  the server service is running (stop it first)
-  6  wrong password for a migration file
-  7  the migration file is encrypted and no password was given
-  8  a password was given for a migration file that is not encrypted
-  9  the migration file is truncated
-  10 the migration file was tampered with (hash or AES authentication mismatch, unsafe entry)
-  11 the file is not a migration file
-  12 the migration file has a newer format than this build reads
-  130 stopped by the user (Ctrl-C, SIGTERM); nothing was written";
+pub fn help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for exit in Exit::ALL {
+        text.push_str(&format!("  {:<3} {}\n", exit.code(), exit.meaning()));
+    }
+    text.trim_end().to_string()
+}
 
-/// A mistake in how the command was called (exit code 2).
+/// The exit-code table in Markdown, as the README shows it.
+#[cfg(test)]
+pub fn markdown_table() -> String {
+    let mut text = String::from("| code | meaning |\n|------|---------|\n");
+    for exit in Exit::ALL {
+        text.push_str(&format!("| {} | {} |\n", exit.code(), exit.meaning()));
+    }
+    text
+}
+
+/// A mistake in how the command was called ([`Exit::Usage`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// `transit verify` found mismatches (exit code 10).
+impl Kind for UsageError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Usage
+    }
+}
+
+/// `transit verify` found mismatches ([`Exit::Tampered`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{0} mismatch(es) found: the migration file was damaged or tampered with")]
 pub struct VerifyFailed(pub usize);
 
-/// An outcome reported only through the exit code, with nothing printed
-/// as an error: `transit diff` uses `Quiet(1)` for "the two sides differ",
-/// as `diff` does.
+impl Kind for VerifyFailed {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Tampered
+    }
+}
+
+/// An outcome reported only through the exit status, with nothing printed
+/// as an error: `transit diff` uses `Quiet(Exit::Failure)` for "the two
+/// sides differ", as `diff` does.
 #[derive(Debug, thiserror::Error)]
-#[error("exit status {0}")]
-pub struct Quiet(pub u8);
+#[error("exit status {}", .0.code())]
+pub struct Quiet(pub Exit);
 
-/// The exit code for an error, found by walking its cause chain.
-pub fn code_for(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(Quiet(code)) = cause.downcast_ref::<Quiet>() {
-            return *code;
-        }
-        if cause.downcast_ref::<UsageError>().is_some() {
-            return 2;
-        }
-        if cause.downcast_ref::<VerifyFailed>().is_some() {
-            return 10;
-        }
-        if let Some(e) = cause.downcast_ref::<ArchiveError>() {
-            return archive_code(e);
-        }
-        if let Some(e) = cause.downcast_ref::<MigratorError>() {
-            match e {
-                MigratorError::FolderInsideRoot { .. } => return 4,
-                MigratorError::Refused(transit_migrator::import::Refusal::ServiceRunning {
-                    ..
-                }) => return 5,
-                MigratorError::Refused(_) => return 4,
-                MigratorError::HandlersFolder(_) | MigratorError::Catalog(_) => return 2,
-                MigratorError::Cancelled => return 130,
-                MigratorError::Archive(a) => return archive_code(a),
-                MigratorError::Registry(r) => return registry_code(r),
-                MigratorError::Server(ServerError::ServiceRunning { .. }) => return 5,
-                _ => {}
-            }
-        }
-        if cause
-            .downcast_ref::<transit_catalog::CatalogError>()
-            .is_some()
-        {
-            return 2;
-        }
-        if let Some(e) = cause.downcast_ref::<ServerError>() {
-            match e {
-                ServerError::ServiceRunning { .. } => return 5,
-                ServerError::BadIdentity { .. } => return 3,
-                ServerError::AlreadyExists(_) | ServerError::Leftovers(_) => return 4,
-                ServerError::Registry(r) => return registry_code(r),
-                _ => {}
-            }
-        }
-        if let Some(e) = cause.downcast_ref::<RegistryError>() {
-            return registry_code(e);
-        }
-    }
-    1
+/// Tries each library error type on one cause and returns its kind.
+macro_rules! kind_of {
+    ($cause:expr, $($ty:ty),+ $(,)?) => {{
+        let cause = $cause;
+        None $( .or_else(|| cause.downcast_ref::<$ty>().map(Kind::kind)) )+
+    }};
 }
 
-fn archive_code(err: &ArchiveError) -> u8 {
-    match err {
-        ArchiveError::WrongPassword { .. } => 6,
-        ArchiveError::PasswordRequired { .. } => 7,
-        ArchiveError::PasswordNotNeeded { .. } => 8,
-        ArchiveError::Truncated { .. } => 9,
-        ArchiveError::Tampered { .. }
-        | ArchiveError::SizeMismatch { .. }
-        | ArchiveError::UnsafePath { .. } => 10,
-        ArchiveError::NotAMigrationFile { .. } => 11,
-        ArchiveError::NewerFormat { .. } => 12,
-        ArchiveError::UnknownComponent { .. } => 2,
-        ArchiveError::Exists { .. } => 4,
-        _ => 1,
-    }
+/// The kind of the outermost error in the chain that knows its kind.
+pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
+    err.chain().find_map(|cause| {
+        kind_of!(
+            cause,
+            UsageError,
+            VerifyFailed,
+            crate::console::ConsoleError,
+            transit_core::PathIoError,
+            transit_core::paths::PathCheckError,
+            transit_registry::RegistryError,
+            transit_registry::path::PathError,
+            transit_server::ServerError,
+            transit_catalog::CatalogError,
+            transit_archive::ArchiveError,
+            transit_migrator::MigratorError,
+            transit_migrator::import::Refusal,
+            transit_migrator::diff::DiffError,
+            transit_wizard::WizardError,
+        )
+    })
 }
 
-fn registry_code(err: &RegistryError) -> u8 {
-    match err {
-        RegistryError::RegFile(_)
-        | RegistryError::OutsideRoot { .. }
-        | RegistryError::BadKeyLine { .. }
-        | RegistryError::BadValueLine { .. }
-        | RegistryError::Corrupt(_) => 3,
-        RegistryError::Path(_) | RegistryError::InvalidValue { .. } => 2,
-        _ => 1,
+/// The exit status for an error.
+pub fn code_for(err: &anyhow::Error) -> Exit {
+    if let Some(Quiet(exit)) = err.downcast_ref::<Quiet>() {
+        return *exit;
+    }
+    kind_for(err).map_or(Exit::Failure, Exit::from_kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_ordered() {
+        let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn the_readme_shows_this_table() {
+        let readme = include_str!("../../../README.md");
+        assert!(
+            readme.contains(&markdown_table()),
+            "README.md's exit-code table differs from exit::Exit; paste:\n{}",
+            markdown_table()
+        );
+    }
+
+    #[test]
+    fn help_lists_every_code() {
+        let help = help();
+        for exit in Exit::ALL {
+            assert!(help.contains(exit.meaning()));
+        }
+    }
+
+    #[test]
+    fn the_first_known_kind_in_the_chain_wins() {
+        let err = anyhow::Error::new(transit_migrator::MigratorError::Cancelled)
+            .context("while exporting");
+        assert_eq!(code_for(&err), Exit::Stopped);
+        let err = anyhow::anyhow!("plain");
+        assert_eq!(code_for(&err), Exit::Failure);
     }
 }

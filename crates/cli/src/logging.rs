@@ -27,8 +27,10 @@ pub fn keep_days() -> usize {
 /// remain: it prunes to `limit - 1` files before opening today's, and
 /// counts today's file among them when it already exists.
 fn appender_limit(dir: &Path, keep: usize) -> usize {
-    let t = transit_migrator::time::UtcTime::now();
-    let today = format!("transit.{:04}-{:02}-{:02}.log", t.year, t.month, t.day);
+    let today = format!(
+        "transit.{}.log",
+        transit_core::time::date(transit_core::time::now())
+    );
     if dir.join(today).is_file() {
         keep + 1
     } else {

@@ -6,6 +6,7 @@ mod cmd;
 mod console;
 mod exit;
 mod logging;
+mod progress;
 mod schedule;
 
 use clap::Parser;
@@ -25,12 +26,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) if err.downcast_ref::<exit::Quiet>().is_some() => {
-            ExitCode::from(exit::code_for(&err))
+            ExitCode::from(exit::code_for(&err).code())
         }
         Err(err) => {
             tracing::error!("{err:#}");
             eprintln!("error: {err:#}");
-            ExitCode::from(exit::code_for(&err))
+            ExitCode::from(exit::code_for(&err).code())
         }
     }
 }

@@ -321,7 +321,8 @@ fn bad_schedules_are_refused_with_a_clear_message() {
         .arg("--unit-dir")
         .arg(&s.units)
         .assert()
-        .code(2)
+        // The same refusal as `export`: a safety rule (4), not usage.
+        .code(4)
         .stderr(predicate::str::contains("inside the server root"));
     transit(&s.root)
         .args([

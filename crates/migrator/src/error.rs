@@ -1,18 +1,15 @@
 //! The Migrator's error type.
 
 use std::path::PathBuf;
+use transit_core::{ErrorKind, Kind, PathIoError};
 
 /// Everything that can go wrong exporting or importing.
 #[derive(Debug, thiserror::Error)]
 pub enum MigratorError {
-    /// The export folder is the server root or lies inside it.
-    #[error("export folder {folder} is inside the server root {root}: choose a folder outside it, so the export never lands in the data it exports")]
-    FolderInsideRoot {
-        /// The folder as resolved.
-        folder: PathBuf,
-        /// The server root as resolved.
-        root: PathBuf,
-    },
+    /// The export or extraction folder is the server root or lies inside
+    /// it (or could not be resolved).
+    #[error(transparent)]
+    Folder(#[from] transit_core::paths::PathCheckError),
     /// The custom-handlers folder does not exist.
     #[error("custom handlers folder {0} does not exist or is not a folder")]
     HandlersFolder(PathBuf),
@@ -35,24 +32,28 @@ pub enum MigratorError {
     #[error(transparent)]
     Server(#[from] transit_server::ServerError),
     /// An I/O failure, with the path involved.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The failure.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathIoError),
+}
+
+impl Kind for MigratorError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            MigratorError::Folder(e) => e.kind(),
+            MigratorError::HandlersFolder(_) => ErrorKind::Usage,
+            MigratorError::Refused(r) => r.kind(),
+            MigratorError::Cancelled => ErrorKind::Cancelled,
+            MigratorError::Catalog(e) => e.kind(),
+            MigratorError::Archive(e) => e.kind(),
+            MigratorError::Registry(e) => e.kind(),
+            MigratorError::Server(e) => e.kind(),
+            MigratorError::Io(e) => e.kind(),
+        }
+    }
 }
 
 /// The Migrator's result type.
 pub type Result<T, E = MigratorError> = std::result::Result<T, E>;
-
-pub(crate) fn io_at(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> MigratorError + '_ {
-    move |source| MigratorError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 impl From<transit_registry::path::PathError> for MigratorError {
     fn from(err: transit_registry::path::PathError) -> Self {

@@ -6,17 +6,14 @@
 //! parallel, and packs them into the (optionally AES-256) outer zip, which
 //! appears under its final name only when complete.
 //!
-//! The engine never prints. Progress goes to a [`progress::ProgressSink`];
-//! cancellation comes in through a [`progress::CancelToken`].
+//! The engine never prints. Progress goes to a [`transit_core::Progress`];
+//! cancellation comes in through a [`transit_core::CancelToken`].
 
 pub mod diff;
 pub mod error;
 pub mod export;
 pub mod import;
-pub mod progress;
 pub mod restore;
-pub mod time;
 
 pub use error::{MigratorError, Result};
 pub use export::{export, ExportOutcome, ExportPlan};
-pub use progress::{CancelToken, ExportEvent, ProgressSink};

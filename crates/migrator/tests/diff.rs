@@ -4,6 +4,7 @@
 //! transit-migrator diff` runs them all.
 
 use std::path::{Path, PathBuf};
+use transit_core::CancelToken;
 use transit_migrator::diff::files::{compare, Listed};
 use transit_migrator::diff::merge::{diff_values, merge_keys, KeyEntry};
 use transit_migrator::diff::walk::RegionWalk;
@@ -12,7 +13,7 @@ use transit_migrator::diff::{
     GroupInfo, GroupStatus, KeyChange, KeyDiff, Password, SideInfo, SideKind, ValueDiff,
     OTHER_GROUP,
 };
-use transit_migrator::{export, CancelToken, ExportPlan};
+use transit_migrator::{export, ExportPlan};
 use transit_registry::interop::export_reg;
 use transit_registry::regfile::RegFormat;
 use transit_registry::{KeyPath, NamedValue, Registry, RegistryRead, ValueData};
@@ -64,7 +65,7 @@ fn demo(dir: &Path, name: &str, site: &str, users: u64) -> ServerRoot {
         users,
         seed: 5,
     };
-    generate(dir, params, &mut |_| {}).unwrap().0
+    generate(dir, params, &transit_core::NoProgress).unwrap().0
 }
 
 fn export_file(root: &ServerRoot, folder: &Path, components: &[&str], pw: Option<&str>) -> PathBuf {
@@ -696,7 +697,7 @@ mod diff_whole {
             users: 2,
             seed: 1,
         };
-        let media = generate(&dir.path().join("media"), params, &mut |_| {})
+        let media = generate(&dir.path().join("media"), params, &transit_core::NoProgress)
             .unwrap()
             .0;
         let err = diff::diff(

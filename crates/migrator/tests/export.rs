@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use transit_archive::{ArchiveError, MigrationReader};
-use transit_migrator::{export, CancelToken, ExportEvent, ExportPlan, MigratorError};
+use transit_core::paths::PathCheckError;
+use transit_core::{CancelToken, Event};
+use transit_migrator::{export, ExportPlan, MigratorError};
 use transit_registry::interop::export_reg;
 use transit_registry::regfile::RegFormat;
 use transit_registry::{RegistryRead, ValueData};
@@ -25,7 +27,7 @@ fn demo(dir: &Path, role: Role, users: u64) -> ServerRoot {
         users,
         seed: 3,
     };
-    generate(dir, params, &mut |_| {}).unwrap().0
+    generate(dir, params, &transit_core::NoProgress).unwrap().0
 }
 
 fn plan(folder: &Path, components: &[&str], password: Option<&str>) -> ExportPlan {
@@ -131,7 +133,7 @@ fn full_export_writes_one_named_file_with_a_complete_manifest() {
         handlers.entries
     );
 
-    assert!(reader.verify(&mut |_| {}).unwrap().is_ok());
+    assert!(reader.verify(&transit_core::NoProgress).unwrap().is_ok());
 }
 
 fn walk_count(dir: &Path) -> u64 {
@@ -200,7 +202,13 @@ fn an_export_folder_inside_the_root_is_refused_and_nothing_is_created() {
         )
         .unwrap_err();
         assert!(
-            matches!(err, MigratorError::FolderInsideRoot { .. }),
+            matches!(
+                err,
+                MigratorError::Folder(PathCheckError::InsideRoot {
+                    what: "export folder",
+                    ..
+                })
+            ),
             "{err:?}"
         );
         assert!(err.to_string().contains("inside the server root"));
@@ -230,8 +238,8 @@ fn cancelling_mid_export_leaves_no_file_behind() {
     let out = dir.path().join("out");
     let cancel = CancelToken::new();
     let seen = AtomicBool::new(false);
-    let sink = |e: ExportEvent| {
-        if matches!(e, ExportEvent::Building { .. }) && !seen.swap(true, Ordering::SeqCst) {
+    let sink = |e: Event| {
+        if matches!(e, Event::Advance { .. }) && !seen.swap(true, Ordering::SeqCst) {
             cancel.cancel();
         }
     };
@@ -411,9 +419,10 @@ fn a_real_error_is_reported_as_itself_not_as_a_stop() {
         .join("Resources/Prompts/fr-fr/prompt00003.wav");
     assert!(victim.is_file());
     // The file vanishes after it was listed, before it is read.
-    let sink = |e: ExportEvent| {
-        if matches!(e, ExportEvent::Planned { .. }) {
-            std::fs::remove_file(&victim).unwrap();
+    // Every component's task begins after listing, before any is built.
+    let sink = |e: Event| {
+        if matches!(e, Event::Begin { .. }) {
+            let _ = std::fs::remove_file(&victim);
         }
     };
     let err = export(

@@ -5,8 +5,10 @@ mod common;
 
 use common::{assert_same, state};
 use std::path::{Path, PathBuf};
+use transit_core::paths::PathCheckError;
+use transit_core::CancelToken;
 use transit_migrator::import::{import, ImportMode, ImportPlan, Refusal};
-use transit_migrator::{export, CancelToken, ExportPlan, MigratorError};
+use transit_migrator::{export, ExportPlan, MigratorError};
 use transit_registry::{RegistryRead, ValueData};
 use transit_server::demo::{generate, DemoParams};
 use transit_server::{InitParams, Role, ServerError, ServerRoot};
@@ -25,7 +27,7 @@ fn demo(dir: &Path, name: &str, site: &str, site_id: u32, release: &str, seed: u
         users: 60,
         seed,
     };
-    generate(dir, params, &mut |_| {}).unwrap().0
+    generate(dir, params, &transit_core::NoProgress).unwrap().0
 }
 
 fn export_all(root: &ServerRoot, out: &Path) -> PathBuf {
@@ -317,7 +319,10 @@ fn each_preflight_rule_refuses_before_anything_changes() {
     assert!(
         matches!(
             err,
-            MigratorError::Refused(Refusal::ExtractionInsideRoot { .. })
+            MigratorError::Folder(PathCheckError::InsideRoot {
+                what: "extraction folder",
+                ..
+            })
         ),
         "{err:?}"
     );
@@ -375,7 +380,7 @@ fn a_media_file_is_refused_by_a_cic_server_and_vice_versa() {
         users: 10,
         seed: 1,
     };
-    let media = generate(&dir.path().join("m"), params, &mut |_| {})
+    let media = generate(&dir.path().join("m"), params, &transit_core::NoProgress)
         .unwrap()
         .0;
     let media_file = export_all(&media, &dir.path().join("out"));

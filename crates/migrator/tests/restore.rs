@@ -24,7 +24,7 @@ fn demo(dir: &Path) -> ServerRoot {
         users: 40,
         seed: 9,
     };
-    generate(dir, params, &mut |_| {}).unwrap().0
+    generate(dir, params, &transit_core::NoProgress).unwrap().0
 }
 
 const OVERWRITTEN: &str = "files/DialPlan/Default.i3dialplan";

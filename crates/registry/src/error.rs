@@ -106,3 +106,18 @@ impl From<rusqlite::Error> for RegistryError {
 
 /// The registry's result type.
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+impl transit_core::Kind for RegistryError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        use transit_core::ErrorKind;
+        match self {
+            RegistryError::RegFile(_)
+            | RegistryError::OutsideRoot { .. }
+            | RegistryError::BadKeyLine { .. }
+            | RegistryError::BadValueLine { .. }
+            | RegistryError::Corrupt(_) => ErrorKind::BadInput,
+            RegistryError::Path(_) | RegistryError::InvalidValue { .. } => ErrorKind::Usage,
+            _ => ErrorKind::Other,
+        }
+    }
+}

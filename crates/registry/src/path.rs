@@ -191,6 +191,12 @@ impl std::str::FromStr for KeyPath {
     }
 }
 
+impl transit_core::Kind for PathError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        transit_core::ErrorKind::Usage
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,28 +44,22 @@ pub enum ServerError {
     #[error(transparent)]
     Registry(#[from] transit_registry::RegistryError),
     /// An I/O failure, with the path involved.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The failure.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] transit_core::PathIoError),
+}
+
+impl transit_core::Kind for ServerError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        use transit_core::ErrorKind;
+        match self {
+            ServerError::ServiceRunning { .. } => ErrorKind::ServiceRunning,
+            ServerError::BadIdentity { .. } => ErrorKind::BadInput,
+            ServerError::AlreadyExists(_) | ServerError::Leftovers(_) => ErrorKind::Refused,
+            ServerError::Registry(r) => r.kind(),
+            _ => ErrorKind::Other,
+        }
+    }
 }
 
 /// The server crate's result type.
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
-
-/// Attaches a path to an I/O error.
-pub(crate) trait IoContext<T> {
-    fn at(self, path: &std::path::Path) -> Result<T>;
-}
-
-impl<T> IoContext<T> for std::io::Result<T> {
-    fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| ServerError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    }
-}

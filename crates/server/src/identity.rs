@@ -4,6 +4,7 @@ use crate::error::{Result, ServerError};
 use crate::release::ProductRelease;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use transit_core::IoContext;
 
 /// The role of a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -127,10 +128,7 @@ impl ServerIdentity {
 
     /// Reads and validates `server.toml`.
     pub fn load(path: &Path) -> Result<ServerIdentity> {
-        let text = std::fs::read_to_string(path).map_err(|source| ServerError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).at(path)?;
         let bad = |reason: String| ServerError::BadIdentity {
             path: path.to_path_buf(),
             reason,
@@ -148,14 +146,8 @@ impl ServerIdentity {
             reason: e.to_string(),
         })?;
         let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(|source| ServerError::Io {
-            path: tmp.clone(),
-            source,
-        })?;
-        std::fs::rename(&tmp, path).map_err(|source| ServerError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        std::fs::write(&tmp, text).at(&tmp)?;
+        Ok(std::fs::rename(&tmp, path).at(path)?)
     }
 }
 

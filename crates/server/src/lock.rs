@@ -1,11 +1,12 @@
 //! The server service lock: `run/service.lock`, held with `flock` for as
 //! long as the service runs. Imports refuse to run while it is held.
 
-use crate::error::{IoContext, Result, ServerError};
+use crate::error::{Result, ServerError};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use transit_core::{IoContext, PathIoError};
 
 /// The lock file's name inside `run/`.
 pub const LOCK_FILE: &str = "service.lock";
@@ -88,7 +89,7 @@ pub fn acquire(run_dir: &Path) -> Result<ServiceGuard> {
                 pid: read_pid(&mut file),
             })
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(e).at(&path),
+        Err(std::fs::TryLockError::Error(e)) => return Err(e).at(&path).map_err(Into::into),
     }
     file.set_len(0).at(&path)?;
     file.seek(SeekFrom::Start(0)).at(&path)?;
@@ -112,7 +113,7 @@ pub fn status(run_dir: &Path) -> Result<ServiceStatus> {
         Err(std::fs::TryLockError::WouldBlock) => Ok(ServiceStatus::Running {
             pid: read_pid(&mut file),
         }),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).at(&path),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).at(&path).map_err(Into::into),
     }
 }
 
@@ -123,19 +124,17 @@ pub fn stop(run_dir: &Path, timeout: Duration) -> Result<u32> {
         return Err(ServerError::ServiceNotRunning);
     };
     if pid == 0 || pid > i32::MAX as u32 {
-        return Err(ServerError::Io {
-            path: run_dir.join(LOCK_FILE),
-            source: std::io::Error::other("the service holds the lock but has not written its PID"),
-        });
+        return Err(ServerError::Io(PathIoError::new(
+            run_dir.join(LOCK_FILE),
+            std::io::Error::other("the service holds the lock but has not written its PID"),
+        )));
     }
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
-    .map_err(|e| ServerError::Io {
-        path: run_dir.join(LOCK_FILE),
-        source: std::io::Error::from(e),
-    })?;
+    .map_err(std::io::Error::from)
+    .at(run_dir.join(LOCK_FILE))?;
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if status(run_dir)? == ServiceStatus::Stopped {
@@ -143,13 +142,13 @@ pub fn stop(run_dir: &Path, timeout: Duration) -> Result<u32> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(ServerError::Io {
-        path: run_dir.join(LOCK_FILE),
-        source: std::io::Error::new(
+    Err(ServerError::Io(PathIoError::new(
+        run_dir.join(LOCK_FILE),
+        std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!("service (pid {pid}) did not stop within {timeout:?}"),
         ),
-    })
+    )))
 }
 
 #[cfg(test)]

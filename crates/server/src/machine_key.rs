@@ -10,6 +10,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use transit_core::IoContext;
 
 /// Marks an encrypted secret: magic, then a 12-byte nonce, then ciphertext.
 const SECRET_MAGIC: &[u8; 4] = b"TSK1";
@@ -69,14 +70,8 @@ impl MachineKey {
             .create_new(true)
             .mode(0o600)
             .open(path)
-            .map_err(|source| ServerError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        writeln!(file, "{}", hex::encode(self.bytes)).map_err(|source| ServerError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+            .at(path)?;
+        Ok(writeln!(file, "{}", hex::encode(self.bytes)).at(path)?)
     }
 
     /// Encrypts a secret with a nonce drawn from `rng`.

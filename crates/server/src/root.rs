@@ -1,12 +1,13 @@
 //! Server roots: one directory per server.
 
-use crate::error::{IoContext, Result, ServerError};
+use crate::error::{Result, ServerError};
 use crate::identity::{MigratorSection, Role, ServerIdentity, ServerSection};
 use crate::layout;
 use crate::lock::{self, ServiceGuard, ServiceStatus};
 use crate::machine_key::MachineKey;
 use crate::release::ProductRelease;
 use std::path::{Path, PathBuf};
+use transit_core::IoContext;
 use transit_registry::{KeyPath, Registry};
 
 /// The Migrator build this Transit release calls itself.

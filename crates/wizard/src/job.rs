@@ -2,12 +2,14 @@
 //! channel and stopped with a [`CancelToken`].
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use transit_migrator::import::{ImportEvent, ImportPlan, ImportReport};
-use transit_migrator::{CancelToken, ExportEvent, ExportOutcome, ExportPlan, MigratorError};
+use transit_core::{CancelToken, Event};
+use transit_migrator::import::{ImportPlan, ImportReport};
+use transit_migrator::{ExportOutcome, ExportPlan, MigratorError};
 use transit_server::ServerRoot;
 
 /// The name of the job thread (as seen in logs and debuggers).
@@ -58,10 +60,8 @@ pub enum Failure {
 /// One message from the job thread.
 #[derive(Debug)]
 pub enum Message {
-    /// Export progress.
-    Export(ExportEvent),
-    /// Import progress.
-    Import(ImportEvent),
+    /// Progress of the export or import.
+    Progress(Event),
     /// The job ended; no message follows.
     Done(Result<Outcome, Failure>),
 }
@@ -171,52 +171,32 @@ fn run(
         MigratorError::Cancelled => Failure::Cancelled,
         other => Failure::Engine(other),
     };
+    let tx = Mutex::new(tx.clone());
+    let sink = |e: Event| {
+        let _ = tx.lock().map(|tx| tx.send(Message::Progress(e)));
+    };
     match request {
-        Request::Export(plan) => {
-            let sink = |e: ExportEvent| {
-                let _ = tx.send(Message::Export(e));
-            };
-            transit_migrator::export(server, plan, &sink, cancel)
-                .map(Outcome::Exported)
-                .map_err(engine)
-        }
+        Request::Export(plan) => transit_migrator::export(server, plan, &sink, cancel)
+            .map(Outcome::Exported)
+            .map_err(engine),
         Request::Import(plan) => {
-            let progress = |e: ImportEvent| {
-                let _ = tx.send(Message::Import(e));
-            };
-            let report = transit_migrator::import::import(server, plan, &progress, cancel)
-                .map_err(engine)?;
+            let report =
+                transit_migrator::import::import(server, plan, &sink, cancel).map_err(engine)?;
             let write_error = if plan.dry_run {
                 None
             } else {
-                write_reports(server, &plan.extract_to, &report).err()
+                report
+                    .save(server, &plan.extract_to)
+                    .err()
+                    .map(|e| e.to_string())
             };
             Ok(Outcome::Imported(Box::new(Imported {
-                report_file: plan.extract_to.join("import-report.txt"),
+                report_file: plan
+                    .extract_to
+                    .join(transit_migrator::import::report::REPORT_TEXT),
                 report,
                 write_error,
             })))
         }
     }
-}
-
-/// Writes `import-report.json` and `.txt` into the extraction folder and
-/// `logs/last-import-report.json`, as `transit import` does.
-fn write_reports(
-    server: &ServerRoot,
-    extract_to: &Path,
-    report: &ImportReport,
-) -> Result<(), String> {
-    let json = report.to_json();
-    let text = report.to_text();
-    let write = |path: PathBuf, body: &str| {
-        std::fs::write(&path, body).map_err(|e| format!("writing {}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(extract_to)
-        .map_err(|e| format!("creating {}: {e}", extract_to.display()))?;
-    write(extract_to.join("import-report.json"), &json)?;
-    write(extract_to.join("import-report.txt"), &text)?;
-    std::fs::create_dir_all(server.logs_dir())
-        .map_err(|e| format!("creating {}: {e}", server.logs_dir().display()))?;
-    write(server.logs_dir().join("last-import-report.json"), &json)
 }

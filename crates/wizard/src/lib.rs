@@ -40,6 +40,16 @@ pub enum WizardError {
     Catalog(#[from] transit_catalog::CatalogError),
 }
 
+impl transit_core::Kind for WizardError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        match self {
+            WizardError::Terminal(_) => transit_core::ErrorKind::Other,
+            WizardError::Server(e) => e.kind(),
+            WizardError::Catalog(e) => e.kind(),
+        }
+    }
+}
+
 /// Runs the wizard on the terminal for the server root `root`, until the
 /// user finishes or quits. The terminal is restored however it ends.
 pub fn run(root: &Path) -> Result<(), WizardError> {

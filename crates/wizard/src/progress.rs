@@ -1,13 +1,18 @@
-//! The Status page's model: export and import events folded into a
-//! fraction done, a current activity and a short log.
+//! The Status page's model: progress events folded into a fraction done,
+//! a current activity and a short log.
 
-use transit_migrator::import::ImportEvent;
-use transit_migrator::ExportEvent;
+use std::collections::HashMap;
+use transit_core::progress::human_bytes;
+use transit_core::{Event, Unit};
 
 /// How many log lines the Status page keeps.
 pub const LOG_LINES: usize = 200;
 
 /// What the Status page shows about a running job.
+///
+/// An `Items` task (the import's component counter) drives the bar with
+/// its own position; every other task (an export's components, counted in
+/// bytes) is one unit of the bar, done when it ends.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Units done (components built or imported).
@@ -18,22 +23,7 @@ pub struct Progress {
     pub activity: String,
     /// Notable events, oldest first (at most [`LOG_LINES`]).
     pub log: Vec<String>,
-}
-
-/// "1.5 MiB" style byte counts.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    units: HashMap<String, Unit>,
 }
 
 impl Progress {
@@ -53,45 +43,49 @@ impl Progress {
         self.log.push(line);
     }
 
-    /// Folds in one export event.
-    pub fn export_event(&mut self, event: ExportEvent) {
-        match event {
-            ExportEvent::Added { explanation } => self.log(explanation),
-            ExportEvent::Planned { components } => {
-                self.total = components.len();
-                let bytes: u64 = components.iter().map(|(_, b)| b).sum();
-                self.activity = "reading the registry snapshot and files".into();
-                self.log(format!(
-                    "planned {} components, about {}",
-                    components.len(),
-                    human_bytes(bytes)
-                ));
-            }
-            ExportEvent::Building { id, bytes } => {
-                self.activity = format!("building {id}: {} read", human_bytes(bytes));
-            }
-            ExportEvent::Built { id, size } => {
-                self.done += 1;
-                self.log(format!("built {id} ({})", human_bytes(size)));
-            }
-            ExportEvent::Packing { id, bytes } => {
-                self.activity = format!("packing {id}: {} written", human_bytes(bytes));
-            }
-        }
+    fn counter(&self, task: &str) -> bool {
+        self.units.get(task) == Some(&Unit::Items)
     }
 
-    /// Folds in one import event.
-    pub fn import_event(&mut self, event: ImportEvent) {
+    /// Folds in one event.
+    pub fn event(&mut self, event: Event) {
         match event {
-            ImportEvent::Step(step) => {
-                self.activity = step.clone();
-                self.log(step);
+            Event::Note { text } => self.log(text),
+            Event::Step { name } => {
+                self.activity = name.clone();
+                self.log(name);
             }
-            ImportEvent::Component { id, index, total } => {
-                self.total = total;
-                self.done = index.saturating_sub(1);
-                self.activity = format!("importing {id} ({index} of {total})");
-                self.log(format!("importing {id}"));
+            Event::Begin { task, unit, total } => {
+                self.units.insert(task.clone(), unit);
+                if unit == Unit::Items {
+                    self.total = total.unwrap_or(0) as usize;
+                } else {
+                    self.total += 1;
+                    self.activity = "reading the registry snapshot and files".into();
+                }
+            }
+            Event::Advance { task, done, .. } => {
+                if self.counter(&task) {
+                    self.done = done as usize;
+                } else {
+                    self.activity = format!("building {task}: {} read", human_bytes(done));
+                }
+            }
+            Event::Status { task, text } => {
+                if self.counter(&task) {
+                    self.activity = format!("importing {text}");
+                    self.log(format!("importing {text}"));
+                } else {
+                    self.activity = format!("{task}: {text}");
+                }
+            }
+            Event::End { task } => {
+                if self.counter(&task) {
+                    self.done = self.total;
+                } else {
+                    self.done += 1;
+                    self.log(format!("built {task}"));
+                }
             }
         }
     }
@@ -108,36 +102,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn export_events_count_built_components() {
+    fn export_tasks_count_as_they_end() {
         let mut p = Progress::default();
-        p.export_event(ExportEvent::Planned {
-            components: vec![("Users".into(), 2048), ("Roles".into(), 10)],
-        });
+        p.event(Event::begin("Users", Unit::Bytes, Some(2048)));
+        p.event(Event::begin("Roles", Unit::Bytes, Some(10)));
         assert_eq!((p.done, p.total), (0, 2));
-        p.export_event(ExportEvent::Building {
-            id: "Users".into(),
-            bytes: 1536,
-        });
+        p.event(Event::advance("Users", 1536));
         assert_eq!(p.activity, "building Users: 1.5 KiB read");
-        p.export_event(ExportEvent::Built {
-            id: "Users".into(),
-            size: 100,
-        });
+        p.event(Event::end("Users"));
         assert_eq!(p.ratio(), 0.5);
-        assert_eq!(p.log.last().unwrap(), "built Users (100 B)");
+        assert_eq!(p.log.last().unwrap(), "built Users");
     }
 
     #[test]
-    fn import_events_follow_the_component_index() {
+    fn the_import_counter_drives_the_bar() {
         let mut p = Progress::default();
-        p.import_event(ImportEvent::Step("restore point".into()));
+        p.event(Event::step("restore point"));
         assert_eq!(p.activity, "restore point");
-        p.import_event(ImportEvent::Component {
-            id: "Users".into(),
-            index: 3,
-            total: 4,
-        });
+        p.event(Event::begin("components", Unit::Items, Some(4)));
+        p.event(Event::advance("components", 2));
+        p.event(Event::status("components", "Users (3 of 4)"));
         assert_eq!((p.done, p.total), (2, 4));
+        assert_eq!(p.activity, "importing Users (3 of 4)");
         p.complete();
         assert_eq!(p.ratio(), 1.0);
     }

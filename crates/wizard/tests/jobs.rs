@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use ratatui::crossterm::event::KeyCode;
 use std::path::{Path, PathBuf};
-use transit_migrator::{export, CancelToken, ExportPlan};
+use transit_core::CancelToken;
+use transit_migrator::{export, ExportPlan};
 use transit_wizard::app::{Finished, NoticeKind, RunState, EXPORT_STOPPED};
 use transit_wizard::{Effect, Page, Task, Wizard};
 

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(mut reader) = MigrationReader::open(&file, password) else {
             continue;
         };
-        let _ = reader.verify(&mut |_| {});
+        let _ = reader.verify(&transit_core::NoProgress);
         let ids: Vec<String> = reader
             .manifest()
             .components

@@ -102,7 +102,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
     if equal {
         Ok(())
     } else {
-        Err(Quiet(1).into())
+        Err(Quiet(crate::exit::Exit::Failure).into())
     }
 }
 

@@ -2,11 +2,13 @@
 
 use super::password;
 use crate::cli::{ImportArgs, KeepArg, ModeArg, ReviewCommand};
+use crate::progress::Bars;
 use anyhow::Context;
 use std::path::Path;
+use transit_core::CancelToken;
 use transit_migrator::import::review::{self, Keep};
-use transit_migrator::import::{import, ImportEvent, ImportMode, ImportPlan};
-use transit_migrator::{CancelToken, MigratorError};
+use transit_migrator::import::{import, ImportMode, ImportPlan};
+use transit_migrator::MigratorError;
 use transit_server::ServerRoot;
 
 pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
@@ -19,9 +21,7 @@ pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
 pub fn run_with(root: &Path, args: ImportArgs, password: Option<String>) -> anyhow::Result<()> {
     let server = ServerRoot::open(root)?;
     let cancel = CancelToken::new();
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, cancel.flag()).context("installing signal handlers")?;
-    }
+    let _signals = transit_core::cancel_on_signals(&cancel)?;
     let plan = ImportPlan {
         file: args.file.clone(),
         password,
@@ -35,25 +35,9 @@ pub fn run_with(root: &Path, args: ImportArgs, password: Option<String>) -> anyh
         dev_mode: args.dev_mode,
         dry_run: args.dry_run,
     };
-    let bar = indicatif::ProgressBar::new(0);
-    if args.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let progress = |e: ImportEvent| match e {
-        ImportEvent::Step(step) => bar.set_message(step),
-        ImportEvent::Component { id, index, total } => {
-            bar.set_length(total as u64);
-            bar.set_position(index as u64);
-            bar.set_message(id);
-        }
-    };
-    let result = import(&server, &plan, &progress, &cancel);
-    bar.finish_and_clear();
+    let bars = Bars::new(args.json);
+    let result = import(&server, &plan, &bars, &cancel);
+    bars.finish();
     let report = match result {
         Ok(report) => report,
         Err(MigratorError::Cancelled) => {

@@ -4,7 +4,7 @@ use crate::cli::LogsCommand;
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use transit_migrator::time::UtcTime;
+use transit_core::time;
 use transit_server::ServerRoot;
 use zip::write::SimpleFileOptions;
 
@@ -28,7 +28,7 @@ fn bundle(root: &Path, out: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         PathBuf::from(format!(
             "transit-logs-{}-{}.zip",
             server.name(),
-            UtcTime::now().file_stamp()
+            time::file_stamp(time::now())
         ))
     });
     let dir = match out.parent() {
@@ -71,7 +71,7 @@ fn bundle(root: &Path, out: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     listed.push("server-identity.toml".into());
     let about = serde_json::json!({
         "server": server.name(),
-        "created_utc": UtcTime::now().rfc3339(),
+        "created_utc": time::rfc3339(time::now()),
         "transit_version": env!("CARGO_PKG_VERSION"),
         "files": listed,
         "note": "secrets are removed from server-identity.toml; the machine key and registry are not included",

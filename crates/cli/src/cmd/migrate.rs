@@ -1,13 +1,13 @@
 //! `transit export`, `transit inspect` and `transit verify`.
 
 use super::password;
-use super::progress::Bars;
 use crate::cli::{ExportArgs, PasswordArgs};
-use anyhow::Context;
+use crate::progress::Bars;
 use indicatif::HumanBytes;
 use std::path::Path;
 use transit_archive::MigrationReader;
-use transit_migrator::{CancelToken, ExportEvent, ExportPlan};
+use transit_core::CancelToken;
+use transit_migrator::ExportPlan;
 use transit_server::ServerRoot;
 
 pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
@@ -25,9 +25,7 @@ pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> a
         );
     }
     let cancel = CancelToken::new();
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, cancel.flag()).context("installing signal handlers")?;
-    }
+    let _signals = transit_core::cancel_on_signals(&cancel)?;
     let plan = ExportPlan {
         components: args.components.split(',').map(str::to_string).collect(),
         folder: args.folder,
@@ -35,9 +33,8 @@ pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> a
         password,
         threads: None,
     };
-    let bars = Bars::new(args.json);
-    let sink = |e: ExportEvent| bars.event(e);
-    let result = transit_migrator::export(&server, &plan, &sink, &cancel);
+    let bars = Bars::new(args.json).with_total("total");
+    let result = transit_migrator::export(&server, &plan, &bars, &cancel);
     bars.finish();
     let outcome = result?;
     // Retention runs after the export is complete; its failure does not
@@ -171,18 +168,9 @@ pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<(
 
 pub fn verify(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()> {
     let mut reader = open(file, args)?;
-    let total = reader
-        .manifest()
-        .components
-        .iter()
-        .map(|c| c.size)
-        .sum::<u64>();
-    let bar = indicatif::ProgressBar::new(total.max(1));
-    if json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let report = reader.verify(&mut |bytes| bar.set_position(bytes))?;
-    bar.finish_and_clear();
+    let bars = Bars::new(json);
+    let report = reader.verify(&bars)?;
+    bars.finish();
     if json {
         let mismatches: Vec<_> = report
             .mismatches

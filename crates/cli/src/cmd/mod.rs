@@ -7,7 +7,6 @@ mod import;
 mod logs;
 mod migrate;
 mod password;
-mod progress;
 mod registry;
 mod restore;
 mod schedule;

@@ -6,7 +6,6 @@ use crate::exit::UsageError;
 use crate::schedule::{self, At, Every, Schedule};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use transit_migrator::export::folders;
 use transit_server::ServerRoot;
 
 /// Runs a `transit schedule` subcommand.
@@ -42,26 +41,20 @@ fn add(root: &Path, args: ScheduleAddArgs) -> anyhow::Result<()> {
         .transpose()
         .map_err(usage)?;
     let server = ServerRoot::open(root)?;
-    let server_root = folders::resolve(server.dir())?;
+    let server_root = transit_core::paths::resolve(server.dir())?;
     if !args.folder.is_dir() {
         return Err(usage(format!(
             "--folder {}: no such folder (create it first; a scheduled run must not guess where backups go)",
             args.folder.display()
         )));
     }
-    let folder = folders::resolve(&args.folder)?;
-    if folder.starts_with(&server_root) {
-        return Err(usage(format!(
-            "--folder {}: it lies inside the server root {}",
-            folder.display(),
-            server_root.display()
-        )));
-    }
+    let folder =
+        transit_core::paths::check_outside_root(&args.folder, &server_root, "export folder")?;
     let password_file = match &args.password_file {
         Some(file) => {
             std::fs::File::open(file)
                 .with_context(|| format!("--password-file {}", file.display()))?;
-            Some(folders::resolve(file)?)
+            Some(transit_core::paths::resolve(file)?)
         }
         None => None,
     };

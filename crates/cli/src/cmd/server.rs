@@ -2,11 +2,11 @@
 
 use crate::cli::{IdentityArgs, RoleArg, ServerCommand};
 use crate::exit::UsageError;
+use crate::progress::Bars;
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use transit_server::demo::{self, DemoParams, DemoProgress};
+use transit_server::demo::{self, DemoParams};
 use transit_server::lock::{self, ServiceStatus};
 use transit_server::{InitParams, ProductRelease, Role, ServerRoot};
 
@@ -88,27 +88,10 @@ fn init_params(args: IdentityArgs) -> anyhow::Result<InitParams> {
 fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let init = init_params(identity)?;
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix:>9} [{bar:40}] {pos}/{len} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let mut phase = "";
-    let mut on_progress = |p: DemoProgress| {
-        let (name, done, total) = match p {
-            DemoProgress::Registry { done, total } => ("registry", done, total),
-            DemoProgress::Files { done, total } => ("files", done, total),
-        };
-        if name != phase {
-            phase = name;
-            bar.set_prefix(name);
-        }
-        bar.set_length(total);
-        bar.set_position(done);
-    };
-    let (server, stats) = demo::generate(root, DemoParams { init, users, seed }, &mut on_progress)?;
-    bar.finish_and_clear();
+    let bars = Bars::new(false);
+    let result = demo::generate(root, DemoParams { init, users, seed }, &bars);
+    bars.finish();
+    let (server, stats) = result?;
     println!(
         "created demo server {} at {}: {} users, {} registry values, {} files ({:.1} MB) in {:.1?}",
         server.name(),

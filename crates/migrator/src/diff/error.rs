@@ -66,13 +66,8 @@ pub enum DiffError {
         source: transit_registry::RegistryError,
     },
     /// Reading a file (to hash it) or creating the temporary folder failed.
-    #[error("{}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] transit_core::PathIoError),
     /// The sink failed to write the report.
     #[error("writing the report")]
     Output(#[source] std::io::Error),
@@ -88,12 +83,23 @@ impl DiffError {
             source,
         }
     }
+}
 
-    /// Wraps an I/O error with the file it concerns.
-    pub(crate) fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> DiffError + '_ {
-        move |source| DiffError::Io {
-            path: path.to_path_buf(),
-            source,
+impl transit_core::Kind for DiffError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        use transit_core::ErrorKind;
+        match self {
+            DiffError::Archive(e) => e.kind(),
+            DiffError::Server(e) => e.kind(),
+            DiffError::Catalog(e) => e.kind(),
+            DiffError::Migrator(e) => e.kind(),
+            DiffError::Registry { source, .. } => source.kind(),
+            DiffError::Missing { .. }
+            | DiffError::UnknownKind { .. }
+            | DiffError::RoleMismatch { .. }
+            | DiffError::Unordered { .. }
+            | DiffError::Io(_)
+            | DiffError::Output(_) => ErrorKind::Other,
         }
     }
 }

@@ -9,13 +9,14 @@
 //! different sizes differ without reading them.
 
 use super::source::{Side, SideFiles};
-use super::{DiffError, FileChange, FileDiff, FileInfo, Result};
+use super::{FileChange, FileDiff, FileInfo, Result};
 use crate::export::folders::list_files;
 use crate::export::REGISTRY_ENTRY;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use transit_catalog::Component;
+use transit_core::IoContext;
 use transit_server::layout::files::CUSTOM_HANDLERS;
 
 /// One file as a side lists it.
@@ -202,7 +203,7 @@ fn hash_all(jobs: &[(bool, usize, PathBuf)], threads: usize) -> Result<Vec<Strin
 
 /// The lowercase hex SHA-256 of a file, as the manifest records it.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    transit_archive::sha256_file(path).map_err(DiffError::io(path))
+    Ok(transit_archive::sha256_file(path).at(path)?)
 }
 
 #[cfg(test)]
@@ -215,7 +216,7 @@ mod tests {
         let missing = dir.path().join("gone");
         let jobs = vec![(true, 0, missing.clone())];
         match hash_all(&jobs, 2) {
-            Err(DiffError::Io { path, .. }) => assert_eq!(path, missing),
+            Err(crate::diff::DiffError::Io(e)) => assert_eq!(e.path(), missing),
             other => panic!("{other:?}"),
         }
     }

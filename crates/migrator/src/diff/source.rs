@@ -13,6 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 use transit_archive::{ArchiveError, ComponentRecord, MigrationReader};
+use transit_core::{IoContext, PathIoError};
 use transit_registry::interop::import_reg;
 use transit_registry::{KeyPath, Registry, RegistryError, RegistryRead, Snapshot};
 use transit_server::{layout, ServerRoot};
@@ -294,7 +295,7 @@ pub(crate) fn load(info: SideInfo, opened: Opened, components: &[String]) -> Res
         Opened::Reg => {
             let (temp, mut registry) = temp_registry()?;
             let path = info.path.clone();
-            let file = File::open(&path).map_err(DiffError::io(&path))?;
+            let file = File::open(&path).at(&path)?;
             import_reg(
                 &mut registry,
                 std::io::BufReader::with_capacity(1 << 18, file),
@@ -316,7 +317,7 @@ fn temp_registry() -> Result<(TempDir, Registry)> {
     let temp = tempfile::Builder::new()
         .prefix(".transit-diff-")
         .tempdir()
-        .map_err(DiffError::io(&std::env::temp_dir()))?;
+        .at(std::env::temp_dir())?;
     let db = temp.path().join("registry.db");
     let registry = Registry::open(&db).map_err(DiffError::registry(&db))?;
     Ok((temp, registry))
@@ -334,7 +335,7 @@ pub(crate) fn detect(path: &Path) -> Result<SideKind> {
                 path: path.to_path_buf(),
             })
         }
-        Err(e) => return Err(DiffError::io(path)(e)),
+        Err(e) => return Err(DiffError::from(PathIoError::new(path, e))),
     };
     if meta.is_dir() {
         return if path.join("server.toml").is_file() {
@@ -348,7 +349,7 @@ pub(crate) fn detect(path: &Path) -> Result<SideKind> {
     let mut head = Vec::with_capacity(64);
     File::open(path)
         .and_then(|f| f.take(64).read_to_end(&mut head))
-        .map_err(DiffError::io(path))?;
+        .at(path)?;
     let extension = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());

@@ -2,10 +2,10 @@
 
 use super::folders::FileItem;
 use crate::error::{MigratorError, Result};
-use crate::progress::{CancelToken, ExportEvent, ProgressSink};
 use std::io::Write;
 use std::path::Path;
 use transit_archive::{BuiltComponent, ComponentBuilder};
+use transit_core::{CancelToken, Event, Progress};
 use transit_registry::interop::export_reg_many;
 use transit_registry::regfile::RegFormat;
 use transit_registry::{KeyPath, Snapshot};
@@ -66,16 +66,11 @@ pub fn build(
     task: &ComponentTask,
     snapshot: &Snapshot,
     temp_dir: &Path,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
     cancel: &[&CancelToken],
 ) -> Result<BuiltComponent> {
     let mut builder = ComponentBuilder::new(&task.id, temp_dir)?;
-    let report = |bytes: u64| {
-        progress.event(ExportEvent::Building {
-            id: task.id.clone(),
-            bytes,
-        })
-    };
+    let report = |bytes: u64| progress.event(Event::advance(&task.id, bytes));
     let mut done = 0u64;
     if !task.keys.is_empty() {
         let outcome = builder.add_stream(REGISTRY_ENTRY, |w| {

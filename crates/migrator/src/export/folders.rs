@@ -1,76 +1,18 @@
 //! Folder safety checks and file listing for an export.
 
-use crate::error::{io_at, MigratorError, Result};
+use crate::error::Result;
 use std::path::{Component, Path, PathBuf};
+use transit_core::IoContext;
 
-/// Resolves `path` to an absolute, symlink-free path even when its last
-/// parts do not exist yet: `.` and `..` are resolved lexically first, then
-/// the nearest existing ancestor is canonicalised and the rest appended.
-pub fn resolve(path: &Path) -> Result<PathBuf> {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().map_err(io_at(path))?.join(path)
-    };
-    let mut normal = PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            Component::ParentDir => {
-                normal.pop();
-            }
-            Component::CurDir => {}
-            other => normal.push(other.as_os_str()),
-        }
-    }
-    let mut existing = normal.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(canonical) = existing.canonicalize() {
-            let mut out = canonical;
-            for part in rest.iter().rev() {
-                out.push(part);
-            }
-            return Ok(out);
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => return Ok(normal),
-        }
-    }
-}
-
-/// Refuses an export folder that is the server root or lies inside it,
-/// then creates it if needed. The check runs again on the created folder's
-/// real path (a `..` after a symlink resolves differently in the kernel);
-/// if that fails, the folders just created are removed. Returns the
-/// folder's real path.
+/// The export folder's real path, created if needed; refused when it is
+/// the server root or inside it (the shared rule of
+/// [`transit_core::paths::create_outside_root`]).
 pub fn prepare_export_folder(folder: &Path, root: &Path) -> Result<PathBuf> {
-    let resolved = resolve(folder)?;
-    let root = resolve(root)?;
-    let inside = |folder: PathBuf| MigratorError::FolderInsideRoot {
+    Ok(transit_core::paths::create_outside_root(
         folder,
-        root: root.clone(),
-    };
-    if resolved.starts_with(&root) {
-        return Err(inside(resolved));
-    }
-    let created: Vec<PathBuf> = resolved
-        .ancestors()
-        .take_while(|p| !p.exists())
-        .map(Path::to_path_buf)
-        .collect();
-    std::fs::create_dir_all(&resolved).map_err(io_at(&resolved))?;
-    let real = resolved.canonicalize().map_err(io_at(&resolved))?;
-    if real.starts_with(&root) {
-        for dir in &created {
-            let _ = std::fs::remove_dir(dir);
-        }
-        return Err(inside(real));
-    }
-    Ok(real)
+        root,
+        "export folder",
+    )?)
 }
 
 /// One file to export: where it is and the path it gets in the archive.
@@ -91,7 +33,7 @@ pub fn list_files(base: &Path, selector: &str, prefix: &str) -> Result<Vec<FileI
     let start = base.join(selector);
     let mut out = Vec::new();
     if start.is_file() {
-        let size = start.metadata().map_err(io_at(&start))?.len();
+        let size = start.metadata().at(&start)?.len();
         out.push(FileItem {
             entry: format!("{prefix}/{}", selector.trim_matches('/')),
             source: start,
@@ -105,18 +47,18 @@ pub fn list_files(base: &Path, selector: &str, prefix: &str) -> Result<Vec<FileI
     let mut stack = vec![start];
     while let Some(dir) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(io_at(&dir))?
+            .at(&dir)?
             .collect::<std::io::Result<Vec<_>>>()
-            .map_err(io_at(&dir))?;
+            .at(&dir)?;
         entries.sort_by_key(|e| e.file_name());
         let mut subdirs = Vec::new();
         for entry in entries {
             let path = entry.path();
-            let kind = entry.file_type().map_err(io_at(&path))?;
+            let kind = entry.file_type().at(&path)?;
             if kind.is_dir() {
                 subdirs.push(path);
             } else if kind.is_file() {
-                let size = entry.metadata().map_err(io_at(&path))?.len();
+                let size = entry.metadata().at(&path)?.len();
                 out.push(FileItem {
                     entry: entry_name(prefix, path.strip_prefix(base).unwrap_or(&path)),
                     source: path,
@@ -159,7 +101,9 @@ mod tests {
             assert!(
                 matches!(
                     prepare_export_folder(&bad, &root),
-                    Err(MigratorError::FolderInsideRoot { .. })
+                    Err(crate::MigratorError::Folder(
+                        transit_core::paths::PathCheckError::InsideRoot { .. }
+                    ))
                 ),
                 "{bad:?}"
             );
@@ -181,7 +125,9 @@ mod tests {
         std::os::unix::fs::symlink(root.join("files"), &link).unwrap();
         assert!(matches!(
             prepare_export_folder(&link, &root),
-            Err(MigratorError::FolderInsideRoot { .. })
+            Err(crate::MigratorError::Folder(
+                transit_core::paths::PathCheckError::InsideRoot { .. }
+            ))
         ));
     }
 

@@ -7,8 +7,6 @@ pub mod retention;
 pub use build::REGISTRY_ENTRY;
 
 use crate::error::{MigratorError, Result};
-use crate::progress::{CancelToken, ExportEvent, ProgressSink};
-use crate::time::UtcTime;
 use build::ComponentTask;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -18,6 +16,8 @@ use transit_archive::{
     ComponentRecord, Manifest, MigrationWriter, MigratorInfo, SourceInfo, FORMAT_VERSION,
 };
 use transit_catalog::{Added, Catalog};
+use transit_core::IoContext;
+use transit_core::{CancelToken, Event, Progress, Unit};
 use transit_registry::{KeyPath, RegistryRead};
 use transit_server::layout::files::CUSTOM_HANDLERS;
 use transit_server::ServerRoot;
@@ -65,7 +65,7 @@ pub struct ExportOutcome {
 pub fn export(
     root: &ServerRoot,
     plan: &ExportPlan,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<ExportOutcome> {
     let started = Instant::now();
@@ -73,9 +73,7 @@ pub fn export(
     let catalog = Catalog::for_role(&identity.server.role.to_string())?;
     let selection = catalog.close(&catalog.resolve(&plan.components)?);
     for added in &selection.added {
-        progress.event(ExportEvent::Added {
-            explanation: added.explain(),
-        });
+        progress.event(Event::note(added.explain()));
     }
     let folder = folders::prepare_export_folder(&plan.folder, root.dir())?;
     let handlers = match &plan.handlers {
@@ -118,22 +116,22 @@ pub fn export(
     }
     // Largest first, so the longest builds start at once.
     tasks.sort_by_key(|t| std::cmp::Reverse(t.estimate));
-    progress.event(ExportEvent::Planned {
-        components: tasks.iter().map(|t| (t.id.clone(), t.estimate)).collect(),
-    });
+    for task in &tasks {
+        progress.event(Event::begin(&task.id, Unit::Bytes, Some(task.estimate)));
+    }
 
-    let now = UtcTime::now();
+    let now = transit_core::time::now();
     let dest = folder.join(format!(
         "{}_{}.{}",
         root.name(),
-        now.file_stamp(),
+        transit_core::time::file_stamp(now),
         transit_archive::EXTENSION
     ));
     let mut writer = MigrationWriter::create(&dest, plan.password.as_deref())?;
     let staging = tempfile::Builder::new()
         .prefix(".transit-export-")
         .tempdir_in(&folder)
-        .map_err(crate::error::io_at(&folder))?;
+        .at(&folder)?;
 
     let threads = plan
         .threads
@@ -177,18 +175,23 @@ pub fn export(
             let packed = result.and_then(|built| {
                 let id = built.record.id.clone();
                 components.push(built.record.clone());
-                progress.event(ExportEvent::Built {
-                    id: id.clone(),
-                    size: built.record.size,
-                });
+                progress.event(Event::status(
+                    &id,
+                    format!(
+                        "packing {}",
+                        transit_core::progress::human_bytes(built.record.size)
+                    ),
+                ));
                 writer
                     .add_component(built, &mut |bytes| {
-                        progress.event(ExportEvent::Packing {
-                            id: id.clone(),
-                            bytes,
-                        })
+                        progress.event(Event::status(
+                            &id,
+                            format!("packed {}", transit_core::progress::human_bytes(bytes)),
+                        ))
                     })
-                    .map_err(MigratorError::from)
+                    .map_err(MigratorError::from)?;
+                progress.event(Event::end(&id));
+                Ok(())
             });
             match packed {
                 Ok(()) => {}
@@ -221,7 +224,7 @@ pub fn export(
             product_release: identity.server.product_release.to_string(),
             patch: identity.server.patch,
         },
-        created_utc: now.rfc3339(),
+        created_utc: transit_core::time::rfc3339(now),
         components: Vec::new(),
     };
     let size = writer.finish(manifest)?;

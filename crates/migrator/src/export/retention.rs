@@ -7,9 +7,10 @@
 //! the stamp in the name, which the export writes in UTC, not by the file's
 //! modification time, which copies and restores change.
 
-use crate::error::{io_at, Result};
+use crate::error::Result;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use transit_core::IoContext;
 
 /// What retention kept and deleted, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,8 +33,8 @@ pub fn apply(
     just_written: Option<&Path>,
 ) -> Result<Retention> {
     let mut ours: Vec<(Stamp, PathBuf)> = Vec::new();
-    for entry in std::fs::read_dir(folder).map_err(io_at(folder))? {
-        let entry = entry.map_err(io_at(folder))?;
+    for entry in std::fs::read_dir(folder).at(folder)? {
+        let entry = entry.at(folder)?;
         let Some(stamp) = entry
             .file_name()
             .to_str()
@@ -42,7 +43,7 @@ pub fn apply(
             continue;
         };
         let path = entry.path();
-        let meta = std::fs::symlink_metadata(&path).map_err(io_at(&path))?;
+        let meta = std::fs::symlink_metadata(&path).at(&path)?;
         if meta.file_type().is_file() {
             ours.push((stamp, path));
         }
@@ -60,7 +61,7 @@ pub fn apply(
         if index < keep.get() {
             outcome.kept.push(path);
         } else {
-            std::fs::remove_file(&path).map_err(io_at(&path))?;
+            std::fs::remove_file(&path).at(&path)?;
             tracing::info!(file = %path.display(), "retention deleted an old migration file");
             outcome.deleted.push(path);
         }
@@ -68,30 +69,22 @@ pub fn apply(
     Ok(outcome)
 }
 
-/// A file-name stamp in sortable order: (year, month, day, hour, minute, second).
-type Stamp = (u32, u32, u32, u32, u32, u32);
-
 /// The stamp of `<server>_<MMDDYYYYhhmmss>.ininmigr`, if `name` is exactly
-/// that for this server (the server name compared without letter case, as
-/// Windows server names are).
+/// that for this server (the server name compared exactly, letter case
+/// included, so another server's files are never touched).
 fn stamp_of(name: &str, server_name: &str) -> Option<Stamp> {
     let rest = name
         .strip_suffix(transit_archive::EXTENSION)?
         .strip_suffix('.')?;
     let (server, digits) = rest.rsplit_once('_')?;
-    if server != server_name || digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if server != server_name {
         return None;
     }
-    let n = |range: std::ops::Range<usize>| digits[range].parse::<u32>().ok();
-    let (month, day, year) = (n(0..2)?, n(2..4)?, n(4..8)?);
-    let (hour, minute, second) = (n(8..10)?, n(10..12)?, n(12..14)?);
-    let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 61;
-    valid.then_some((year, month, day, hour, minute, second))
+    transit_core::time::parse_file_stamp(digits)
 }
+
+/// A file-name stamp, ordered by time.
+type Stamp = transit_core::time::OffsetDateTime;
 
 #[cfg(test)]
 mod tests {
@@ -111,8 +104,8 @@ mod tests {
     #[test]
     fn parses_only_this_servers_well_formed_names() {
         assert_eq!(
-            stamp_of("CIC01_11232026130501.ininmigr", "CIC01"),
-            Some((2026, 11, 23, 13, 5, 1))
+            stamp_of("CIC01_11232026130501.ininmigr", "CIC01").map(transit_core::time::rfc3339),
+            Some("2026-11-23T13:05:01Z".to_string())
         );
         assert!(stamp_of("cic01_11232026130501.ininmigr", "CIC01").is_none());
         for other in [

@@ -4,14 +4,15 @@
 use super::preflight::{self, ImportMode};
 use super::report::{ComponentReport, ImportReport};
 use super::rules::{self, FileContext, FileDecision, FollowUp, KeyEntry, Names, RuleContext};
-use crate::error::{io_at, MigratorError, Result};
+use crate::error::{MigratorError, Result};
 use crate::export::REGISTRY_ENTRY;
-use crate::progress::CancelToken;
 use crate::restore::{self, FileChanges, Journal};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use transit_archive::{ArchiveError, MigrationReader};
 use transit_catalog::{Catalog, Component};
+use transit_core::{CancelToken, Event, Progress, Unit};
+use transit_core::{IoContext, PathIoError};
 use transit_registry::interop::registry_path;
 use transit_registry::regfile::{RegItem, RegReader};
 use transit_registry::{KeyPath, NamedValue, RegistryRead, WriteTxn};
@@ -41,21 +42,9 @@ pub struct ImportPlan {
     pub dry_run: bool,
 }
 
-/// Progress of an import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImportEvent {
-    /// A step of the import started.
-    Step(String),
-    /// A component's registry data is being applied (index of total).
-    Component {
-        /// The component.
-        id: String,
-        /// 1-based position.
-        index: usize,
-        /// Number of components.
-        total: usize,
-    },
-}
+/// The progress task that counts the components whose registry data is
+/// applied.
+pub const COMPONENTS_TASK: &str = "components";
 
 /// Kills the process at a named step when `TRANSIT_CRASH_AT` names it: the
 /// fault-injection hook of the crash tests (SIGKILL, like a power cut).
@@ -79,9 +68,10 @@ fn pause_point(step: &str, cancel: &CancelToken) {
 
 /// Flushes every dirty page of the file system holding `dir` (syncfs(2)).
 fn sync_filesystem(dir: &Path) -> Result<()> {
-    let handle = std::fs::File::open(dir).map_err(io_at(dir))?;
+    let handle = std::fs::File::open(dir).at(dir)?;
     use std::os::fd::AsRawFd;
-    nix::unistd::syncfs(handle.as_raw_fd()).map_err(|e| io_at(dir)(std::io::Error::from(e)))
+    nix::unistd::syncfs(handle.as_raw_fd())
+        .map_err(|e| MigratorError::from(PathIoError::new(dir, std::io::Error::from(e))))
 }
 
 fn check_cancel(cancel: &CancelToken) -> Result<()> {
@@ -108,7 +98,7 @@ struct FileWrite {
 pub fn import(
     root: &ServerRoot,
     plan: &ImportPlan,
-    progress: &dyn Fn(ImportEvent),
+    progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<ImportReport> {
     let started = Instant::now();
@@ -265,7 +255,7 @@ pub fn import(
     // ---- Restore point and journal. ----
     let staging = root.dir().join(STAGING_DIR);
     let point = if plan.restore_point && !plan.dry_run {
-        progress(ImportEvent::Step("restore point".into()));
+        progress.event(Event::step("restore point"));
         Some(restore::create(
             root,
             &format!("import of {}", plan.file.display()),
@@ -347,12 +337,12 @@ fn run(
     report: &mut ImportReport,
     component_reports: &mut [ComponentReport],
     mut journal: Option<&mut Journal>,
-    progress: &dyn Fn(ImportEvent),
+    progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<()> {
     let zips = staging.join("components");
     if !plan.dry_run {
-        std::fs::create_dir_all(&zips).map_err(io_at(&zips))?;
+        std::fs::create_dir_all(&zips).at(&zips)?;
     }
     let temp_for_zips = if plan.dry_run {
         std::env::temp_dir()
@@ -414,10 +404,10 @@ fn run(
         }
         let staged = match stager {
             Some(handle) => handle.join().unwrap_or_else(|_| {
-                Err(MigratorError::Io {
-                    path: staging.to_path_buf(),
-                    source: std::io::Error::other("the file-staging thread panicked"),
-                })
+                Err(MigratorError::Io(PathIoError::new(
+                    staging.to_path_buf(),
+                    std::io::Error::other("the file-staging thread panicked"),
+                )))
             }),
             None => Ok(()),
         };
@@ -441,7 +431,7 @@ fn run(
     txn.commit()?;
     tracing::debug!("registry committed");
     crash_point("committed");
-    progress(ImportEvent::Step("moving files into place".into()));
+    progress.event(Event::step("moving files into place"));
     move_into_place(staging, root, writes, extracts, component_reports, journal)
 }
 
@@ -452,7 +442,7 @@ struct RegistryInputs<'a> {
     components: &'a [&'a Component],
     source: &'a Names,
     target: &'a Names,
-    progress: &'a dyn Fn(ImportEvent),
+    progress: &'a dyn Progress,
     /// The user's stop.
     cancel: &'a CancelToken,
     /// Set when the file stager failed.
@@ -642,18 +632,19 @@ fn apply_components(
         cancel,
         stop,
     } = *inputs;
-    let total = components.len();
+    let total = components.len() as u64;
+    progress.event(Event::begin(COMPONENTS_TASK, Unit::Items, Some(total)));
     for (index, component) in components.iter().enumerate() {
         if stop.is_cancelled() {
             // The stager failed; its error is the one reported.
             return Ok(());
         }
         check_cancel(cancel)?;
-        progress(ImportEvent::Component {
-            id: component.id.clone(),
-            index: index + 1,
-            total,
-        });
+        progress.event(Event::advance(COMPONENTS_TASK, index as u64));
+        progress.event(Event::status(
+            COMPONENTS_TASK,
+            format!("{} ({} of {total})", component.id, index + 1),
+        ));
         let cr = component_reports
             .iter_mut()
             .find(|c| c.id == component.id)
@@ -676,6 +667,8 @@ fn apply_components(
             report.follow_up(FollowUp::RedetectTelephony);
         }
     }
+    progress.event(Event::advance(COMPONENTS_TASK, total));
+    progress.event(Event::end(COMPONENTS_TASK));
     Ok(())
 }
 
@@ -698,9 +691,9 @@ fn move_into_place(
         let from = staging.join("files").join(&w.to);
         let to = root.dir().join(&w.to);
         if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            std::fs::create_dir_all(parent).at(parent)?;
         }
-        std::fs::rename(&from, &to).map_err(io_at(&to))?;
+        std::fs::rename(&from, &to).at(&to)?;
         if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
             cr.files_written += 1;
         }
@@ -740,9 +733,9 @@ fn stage_files(
         let (_, component) = open.as_mut().expect("opened above");
         let dest = staging.join("files").join(&w.to);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            std::fs::create_dir_all(parent).at(parent)?;
         }
-        let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
+        let mut out = std::fs::File::create(&dest).at(&dest)?;
         component.read_entry(&w.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
     }
     let mut open: Option<(String, transit_archive::ComponentReader)> = None;
@@ -757,9 +750,9 @@ fn stage_files(
         let (_, component) = open.as_mut().expect("opened above");
         let dest = extract_to.join(to);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            std::fs::create_dir_all(parent).at(parent)?;
         }
-        let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
+        let mut out = std::fs::File::create(&dest).at(&dest)?;
         component.read_entry(entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
     }
     tracing::debug!("files staged");
@@ -822,10 +815,10 @@ fn import_component_registry(
     let (component, plan, source) = (scope.component, scope.plan, scope.source);
     let next = || {
         entries.recv().unwrap_or_else(|_| {
-            Parsed::Failed(MigratorError::Io {
-                path: plan.file.clone(),
-                source: std::io::Error::other("the registry-parsing thread stopped"),
-            })
+            Parsed::Failed(MigratorError::Io(PathIoError::new(
+                plan.file.clone(),
+                std::io::Error::other("the registry-parsing thread stopped"),
+            )))
         })
     };
     if !has_registry_entry(reader, component) {

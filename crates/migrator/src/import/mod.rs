@@ -12,6 +12,6 @@ pub mod report;
 pub mod review;
 pub mod rules;
 
-pub use engine::{import, ImportEvent, ImportPlan};
+pub use engine::{import, ImportPlan, COMPONENTS_TASK};
 pub use preflight::{ImportMode, Refusal};
 pub use report::{ComponentReport, ImportReport};

@@ -3,9 +3,9 @@
 //! Each refusal is its own [`Refusal`] variant with its own message, so the
 //! CLI can tell the user exactly what to do.
 
-use crate::export::folders::resolve;
 use std::path::{Path, PathBuf};
 use transit_archive::Manifest;
+use transit_core::IoContext;
 use transit_server::lock::ServiceStatus;
 use transit_server::{ProductRelease, Role, ServerIdentity, ServerRoot};
 
@@ -27,16 +27,6 @@ pub enum Refusal {
     ServiceRunning {
         /// The service's process ID.
         pid: u32,
-    },
-    /// The extraction folder is the server root or inside it.
-    #[error(
-        "extraction folder {folder} is inside the server root {root}: choose a folder outside it"
-    )]
-    ExtractionInsideRoot {
-        /// The folder.
-        folder: PathBuf,
-        /// The root.
-        root: PathBuf,
     },
     /// The file's manifest names a release that is not a product release.
     #[error("the migration file names an unknown release `{0}`")]
@@ -126,6 +116,15 @@ pub enum Refusal {
         /// Bytes free.
         available: u64,
     },
+}
+
+impl transit_core::Kind for Refusal {
+    fn kind(&self) -> transit_core::ErrorKind {
+        match self {
+            Refusal::ServiceRunning { .. } => transit_core::ErrorKind::ServiceRunning,
+            _ => transit_core::ErrorKind::Refused,
+        }
+    }
 }
 
 fn release(text: &str) -> Result<ProductRelease, Refusal> {
@@ -232,12 +231,11 @@ pub fn check_extraction_folder(
     folder: &Path,
     root: &Path,
 ) -> Result<PathBuf, crate::MigratorError> {
-    let folder = resolve(folder)?;
-    let root = resolve(root)?;
-    if folder.starts_with(&root) {
-        return Err(Refusal::ExtractionInsideRoot { folder, root }.into());
-    }
-    Ok(folder)
+    Ok(transit_core::paths::check_outside_root(
+        folder,
+        root,
+        "extraction folder",
+    )?)
 }
 
 /// Free bytes on the file system holding `path` (or its nearest existing
@@ -253,7 +251,7 @@ pub fn free_space(path: &Path) -> std::io::Result<u64> {
 
 /// Refuses when `needed` bytes will not fit on the file system of `path`.
 pub fn check_space(path: &Path, needed: u64) -> Result<(), crate::MigratorError> {
-    let available = free_space(path).map_err(crate::error::io_at(path))?;
+    let available = free_space(path).at(path)?;
     if needed > available {
         return Err(Refusal::NotEnoughSpace {
             path: path.to_path_buf(),

@@ -6,6 +6,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// The JSON report's name in the extraction folder.
+pub const REPORT_JSON: &str = "import-report.json";
+/// The text report's name in the extraction folder.
+pub const REPORT_TEXT: &str = "import-report.txt";
+/// The copy of the last report in the server's `logs/`.
+pub const LAST_REPORT: &str = "last-import-report.json";
+
 /// What happened to one component.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ComponentReport {
@@ -91,6 +98,29 @@ impl ImportReport {
         if self.seen.insert(f.clone()) {
             self.follow_ups.push(f);
         }
+    }
+
+    /// Writes the report where `transit import` and the wizard put it:
+    /// `import-report.json` and `import-report.txt` in the extraction
+    /// folder (created if needed), and `logs/last-import-report.json` of
+    /// the server, for the support bundle. Returns the text report's path.
+    pub fn save(
+        &self,
+        server: &transit_server::ServerRoot,
+        extract_to: &std::path::Path,
+    ) -> Result<std::path::PathBuf, transit_core::PathIoError> {
+        use transit_core::IoContext;
+        let json = self.to_json();
+        let text_path = extract_to.join(REPORT_TEXT);
+        std::fs::create_dir_all(extract_to).at(extract_to)?;
+        let json_path = extract_to.join(REPORT_JSON);
+        std::fs::write(&json_path, &json).at(&json_path)?;
+        std::fs::write(&text_path, self.to_text()).at(&text_path)?;
+        let logs = server.logs_dir();
+        std::fs::create_dir_all(&logs).at(&logs)?;
+        let last = logs.join(LAST_REPORT);
+        std::fs::write(&last, &json).at(&last)?;
+        Ok(text_path)
     }
 
     /// The report as pretty JSON.

@@ -2,10 +2,11 @@
 
 use super::point::RestorePoint;
 use super::rollback::rollback;
-use crate::error::{io_at, Result};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
+use transit_core::{IoContext, PathIoError};
 use transit_server::ServerRoot;
 
 const JOURNAL: &str = "import.journal";
@@ -34,15 +35,15 @@ pub struct Journal {
 
 fn lock_file(root: &ServerRoot) -> Result<File> {
     let run = root.run_dir();
-    std::fs::create_dir_all(&run).map_err(io_at(&run))?;
+    std::fs::create_dir_all(&run).at(&run)?;
     let path = run.join(LOCK);
-    OpenOptions::new()
+    Ok(OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(io_at(&path))
+        .at(&path)?)
 }
 
 impl Journal {
@@ -51,14 +52,15 @@ impl Journal {
     pub fn begin(root: &ServerRoot, point: &RestorePoint) -> Result<Journal> {
         let lock = lock_file(root)?;
         let lock_path = root.run_dir().join(LOCK);
-        lock.try_lock()
-            .map_err(|_| crate::error::MigratorError::Io {
-                path: lock_path,
-                source: std::io::Error::new(
+        lock.try_lock().map_err(|_| {
+            crate::error::MigratorError::Io(PathIoError::new(
+                lock_path,
+                std::io::Error::new(
                     std::io::ErrorKind::WouldBlock,
                     "another import is running on this server",
                 ),
-            })?;
+            ))
+        })?;
         let mut journal = Journal {
             path: root.run_dir().join(JOURNAL),
             record: JournalRecord {
@@ -83,16 +85,16 @@ impl Journal {
         let text = serde_json::to_vec(&self.record).expect("journal record serialises");
         {
             use std::io::Write;
-            let mut f = File::create(&temp).map_err(io_at(&temp))?;
-            f.write_all(&text).map_err(io_at(&temp))?;
-            f.sync_all().map_err(io_at(&temp))?;
+            let mut f = File::create(&temp).at(&temp)?;
+            f.write_all(&text).at(&temp)?;
+            f.sync_all().at(&temp)?;
         }
-        std::fs::rename(&temp, &self.path).map_err(io_at(&self.path))
+        Ok(std::fs::rename(&temp, &self.path).at(&self.path)?)
     }
 
     /// The import completed: removes the journal.
     pub fn finish(self) -> Result<()> {
-        std::fs::remove_file(&self.path).map_err(io_at(&self.path))
+        Ok(std::fs::remove_file(&self.path).at(&self.path)?)
     }
 }
 
@@ -123,16 +125,17 @@ pub fn recover(root: &ServerRoot) -> Result<RecoveryOutcome> {
     if lock.try_lock().is_err() {
         return Ok(RecoveryOutcome::ImportRunning);
     }
-    let text = std::fs::read(&path).map_err(io_at(&path))?;
-    let record: JournalRecord =
-        serde_json::from_slice(&text).map_err(|e| crate::error::MigratorError::Io {
-            path: path.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-        })?;
+    let text = std::fs::read(&path).at(&path)?;
+    let record: JournalRecord = serde_json::from_slice(&text).map_err(|e| {
+        crate::error::MigratorError::Io(PathIoError::new(
+            path.clone(),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        ))
+    })?;
     let point = RestorePoint::open(&root.restore_points_dir().join(&record.restore_point))?;
     tracing::warn!(restore_point = %record.restore_point, step = %record.step, "rolling back an interrupted import");
     rollback(root, &point)?;
-    std::fs::remove_file(&path).map_err(io_at(&path))?;
+    std::fs::remove_file(&path).at(&path)?;
     drop(lock);
     Ok(RecoveryOutcome::RolledBack {
         restore_point: record.restore_point,

@@ -1,9 +1,9 @@
 //! Creating, listing and pruning restore points.
 
-use crate::error::{io_at, MigratorError, Result};
-use crate::time::UtcTime;
+use crate::error::{MigratorError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use transit_core::{IoContext, PathIoError};
 use transit_server::ServerRoot;
 
 /// The files a change will touch, relative to the server root
@@ -58,10 +58,12 @@ impl RestorePoint {
     /// Reads a restore point folder.
     pub fn open(dir: &Path) -> Result<RestorePoint> {
         let path = dir.join("meta.json");
-        let text = std::fs::read_to_string(&path).map_err(io_at(&path))?;
-        let meta = serde_json::from_str(&text).map_err(|e| MigratorError::Io {
-            path: path.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        let text = std::fs::read_to_string(&path).at(&path)?;
+        let meta = serde_json::from_str(&text).map_err(|e| {
+            MigratorError::Io(PathIoError::new(
+                path.clone(),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            ))
         })?;
         Ok(RestorePoint {
             dir: dir.to_path_buf(),
@@ -80,13 +82,13 @@ pub fn checked_relative(relative: &str) -> Result<&str> {
     if ok {
         Ok(relative)
     } else {
-        Err(MigratorError::Io {
-            path: PathBuf::from(relative),
-            source: std::io::Error::new(
+        Err(MigratorError::Io(PathIoError::new(
+            PathBuf::from(relative),
+            std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "not a relative path inside the server root",
             ),
-        })
+        )))
     }
 }
 
@@ -114,12 +116,9 @@ fn missing_dirs(root: &Path, created: &[String]) -> Vec<String> {
 /// restore point appears under its final name only once complete.
 pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<RestorePoint> {
     let base = root.restore_points_dir();
-    std::fs::create_dir_all(&base).map_err(io_at(&base))?;
-    let now = UtcTime::now();
-    let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        now.year, now.month, now.day, now.hour, now.minute, now.second
-    );
+    std::fs::create_dir_all(&base).at(&base)?;
+    let now = transit_core::time::now();
+    let stamp = transit_core::time::compact(now);
     let mut id = stamp.clone();
     let mut n = 1;
     while base.join(&id).exists() {
@@ -129,7 +128,7 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
     let staging = tempfile::Builder::new()
         .prefix(".partial-")
         .tempdir_in(&base)
-        .map_err(io_at(&base))?;
+        .at(&base)?;
     root.open_registry()?
         .backup_to(&staging.path().join("registry.db"))?;
     for relative in &changes.overwrite {
@@ -137,16 +136,16 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
         let source = root.dir().join(relative);
         let copy = staging.path().join("files").join(relative);
         if let Some(parent) = copy.parent() {
-            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            std::fs::create_dir_all(parent).at(parent)?;
         }
-        std::fs::copy(&source, &copy).map_err(io_at(&source))?;
+        std::fs::copy(&source, &copy).at(&source)?;
     }
     for relative in &changes.create {
         checked_relative(relative)?;
     }
     let meta = RestorePointMeta {
         id: id.clone(),
-        created_utc: now.rfc3339(),
+        created_utc: transit_core::time::rfc3339(now),
         reason: reason.to_string(),
         server_name: root.name().to_string(),
         overwritten: changes.overwrite.clone(),
@@ -155,10 +154,10 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
     };
     let meta_path = staging.path().join("meta.json");
     let text = serde_json::to_string_pretty(&meta).expect("restore point metadata serialises");
-    std::fs::write(&meta_path, text).map_err(io_at(&meta_path))?;
+    std::fs::write(&meta_path, text).at(&meta_path)?;
     let dir = base.join(&id);
     let kept = staging.keep();
-    std::fs::rename(&kept, &dir).map_err(io_at(&dir))?;
+    std::fs::rename(&kept, &dir).at(&dir)?;
     tracing::info!(restore_point = %id, overwritten = meta.overwritten.len(), created = meta.created.len(), "restore point taken");
     Ok(RestorePoint { dir, meta })
 }
@@ -171,7 +170,7 @@ pub fn list(root: &ServerRoot) -> Result<Vec<RestorePoint>> {
         return Ok(points);
     };
     for entry in entries {
-        let entry = entry.map_err(io_at(&base))?;
+        let entry = entry.at(&base)?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') || !entry.path().join("meta.json").is_file() {
             continue;
@@ -197,7 +196,7 @@ pub fn prune(root: &ServerRoot, keep: usize) -> Result<Vec<String>> {
     let excess = points.len().saturating_sub(keep);
     let mut deleted = Vec::new();
     for point in points.into_iter().take(excess) {
-        std::fs::remove_dir_all(&point.dir).map_err(io_at(&point.dir))?;
+        std::fs::remove_dir_all(&point.dir).at(&point.dir)?;
         deleted.push(point.meta.id);
     }
     Ok(deleted)

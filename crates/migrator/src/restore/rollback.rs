@@ -1,8 +1,9 @@
 //! Returning a server root to a restore point.
 
 use super::point::{checked_relative, RestorePoint};
-use crate::error::{io_at, Result};
+use crate::error::{MigratorError, Result};
 use std::path::Path;
+use transit_core::{IoContext, PathIoError};
 use transit_server::lock::ServiceStatus;
 use transit_server::{ServerError, ServerRoot};
 
@@ -25,7 +26,7 @@ pub fn rollback(root: &ServerRoot, point: &RestorePoint) -> Result<()> {
         let target = root.dir().join(relative);
         let saved = point.saved_copy(relative);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            std::fs::create_dir_all(parent).at(parent)?;
         }
         let temp = target.with_file_name(format!(
             ".{}.transit-restore",
@@ -34,11 +35,11 @@ pub fn rollback(root: &ServerRoot, point: &RestorePoint) -> Result<()> {
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         ));
-        std::fs::copy(&saved, &temp).map_err(io_at(&saved))?;
+        std::fs::copy(&saved, &temp).at(&saved)?;
         std::fs::File::open(&temp)
             .and_then(|f| f.sync_all())
-            .map_err(io_at(&temp))?;
-        std::fs::rename(&temp, &target).map_err(io_at(&target))?;
+            .at(&temp)?;
+        std::fs::rename(&temp, &target).at(&target)?;
     }
     for relative in &point.meta.created {
         let relative = checked_relative(relative)?;
@@ -51,7 +52,7 @@ pub fn rollback(root: &ServerRoot, point: &RestorePoint) -> Result<()> {
     }
     let staging = root.dir().join(STAGING_DIR);
     if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io_at(&staging))?;
+        std::fs::remove_dir_all(&staging).at(&staging)?;
     }
     tracing::info!(restore_point = %point.meta.id, "rolled back");
     Ok(())
@@ -61,6 +62,6 @@ fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_at(path)(e)),
+        Err(e) => Err(MigratorError::from(PathIoError::new(path, e))),
     }
 }

@@ -2,11 +2,12 @@
 
 use super::cic::{report_name, Scale};
 use super::{content, Sink, LANGUAGES};
-use crate::error::{IoContext, Result};
+use crate::error::Result;
 use crate::layout::files;
 use crate::root::ServerRoot;
 use rand::{Rng, RngCore};
 use std::path::Path;
+use transit_core::IoContext;
 
 const HANDLER_AREAS: &[&str] = &["Routing", "IVR", "CRM", "Utilities"];
 const HANDLER_SUBFOLDERS: &[&str] = &["Inbound", "Outbound", "Shared\\Common"];

@@ -21,6 +21,7 @@ use crate::root::{InitParams, ServerRoot};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
+use transit_core::{Event, Progress, Unit};
 use transit_registry::{KeyPath, ValueData, WriteTxn};
 
 /// What to generate.
@@ -46,30 +47,16 @@ pub struct DemoStats {
     pub file_bytes: u64,
 }
 
-/// Progress of a demo build, for a progress bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DemoProgress {
-    /// Registry values written so far, of an estimated total.
-    Registry {
-        /// Values written.
-        done: u64,
-        /// Estimated total.
-        total: u64,
-    },
-    /// File bytes written so far, of an estimated total.
-    Files {
-        /// Bytes written.
-        done: u64,
-        /// Estimated total.
-        total: u64,
-    },
-}
+/// The progress task counting registry values written.
+pub const REGISTRY_TASK: &str = "registry";
+/// The progress task counting file bytes written.
+pub const FILES_TASK: &str = "files";
 
 /// Creates a server root at `dir` and fills it with demo data.
 pub fn generate(
     dir: &Path,
     params: DemoParams,
-    progress: &mut dyn FnMut(DemoProgress),
+    progress: &dyn Progress,
 ) -> Result<(ServerRoot, DemoStats)> {
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let key = MachineKey::from_rng(&mut rng);
@@ -86,11 +73,16 @@ pub fn generate(
     let mut sink = Sink {
         stats: &mut stats,
         progress,
+        task: REGISTRY_TASK,
         total: 0,
     };
     match role {
         Role::Cic => {
-            sink.total = cic::estimated_values(params.users);
+            sink.begin(
+                REGISTRY_TASK,
+                Unit::Items,
+                cic::estimated_values(params.users),
+            );
             cic::registry(
                 &mut registry,
                 &root,
@@ -99,16 +91,25 @@ pub fn generate(
                 &mut rng,
                 &mut sink,
             )?;
-            sink.total = files::estimated_bytes(params.users);
+            sink.begin(
+                FILES_TASK,
+                Unit::Bytes,
+                files::estimated_bytes(params.users),
+            );
             files::cic(&root, params.users, &mut rng, &mut sink)?;
         }
         Role::Media => {
-            sink.total = 1;
+            sink.begin(REGISTRY_TASK, Unit::Items, 1);
             media::registry(&mut registry, &root, params.users, &mut rng, &mut sink)?;
-            sink.total = media::estimated_bytes(params.users);
+            sink.begin(
+                FILES_TASK,
+                Unit::Bytes,
+                media::estimated_bytes(params.users),
+            );
             media::files(&root, params.users, &mut rng, &mut sink)?;
         }
     }
+    sink.finish();
     drop(registry);
     tracing::info!(
         server = root.name(),
@@ -124,28 +125,53 @@ pub fn generate(
 /// Counts what the generators write and forwards progress.
 struct Sink<'a> {
     stats: &'a mut DemoStats,
-    progress: &'a mut dyn FnMut(DemoProgress),
+    progress: &'a dyn Progress,
+    /// The task in progress.
+    task: &'static str,
+    /// Its estimated total.
     total: u64,
 }
 
 impl Sink<'_> {
+    /// Ends the task in progress (if any) and begins `task`.
+    fn begin(&mut self, task: &'static str, unit: Unit, total: u64) {
+        if self.total > 0 {
+            self.progress.event(Event::end(self.task));
+        }
+        self.task = task;
+        self.total = total.max(1);
+        self.progress
+            .event(Event::begin(task, unit, Some(self.total)));
+    }
+
+    /// Ends the last task.
+    fn finish(&mut self) {
+        self.progress.event(Event::end(self.task));
+    }
+
+    fn advance(&mut self, done: u64) {
+        let total = (done > self.total).then(|| {
+            self.total = done;
+            done
+        });
+        self.progress.event(Event::Advance {
+            task: self.task.to_string(),
+            done,
+            total,
+        });
+    }
+
     fn value(&mut self) {
         self.stats.values += 1;
         if self.stats.values.is_multiple_of(4096) {
-            (self.progress)(DemoProgress::Registry {
-                done: self.stats.values,
-                total: self.total.max(self.stats.values),
-            });
+            self.advance(self.stats.values);
         }
     }
 
     fn file(&mut self, bytes: u64) {
         self.stats.files += 1;
         self.stats.file_bytes += bytes;
-        (self.progress)(DemoProgress::Files {
-            done: self.stats.file_bytes,
-            total: self.total.max(self.stats.file_bytes),
-        });
+        self.advance(self.stats.file_bytes);
     }
 }
 

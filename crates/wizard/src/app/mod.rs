@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use transit_archive::{Manifest, MigrationReader};
 use transit_catalog::{Catalog, CatalogError};
-use transit_migrator::export::folders::resolve;
 use transit_migrator::import::{preflight, ImportMode, ImportPlan};
 use transit_migrator::{ExportOutcome, ExportPlan, MigratorError};
 use transit_server::layout::files::CUSTOM_HANDLERS;

@@ -45,8 +45,7 @@ impl Wizard {
         let mut done = None;
         for message in take(job) {
             match message {
-                Message::Export(e) => status.progress.export_event(e),
-                Message::Import(e) => status.progress.import_event(e),
+                Message::Progress(e) => status.progress.event(e),
                 Message::Done(result) => done = Some(result),
             }
         }

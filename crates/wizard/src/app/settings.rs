@@ -12,14 +12,12 @@ impl Wizard {
                 "Type the folder that receives the migration file.".into(),
             ));
         }
-        let inside = |f: &Path| -> Result<(), MigratorError> {
-            let (folder, root) = (resolve(f)?, resolve(self.server.dir())?);
-            if folder.starts_with(&root) {
-                return Err(MigratorError::FolderInsideRoot { folder, root });
-            }
-            Ok(())
-        };
-        inside(&typed_path(&folder)).map_err(|e| (FieldId::Folder, error_text(&e)))?;
+        transit_core::paths::check_outside_root(
+            &typed_path(&folder),
+            self.server.dir(),
+            "export folder",
+        )
+        .map_err(|e| (FieldId::Folder, error_text(&MigratorError::from(e))))?;
         if let Some(dir) = self.handlers_folder() {
             if !dir.is_dir() {
                 let e = MigratorError::HandlersFolder(dir);

@@ -2,7 +2,6 @@
 
 use crate::app::{Finished, Page, RunState, Task, Wizard};
 use crate::form::Field;
-use crate::progress::human_bytes;
 use crate::tree::{Check, Row};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -10,6 +9,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Gauge, Paragraph, Wrap};
 use ratatui::Frame;
 use std::time::Duration;
+use transit_core::progress::human_bytes;
 use transit_migrator::import::ImportMode;
 use transit_server::layout::files::CUSTOM_HANDLERS;
 use transit_server::lock::ServiceStatus;

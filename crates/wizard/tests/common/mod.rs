@@ -45,7 +45,7 @@ pub fn demo_named(dir: &Path, name: &str, site: &str, site_id: u32, users: u64) 
         users,
         seed: u64::from(site_id),
     };
-    generate(dir, p, &mut |_| {}).unwrap().0
+    generate(dir, p, &transit_core::NoProgress).unwrap().0
 }
 
 /// A key with no modifiers.

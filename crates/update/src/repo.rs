@@ -481,7 +481,8 @@ impl UpdateRepository {
     /// Adds a payload (already in `payload_file`, with its length and
     /// SHA-256) as target `name` with `custom` metadata, and re-signs. The
     /// payload file is moved into the content store. Adding a target that
-    /// exists with the same hash changes nothing and returns `None`.
+    /// exists with the same hash and metadata changes nothing and returns
+    /// `None`; the same name with anything else is a conflict.
     pub async fn add_target(
         &self,
         name: &str,
@@ -494,7 +495,7 @@ impl UpdateRepository {
         let target_name = tough::TargetName::new(name).map_err(tough_err)?;
         let state = self.state()?;
         if let Some(existing) = state.targets.signed.targets.get(&target_name) {
-            if hex::encode(&*existing.hashes.sha256) == sha256_hex {
+            if hex::encode(&*existing.hashes.sha256) == sha256_hex && existing.custom == custom {
                 return Ok(None);
             }
             return Err(RepoError::Conflict(name.to_string()));

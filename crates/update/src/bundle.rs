@@ -512,13 +512,11 @@ pub fn verify(
         });
     }
     drop(entry);
-    if let Some(extra) = entries.next() {
-        if let Ok(extra) = extra {
-            return Err(malformed(format!(
-                "unexpected entry `{}` after the payload",
-                entry_name(&extra)
-            )));
-        }
+    if let Some(Ok(extra)) = entries.next() {
+        return Err(malformed(format!(
+            "unexpected entry `{}` after the payload",
+            entry_name(&extra)
+        )));
     }
     Ok(VerifiedBundle {
         manifest,

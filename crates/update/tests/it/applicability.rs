@@ -77,10 +77,13 @@ fn catalog() -> Vec<CatalogEntry> {
     ]
 }
 
+/// (case, server level, installed, expected offers in order, gated)
+type Row = (&'static str, ServerLevel, InstalledApp, Vec<i64>, Vec<i64>);
+
 #[test]
 fn release_then_patch_then_es_under_the_version_gate() {
     // (case, server level, installed, expected offers in order, gated)
-    let rows: Vec<(&str, ServerLevel, InstalledApp, Vec<i64>, Vec<i64>)> = vec![
+    let rows: Vec<Row> = vec![
         (
             "R1 GA machine, server R1 P3: latest patch, then its ES",
             server("2018 R1", 3),

@@ -6,8 +6,8 @@ mod cmd;
 mod console;
 mod exit;
 mod logging;
+mod output;
 mod progress;
-mod schedule;
 
 use clap::Parser;
 
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let _log_guard = logging::init(Some(&cli.server_root));
     tracing::debug!(command = %loggable(&cli.command), "start");
+    let json = cli.command.wants_json();
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -30,8 +31,19 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             tracing::error!("{err:#}");
+            let exit = exit::code_for(&err);
+            if json {
+                // A reader that went away is no reason to fail differently.
+                let _ = output::print(&output::ErrorJson {
+                    error: output::ErrorBody {
+                        code: exit.code(),
+                        kind: format!("{exit:?}"),
+                        message: format!("{err:#}"),
+                    },
+                });
+            }
             eprintln!("error: {err:#}");
-            ExitCode::from(exit::code_for(&err).code())
+            ExitCode::from(exit.code())
         }
     }
 }

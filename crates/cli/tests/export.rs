@@ -360,3 +360,25 @@ fn a_signal_mid_export_leaves_nothing_behind() {
         assert!(left.is_empty(), "SIG{signal} left {left:?}");
     }
 }
+
+#[test]
+fn errors_under_json_are_json_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing.ininmigr");
+    let out = transit(dir.path())
+        .arg("inspect")
+        .arg(&missing)
+        .arg("--json")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let value: serde_json::Value = serde_json::from_slice(&out).expect("stdout is JSON");
+    assert_eq!(value["error"]["code"], 1);
+    assert_eq!(value["error"]["kind"], "Failure");
+    assert!(value["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing.ininmigr"));
+}

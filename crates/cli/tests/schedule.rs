@@ -267,7 +267,7 @@ fn bad_schedules_are_refused_with_a_clear_message() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["--every", "daily", "--at", "25:00", "--keep", "3"],
-            "--at 25:00",
+            "'--at <HH:MM>': 25:00: expected a 24-hour time HH:MM",
         ),
         (
             &["--every", "daily", "--at", "noon", "--keep", "3"],
@@ -275,7 +275,7 @@ fn bad_schedules_are_refused_with_a_clear_message() {
         ),
         (
             &["--every", "monthly", "--at", "01:00", "--keep", "3"],
-            "--every monthly",
+            "monthly: expected daily, hourly or weekly:DAY",
         ),
         (
             &["--every", "weekly:Funday", "--at", "01:00", "--keep", "3"],

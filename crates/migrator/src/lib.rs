@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod restore;
+pub mod schedule;
 
 pub use error::{MigratorError, Result};
 pub use export::{export, ExportOutcome, ExportPlan};

@@ -73,7 +73,7 @@ fn export_file(root: &ServerRoot, folder: &Path, components: &[&str], pw: Option
         components: components.iter().map(|s| s.to_string()).collect(),
         folder: folder.to_path_buf(),
         handlers: None,
-        password: pw.map(str::to_string),
+        password: pw.map(secrecy::SecretString::from),
         threads: Some(2),
     };
     export(root, &plan, &|_| {}, &CancelToken::new())

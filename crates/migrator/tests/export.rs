@@ -35,7 +35,7 @@ fn plan(folder: &Path, components: &[&str], password: Option<&str>) -> ExportPla
         components: components.iter().map(|s| s.to_string()).collect(),
         folder: folder.to_path_buf(),
         handlers: None,
-        password: password.map(str::to_string),
+        password: password.map(secrecy::SecretString::from),
         threads: None,
     }
 }

@@ -156,7 +156,10 @@ fn list_and_prune_keep_the_newest() {
         .map(|p| p.meta.id)
         .collect();
     assert_eq!(listed, ids);
-    assert_eq!(restore::prune(&root, 1).unwrap(), ids[..2]);
+    assert_eq!(
+        restore::prune(&root, "1".parse().unwrap()).unwrap(),
+        ids[..2]
+    );
     let left: Vec<String> = restore::list(&root)
         .unwrap()
         .into_iter()

@@ -18,6 +18,7 @@ pub mod machine_key;
 pub mod release;
 pub mod root;
 pub mod service;
+pub mod support;
 
 pub use error::{Result, ServerError};
 pub use identity::{Role, ServerIdentity};

@@ -192,7 +192,13 @@ fn the_password_is_masked() {
     let s = screen(&w);
     assert!(s.contains("******_"), "{s}");
     assert!(!s.contains("s3cret"), "{s}");
-    assert_eq!(w.export_plan().password.as_deref(), Some("s3cret"));
+    assert_eq!(
+        w.export_plan()
+            .password
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret),
+        Some("s3cret")
+    );
 }
 
 #[test]

@@ -52,10 +52,11 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
                 ServiceStatus::Stopped => ("stopped", None),
             };
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "server": server.name(), "status": state, "pid": pid })
-                );
+                crate::output::print(&crate::output::StatusJson {
+                    server: server.name(),
+                    status: state,
+                    pid,
+                })?;
             } else if let Some(pid) = pid {
                 println!("running (pid {pid})");
             } else {

@@ -7,6 +7,7 @@ use super::rules::{self, FileContext, FileDecision, FollowUp, KeyEntry, Names, R
 use crate::error::{MigratorError, Result};
 use crate::export::REGISTRY_ENTRY;
 use crate::restore::{self, FileChanges, Journal};
+use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use transit_archive::{ArchiveError, MigrationReader};
@@ -27,7 +28,7 @@ pub struct ImportPlan {
     /// The migration file.
     pub file: PathBuf,
     /// Its password, if it is encrypted.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// Where handlers (and other extract-only data) go; outside the root.
     pub extract_to: PathBuf,
     /// Migration (the default) or recovery.
@@ -105,7 +106,10 @@ pub fn import(
     // ---- Preflight: nothing changes until all of it passes. ----
     preflight::check_service(root)?;
     let extract_to = preflight::check_extraction_folder(&plan.extract_to, root.dir())?;
-    let reader = MigrationReader::open(&plan.file, plan.password.as_deref())?;
+    let reader = MigrationReader::open(
+        &plan.file,
+        plan.password.as_ref().map(|p| p.expose_secret()),
+    )?;
     let manifest = reader.manifest();
     let identity = root.identity();
     preflight::check_versions(manifest, identity, plan.mode)?;

@@ -4,12 +4,11 @@
 //! key ([`machine_key::MachineKey`]), the registry (`registry.db`), the
 //! file areas (`files/`), the service lock (`run/`, [`lock`]), `logs/` and
 //! `restore-points/`. [`service`] is the host `transit server start`
-//! runs, with the services registered on it. [`demo`] builds realistic
-//! sample servers.
+//! runs, with the services registered on it; [`support`] writes the
+//! support bundle. Sample servers are `transit-demo`'s.
 //!
 //! The crate never prints; every failure is a typed [`ServerError`].
 
-pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod layout;

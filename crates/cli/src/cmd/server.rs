@@ -6,7 +6,7 @@ use crate::progress::Bars;
 use anyhow::Context;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use transit_server::demo::{self, DemoParams};
+use transit_demo::{self as demo, DemoParams};
 use transit_server::lock::{self, ServiceStatus};
 use transit_server::{InitParams, ProductRelease, Role, ServerRoot};
 

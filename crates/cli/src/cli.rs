@@ -101,6 +101,15 @@ pub enum Command {
     /// Compare two of: a server root, a migration file, a .reg file
     /// (exit 0 when equal, 1 when they differ).
     Diff(crate::cmd::diff::DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or
+    /// powershell), such as `transit completions bash > /etc/bash_completion.d/transit`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), such as `transit man | man -l -`.
+    Man,
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).

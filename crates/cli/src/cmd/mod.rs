@@ -3,6 +3,7 @@
 mod components;
 mod console;
 pub mod diff;
+mod docs;
 mod import;
 mod logs;
 mod migrate;
@@ -41,6 +42,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs(cmd) => logs::run(&cli.server_root, cmd),
         Command::Diff(args) => diff::run(args),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
         Command::Rollback { restore_point } => {
             restore::rollback(&cli.server_root, restore_point.as_deref())
         }
@@ -62,7 +65,9 @@ fn touches_server(command: &Command) -> bool {
         | Command::Recover
         | Command::Schedule(_)
         | Command::Logs(_)
-        | Command::Diff(_) => false,
+        | Command::Diff(_)
+        | Command::Completions { .. }
+        | Command::Man => false,
         Command::Server(_)
         | Command::Registry(_)
         | Command::Export(_)

@@ -263,3 +263,52 @@ fn demo_scales_and_is_deterministic_per_seed() {
         "{bytes} bytes of files"
     );
 }
+
+/// Every top-level subcommand of the clap definition.
+fn subcommands() -> Vec<String> {
+    use clap::CommandFactory;
+    transit_cli::cli::Cli::command()
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
+#[test]
+fn completions_for_each_shell_mention_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = subcommands();
+    assert!(names.len() > 15, "{names:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = transit(dir.path())
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let script = String::from_utf8(out).unwrap();
+        for name in &names {
+            assert!(script.contains(name.as_str()), "{shell} lacks {name}");
+        }
+    }
+}
+
+#[test]
+fn the_man_page_documents_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = transit(dir.path())
+        .arg("man")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let page = String::from_utf8(out).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH"), "not roff");
+    assert!(page.contains("Exit codes"), "the exit table is in the page");
+    for name in subcommands() {
+        // roff writes every '-' as '\-'.
+        let roff = format!("transit-{name}").replace('-', "\\-");
+        assert!(page.contains(&roff), "man lacks {name}");
+    }
+}

@@ -13,8 +13,9 @@ fn value_kind(text: &str) -> Result<ValueKind, String> {
     })
 }
 
-/// Transit: lifecycle tooling for a contact-center server (registry,
-/// server roots, and — as they land — the Migrator).
+/// Transit: lifecycle tooling for a contact-center server: server roots
+/// and their registry, the Migrator (export, import, rollback, diff), and
+/// the products that join it.
 #[derive(Debug, Parser)]
 #[command(name = "transit", version, after_help = crate::exit::help())]
 pub struct Cli {

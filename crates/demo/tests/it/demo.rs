@@ -1,4 +1,4 @@
-//! The demo generator builds the layout DESIGN.md §1 describes.
+//! The demo generator builds the layout docs/migrator.md describes.
 
 use transit_demo::generate;
 use transit_registry::{KeyPath, RegistryRead, ValueData};

@@ -1,4 +1,4 @@
-//! The import rules of DESIGN.md M-06, one small unit per rule.
+//! The import rules (docs/migrator.md, "Import"), one small unit per rule.
 //!
 //! A rule has an ID (the one the catalog names and the report prints), a
 //! predicate saying when it applies, and an apply step that changes one

@@ -1,7 +1,7 @@
 //! The file areas of a demo CIC server.
 
-use super::cic::{report_name, Scale};
 use super::{content, Sink, LANGUAGES};
+use crate::scale::{handler_location, report_name, Scale};
 use crate::Result;
 use rand::{Rng, RngCore};
 use std::path::Path;
@@ -9,21 +9,9 @@ use transit_core::IoContext;
 use transit_server::layout::files;
 use transit_server::ServerRoot;
 
-const HANDLER_AREAS: &[&str] = &["Routing", "IVR", "CRM", "Utilities"];
-const HANDLER_SUBFOLDERS: &[&str] = &["Inbound", "Outbound", "Shared\\Common"];
-
 /// Roughly how many bytes [`cic`] writes for `users` users.
 pub fn estimated_bytes(users: u64) -> u64 {
     users * 19_500 + 400_000
-}
-
-/// Where custom handler `h` lives: its folder (relative to the custom
-/// handlers area, `/`-separated) and its name.
-pub fn handler_location(h: u64) -> (String, String) {
-    let area = HANDLER_AREAS[(h % HANDLER_AREAS.len() as u64) as usize];
-    let sub =
-        HANDLER_SUBFOLDERS[((h / 4) % HANDLER_SUBFOLDERS.len() as u64) as usize].replace('\\', "/");
-    (format!("{area}/{sub}"), format!("Custom{area}{:05}", h + 1))
 }
 
 pub(super) fn write(path: &Path, bytes: &[u8], sink: &mut Sink<'_>) -> Result<()> {

@@ -13,6 +13,7 @@ mod content;
 mod files;
 mod media;
 mod names;
+mod scale;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -1,6 +1,7 @@
 //! The registry of a demo CIC server.
 
 use super::{dw, entry, multi, names, sz, Sink, LANGUAGES};
+use crate::scale::{report_name, Scale};
 use crate::Result;
 use rand::{Rng, RngCore};
 use transit_registry::{KeyPath, Registry, ValueData, WriteTxn};
@@ -11,33 +12,6 @@ use transit_server::ServerRoot;
 /// Roughly how many values [`registry`] writes for `users` users.
 pub fn estimated_values(users: u64) -> u64 {
     users * 50 + 2000
-}
-
-/// Counts that scale with the number of users.
-pub(super) struct Scale {
-    pub workgroups: u64,
-    pub line_groups: u64,
-    pub skills: u64,
-    pub reports: u64,
-    pub client_buttons: u64,
-    pub handlers: u64,
-    pub attendant_profiles: u64,
-    pub registration_groups: u64,
-}
-
-impl Scale {
-    pub fn new(users: u64) -> Scale {
-        Scale {
-            workgroups: (users / 20).max(3),
-            line_groups: (users / 50).max(2),
-            skills: (users / 50).max(3),
-            reports: (users / 10).max(10),
-            client_buttons: (users / 100).max(5),
-            handlers: (users / 10).max(6),
-            attendant_profiles: (users / 200).max(2),
-            registration_groups: (users / 250).max(2),
-        }
-    }
 }
 
 fn key(text: &str) -> KeyPath {
@@ -169,16 +143,6 @@ fn tracked(
         .map(|(n, v)| (n.as_str(), v.clone()))
         .collect();
     entry(txn, sink, key, &borrowed)
-}
-
-/// The name of report `r`; even reports are production reports.
-pub(super) fn report_name(r: u64) -> String {
-    let kind = if r.is_multiple_of(2) {
-        "Agent Performance"
-    } else {
-        "Custom Analysis"
-    };
-    format!("{kind} {:04}", r + 1)
 }
 
 const ROLES: &[&str] = &[

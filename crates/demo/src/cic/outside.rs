@@ -10,7 +10,7 @@ pub(super) fn outside_ds(
     sink: &mut Sink<'_>,
 ) -> Result<()> {
     for h in 0..g.scale.handlers {
-        let (folder, name) = crate::files::handler_location(h);
+        let (folder, name) = crate::scale::handler_location(h);
         entry(
             txn,
             sink,

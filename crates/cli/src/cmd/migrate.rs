@@ -4,10 +4,10 @@ use super::password;
 use crate::cli::{ExportArgs, PasswordArgs};
 use crate::output::{self, ExportJson, ExportedComponent, InspectJson, VerifyJson};
 use crate::progress::Bars;
-use indicatif::HumanBytes;
 use secrecy::ExposeSecret;
 use std::path::Path;
 use transit_archive::MigrationReader;
+use transit_core::progress::human_bytes;
 use transit_core::CancelToken;
 use transit_migrator::export::retention::{self, Keep};
 use transit_migrator::ExportPlan;
@@ -89,7 +89,7 @@ pub fn run_export(
         println!("{}", outcome.path.display());
         println!(
             "{} ({}), {} components: {keys} keys, {values} values, {files} files, in {:.1?}{}",
-            HumanBytes(outcome.size),
+            human_bytes(outcome.size),
             outcome.size,
             outcome.components.len(),
             outcome.elapsed,
@@ -133,7 +133,7 @@ pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<(
     println!("file:            {}", file.display());
     println!(
         "size:            {} ({})",
-        HumanBytes(reader.file_size()),
+        human_bytes(reader.file_size()),
         reader.file_size()
     );
     println!(
@@ -168,7 +168,7 @@ pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<(
         println!(
             "{:<30} {:>10} {:>9} {:>10} {:>8}",
             c.id,
-            HumanBytes(c.size).to_string(),
+            human_bytes(c.size),
             c.counts.keys,
             c.counts.values,
             c.counts.files
@@ -201,7 +201,7 @@ pub fn verify(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()
             "{}: {} entries, {} checked, {} mismatches",
             if report.is_ok() { "OK" } else { "FAILED" },
             report.checked_entries,
-            HumanBytes(report.checked_bytes),
+            human_bytes(report.checked_bytes),
             report.mismatches.len()
         );
     }

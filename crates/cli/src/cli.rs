@@ -1,10 +1,23 @@
 //! The command line, declared with clap.
 
+pub mod update;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use transit_migrator::export::retention::Keep;
+use transit_registry::ValueKind;
+use transit_units::{At, Every};
 
-/// Transit: lifecycle tooling for a contact-center server (registry,
-/// server roots, and — as they land — the Migrator).
+/// `--type`: a registry value type by its Windows name.
+fn value_kind(text: &str) -> Result<ValueKind, String> {
+    ValueKind::from_name(text).ok_or_else(|| {
+        format!("`{text}` is not a value type (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY)")
+    })
+}
+
+/// Transit: lifecycle tooling for a contact-center server: server roots
+/// and their registry, the Migrator (export, import, rollback, diff), and
+/// the products that join it.
 #[derive(Debug, Parser)]
 #[command(name = "transit", version, after_help = crate::exit::help())]
 pub struct Cli {
@@ -90,10 +103,19 @@ pub enum Command {
     Logs(LogsCommand),
     /// Compare two of: a server root, a migration file, a .reg file
     /// (exit 0 when equal, 1 when they differ).
-    Diff(crate::cmd::diff::DiffArgs),
+    Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or
+    /// powershell), such as `transit completions bash > /etc/bash_completion.d/transit`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), such as `transit man | man -l -`.
+    Man,
     /// The update service: bundles, the TUF repository, ingest, checks.
     #[command(subcommand)]
-    Update(crate::cmd::update::UpdateCommand),
+    Update(update::UpdateCommand),
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).
@@ -103,6 +125,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+impl Command {
+    /// True when the command was asked for JSON output (`--json`), so an
+    /// error is printed as JSON too.
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::Inspect { json, .. }
+            | Command::Verify { json, .. }
+            | Command::Components { json, .. } => *json,
+            Command::Import(args) => args.json,
+            Command::Export(args) => args.json,
+            Command::Diff(args) => args.json,
+            Command::Server(ServerCommand::Status { json }) => *json,
+            Command::Registry(
+                RegistryCommand::Get { json, .. } | RegistryCommand::List { json, .. },
+            ) => *json,
+            Command::RestorePoints(RestorePointsCommand::List { json }) => *json,
+            Command::Schedule(ScheduleCommand::List { json, .. }) => *json,
+            Command::Update(cmd) => cmd.wants_json(),
+            _ => false,
+        }
+    }
 }
 
 /// `transit import`.
@@ -117,8 +162,8 @@ pub struct ImportArgs {
     #[arg(long, value_enum, default_value_t = ModeArg::Migration)]
     pub mode: ModeArg,
     /// Components to import: `all`, or a comma-separated list.
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     #[command(flatten)]
     pub password: PasswordArgs,
     /// Do not take a restore point first (no rollback possible).
@@ -179,8 +224,8 @@ pub enum RestorePointsCommand {
     /// Delete all but the newest K restore points.
     Prune {
         /// How many to keep (at least 1).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-        keep: u32,
+        #[arg(long, value_name = "K", allow_negative_numbers = true)]
+        keep: Keep,
     },
 }
 
@@ -203,8 +248,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub folder: PathBuf,
     /// Components to export: `all`, or a comma-separated list such as "Users,Workgroups".
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     /// The custom-handlers folder (default: files/Handlers/Custom of the server root).
     #[arg(long, value_name = "DIR")]
     pub handlers: Option<PathBuf>,
@@ -212,8 +257,8 @@ pub struct ExportArgs {
     pub password: PasswordArgs,
     /// After the export, keep only the newest K migration files of this
     /// server in the folder (nothing else there is ever deleted).
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
-    pub keep: Option<u32>,
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub keep: Option<Keep>,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -252,22 +297,22 @@ pub struct ScheduleAddArgs {
     pub name: String,
     /// How often: `daily`, `weekly:DAY` (Mon…Sun) or `hourly`.
     #[arg(long)]
-    pub every: String,
+    pub every: Every,
     /// The time of day, HH:MM (24-hour; for `hourly` only the minutes count).
     #[arg(long, value_name = "HH:MM")]
-    pub at: String,
+    pub at: At,
     /// The folder that receives the migration files (must exist).
     #[arg(long)]
     pub folder: PathBuf,
     /// Components to export: `all`, or a comma-separated list.
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     /// The password file the scheduled run reads (kept as an absolute path).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
     /// Keep the newest K migration files of this server in the folder.
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    pub keep: Option<i64>,
+    pub keep: Option<Keep>,
     /// The systemd unit folder (default: the user's, ~/.config/systemd/user).
     #[arg(long, value_name = "DIR")]
     pub unit_dir: Option<PathBuf>,
@@ -385,8 +430,8 @@ pub enum RegistryCommand {
         /// The value name ("" or "@" for the default value).
         name: String,
         /// The value type: REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD or REG_BINARY.
-        #[arg(long = "type", short = 't', default_value = "REG_SZ")]
-        kind: String,
+        #[arg(long = "type", short = 't', default_value = "REG_SZ", value_parser = value_kind)]
+        kind: ValueKind,
         /// The data: text; a number (decimal or 0x-hex); hex bytes for
         /// REG_BINARY ("01,ff" or "01ff"); one argument per string for REG_MULTI_SZ.
         data: Vec<String>,
@@ -426,4 +471,61 @@ pub enum RegistryCommand {
         /// The .reg file.
         file: PathBuf,
     },
+}
+
+/// Shown after the options in `transit diff --help`.
+const DIFF_AFTER_HELP: &str = "\
+Each side is recognised by what it is: a directory with server.toml, a
+migration file (.ininmigr), or a Windows .reg file (REGEDIT5 or REGEDIT4).
+
+Keys are compared per component, relative to the component's subtree
+({ds} is each server's own Directory Services key, {server} its name), so
+two servers with different names line up. Keys outside every component
+are compared as \"(other registry)\" unless a side is a migration file. A
+.reg file holds no files, so with a .reg side files are not compared.
+A migration file's files are compared by the SHA-256 its manifest records,
+without extracting them (its registry entries are read and checked);
+`transit verify` checks every byte of a file.
+
+Output: '+' only in B, '-' only in A, '~' in both but different (with
+'name: old -> new' per value). --stat prints only the counts; --json
+prints one JSON document (all details unless --stat).
+
+Passwords: --password-file/--password-env apply to every encrypted
+migration file side (and are ignored for a side that is not encrypted).
+When B needs a different password, give it with --b-password-file or
+--b-password-env; A then uses --password-file/--password-env.
+
+Exit status: 0 when A and B hold the same data, 1 when they differ (as
+diff(1) does; nothing is written to stderr). A failure prints \"error: ...\"
+and exits with its own code (see transit --help), such as 6 for a wrong
+password or 3 for a malformed .reg file.";
+
+/// `transit diff A B`.
+#[derive(Debug, Args)]
+#[command(after_help = DIFF_AFTER_HELP)]
+pub struct DiffArgs {
+    /// The first side: a server root, a migration file or a .reg file.
+    pub a: PathBuf,
+    /// The second side.
+    pub b: PathBuf,
+    /// Components to compare: `all`, or a comma-separated list such as "Users,Workgroups".
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
+    /// The password of A, and of B unless --b-password-* is given.
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Read B's password from the first line of this file (when B's
+    /// password differs from A's).
+    #[arg(long, value_name = "FILE", conflicts_with = "b_password_env")]
+    pub b_password_file: Option<PathBuf>,
+    /// Read B's password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub b_password_env: Option<String>,
+    /// Print only the counts per component and in total.
+    #[arg(long)]
+    pub stat: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -150,6 +150,9 @@ pub enum UpdateCommand {
         /// One pass over every folder, now.
         #[arg(long)]
         once: bool,
+        /// The targets key, if not the one in the data folder.
+        #[arg(long, value_name = "FILE")]
+        targets_key: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -138,7 +138,12 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
             Ok(())
         }
         UpdateCommand::Folders(cmd) => folders(cmd),
-        UpdateCommand::Scan { data, once, json } => scan(&data, once, json),
+        UpdateCommand::Scan {
+            data,
+            once,
+            targets_key,
+            json,
+        } => scan(&data, once, targets_key, json),
         UpdateCommand::Activity { data, limit, json } => {
             let repo = open(&data)?;
             let entries = Store::open(&repo.store_path())?.activity(limit)?;
@@ -514,7 +519,12 @@ fn print_scan(report: &scanner::ScanReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn scan(data: &DataArg, once: bool, json: bool) -> anyhow::Result<()> {
+fn scan(
+    data: &DataArg,
+    once: bool,
+    targets_key: Option<PathBuf>,
+    json: bool,
+) -> anyhow::Result<()> {
     let repo = open(data)?;
     let cancel = CancelToken::new();
     let _signals = cancel_on_signals(&cancel)?;
@@ -523,13 +533,18 @@ fn scan(data: &DataArg, once: bool, json: bool) -> anyhow::Result<()> {
         let folders = Store::open(&repo.store_path())?.folders()?;
         let mut all = scanner::ScanReport::default();
         for folder in folders {
-            let pass = rt.block_on(scanner::scan_folder(&repo, &folder.path, None, &cancel));
+            let pass = rt.block_on(scanner::scan_folder(
+                &repo,
+                &folder.path,
+                targets_key.as_deref(),
+                &cancel,
+            ));
             all.ingested.extend(pass.ingested);
             all.refused.extend(pass.refused);
         }
         return print_scan(&all, json);
     }
-    let scanner = scanner::Scanner::new(repo, scanner::SystemClock::default(), None);
+    let scanner = scanner::Scanner::new(repo, scanner::SystemClock::default(), targets_key);
     let mut failure = None;
     rt.block_on(scanner.run(&cancel, |pass| match pass {
         Ok(report) => {

@@ -91,6 +91,9 @@ pub enum Command {
     /// Compare two of: a server root, a migration file, a .reg file
     /// (exit 0 when equal, 1 when they differ).
     Diff(crate::cmd::diff::DiffArgs),
+    /// The DB assistant: generate, check, upgrade, repair, setup-user.
+    #[command(subcommand)]
+    Db(crate::cmd::db::DbCommand),
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).

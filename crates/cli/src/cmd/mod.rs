@@ -2,6 +2,7 @@
 
 mod components;
 mod console;
+pub mod db;
 pub mod diff;
 mod import;
 mod logs;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(cmd) => schedule::run(&cli.server_root, cmd),
         Command::Logs(cmd) => logs::run(&cli.server_root, cmd),
         Command::Diff(args) => diff::run(args),
+        Command::Db(cmd) => db::run(cmd),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
         Command::Rollback { restore_point } => {
             restore::rollback(&cli.server_root, restore_point.as_deref())
@@ -62,7 +64,8 @@ fn touches_server(command: &Command) -> bool {
         | Command::Recover
         | Command::Schedule(_)
         | Command::Logs(_)
-        | Command::Diff(_) => false,
+        | Command::Diff(_)
+        | Command::Db(_) => false,
         Command::Server(_)
         | Command::Registry(_)
         | Command::Export(_)

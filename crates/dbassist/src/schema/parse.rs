@@ -24,7 +24,7 @@ fn parse_line(schema: &mut Schema, line: &str) -> Result<(), String> {
     let first = words.next().unwrap_or("");
     if indented {
         let table = schema.tables.last_mut().ok_or("column outside a table")?;
-        let column = parse_column(first, line)?;
+        let column = parse_column(first, line, table.since)?;
         if column.since < table.since {
             return Err("column older than its table".into());
         }
@@ -110,7 +110,7 @@ fn parse_line(schema: &mut Schema, line: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_column(name: &str, line: &str) -> Result<Column, String> {
+fn parse_column(name: &str, line: &str, since: Version) -> Result<Column, String> {
     let mut words = line.split_whitespace().skip(1);
     let ty = parse_type(words.next().ok_or("column without a type")?)?;
     let mut column = Column {
@@ -118,7 +118,7 @@ fn parse_column(name: &str, line: &str) -> Result<Column, String> {
         ty,
         not_null: false,
         key: false,
-        since: Version::V30,
+        since,
         default: None,
         role: None,
     };

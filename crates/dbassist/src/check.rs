@@ -325,7 +325,7 @@ pub async fn disabled_objects(db: &mut Db) -> Result<Vec<String>> {
         }
         Engine::MySql => {
             let row = db
-                .rows("SELECT CAST(@@SESSION.foreign_key_checks AS CHAR), CAST(@@GLOBAL.foreign_key_checks AS CHAR)")
+                .rows("SELECT @@SESSION.foreign_key_checks + 0, @@GLOBAL.foreign_key_checks + 0")
                 .await?;
             let row = row.into_iter().next().unwrap_or_default();
             if cell(&row, 0) == "0" {

@@ -140,15 +140,14 @@ impl Db {
     }
 
     /// Runs a query and returns every row, each column as text (NULL as
-    /// `None`). Callers cast non-text columns with
-    /// [`Dialect::cast_text`].
+    /// `None`; numbers in their decimal form; bytes decoded lossily).
     pub async fn rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         let sql_owned = AssertSqlSafe(sql.to_string());
         let result = match &mut self.conn {
             Conn::Pg(c) => sqlx::raw_sql(sql_owned)
                 .fetch_all(c)
                 .await
-                .and_then(|rows| rows.iter().map(texts).collect()),
+                .and_then(|rows| rows.iter().map(texts_pg).collect()),
             Conn::My(c) => sqlx::raw_sql(sql_owned)
                 .fetch_all(c)
                 .await
@@ -156,22 +155,24 @@ impl Db {
             Conn::Lite(c) => sqlx::raw_sql(sql_owned)
                 .fetch_all(c)
                 .await
-                .and_then(|rows| rows.iter().map(texts).collect()),
+                .and_then(|rows| rows.iter().map(texts_lite).collect()),
         };
         result.map_err(|e| self.classify(e, sql))
     }
 
-    /// The first column of the first row as an integer (0 without rows).
+    /// The first column of the first row as an integer (0 without rows
+    /// or for NULL).
     pub async fn count(&mut self, sql: &str) -> Result<i64> {
-        let sql_owned = AssertSqlSafe(sql.to_string());
-        let result: std::result::Result<Option<i64>, sqlx::Error> = match &mut self.conn {
-            Conn::Pg(c) => sqlx::query_scalar(sql_owned).fetch_optional(c).await,
-            Conn::My(c) => sqlx::query_scalar(sql_owned).fetch_optional(c).await,
-            Conn::Lite(c) => sqlx::query_scalar(sql_owned).fetch_optional(c).await,
-        };
-        result
-            .map(|v| v.unwrap_or(0))
-            .map_err(|e| self.classify(e, sql))
+        let rows = self.rows(sql).await?;
+        let text = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        Ok(text
+            .parse::<i64>()
+            .or_else(|_| text.parse::<f64>().map(|f| f as i64))
+            .unwrap_or(0))
     }
 
     /// Closes the connection.
@@ -229,25 +230,42 @@ impl Db {
     }
 }
 
-fn texts<R: Row>(row: &R) -> std::result::Result<Vec<Option<String>>, sqlx::Error>
-where
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    usize: sqlx::ColumnIndex<R>,
-{
-    (0..row.len()).map(|i| row.try_get(i)).collect()
+macro_rules! try_as_text {
+    ($row:expr, $i:expr, $($ty:ty),+) => {{
+        let row = $row;
+        let i = $i;
+        $(
+            if let Ok(v) = row.try_get::<Option<$ty>, _>(i) {
+                return Ok(v.map(|v| v.to_string()));
+            }
+        )+
+        row.try_get::<Option<Vec<u8>>, _>(i)
+            .map(|v| v.map(|b| String::from_utf8_lossy(&b).into_owned()))
+    }};
 }
 
-/// MariaDB reports some catalog text as binary strings; read bytes and
-/// decode them.
+fn cell_pg(row: &sqlx::postgres::PgRow, i: usize) -> std::result::Result<Option<String>, sqlx::Error> {
+    try_as_text!(row, i, String, i64, i32, i16, f64, f32, bool)
+}
+
+fn cell_my(row: &sqlx::mysql::MySqlRow, i: usize) -> std::result::Result<Option<String>, sqlx::Error> {
+    try_as_text!(row, i, String, i64, u64, i32, f64)
+}
+
+fn cell_lite(row: &sqlx::sqlite::SqliteRow, i: usize) -> std::result::Result<Option<String>, sqlx::Error> {
+    try_as_text!(row, i, String, i64, f64)
+}
+
+fn texts_pg(row: &sqlx::postgres::PgRow) -> std::result::Result<Vec<Option<String>>, sqlx::Error> {
+    (0..row.len()).map(|i| cell_pg(row, i)).collect()
+}
+
 fn texts_my(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Vec<Option<String>>, sqlx::Error> {
-    (0..row.len())
-        .map(|i| {
-            row.try_get::<Option<String>, _>(i).or_else(|_| {
-                row.try_get::<Option<Vec<u8>>, _>(i)
-                    .map(|b| b.map(|b| String::from_utf8_lossy(&b).into_owned()))
-            })
-        })
-        .collect()
+    (0..row.len()).map(|i| cell_my(row, i)).collect()
+}
+
+fn texts_lite(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Vec<Option<String>>, sqlx::Error> {
+    (0..row.len()).map(|i| cell_lite(row, i)).collect()
 }
 
 /// The first words of a statement, for messages.

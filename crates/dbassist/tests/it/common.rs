@@ -120,7 +120,20 @@ pub async fn content_checksum(db: &mut Db) -> String {
             .columns_at(Version::V30)
             .map(|c| c.name.as_str())
             .collect();
-        let select: Vec<String> = cols.iter().map(|c| d.cast_text(&d.ident(c))).collect();
+        let select: Vec<String> = table
+            .columns_at(Version::V30)
+            .map(|c| {
+                let ident = d.ident(&c.name);
+                if c.ty == transit_dbassist::schema::SqlType::Blob {
+                    match db.engine() {
+                        Engine::Postgres => format!("encode({ident}, 'hex')"),
+                        _ => format!("HEX({ident})"),
+                    }
+                } else {
+                    d.cast_text(&ident)
+                }
+            })
+            .collect();
         let order: Vec<String> = (1..=cols.len()).map(|i| i.to_string()).collect();
         let sql = format!(
             "SELECT {} FROM {} ORDER BY {}",
@@ -143,4 +156,12 @@ pub async fn content_checksum(db: &mut Db) -> String {
         }
     }
     hex::encode(hasher.finalize())
+}
+
+/// Runs SQL as the admin of `engine`'s server.
+pub async fn admin_exec(engine: Engine, sql: &str) {
+    let admin = server_url(engine).expect("server configured");
+    let mut db = Db::connect(&admin).await.unwrap();
+    db.exec(sql).await.unwrap();
+    db.close().await.unwrap();
 }

@@ -11,7 +11,9 @@ use std::path::Path;
 
 fn db(dir: &Path) -> assert_cmd::Command {
     let mut cmd = transit(&dir.join("unused-root"));
-    cmd.env_remove("PGPASSWORD").env_remove("MYSQL_PWD").arg("db");
+    cmd.env_remove("PGPASSWORD")
+        .env_remove("MYSQL_PWD")
+        .arg("db");
     cmd
 }
 
@@ -54,23 +56,30 @@ fn the_sqlite_walk_through() {
         .args(["repair", "--url", &url])
         .assert()
         .success()
-        .stdout(predicate::str::contains("Executing sproc Delete_Dups_CallDetail"))
-        .stdout(predicate::str::contains(format!(
-            "= {planted}\n"
-        )))
-        .stdout(predicate::str::contains("Rows inserted into main.CallDetail_d"));
+        .stdout(predicate::str::contains(
+            "Executing sproc Delete_Dups_CallDetail",
+        ))
+        .stdout(predicate::str::contains(format!("= {planted}\n")))
+        .stdout(predicate::str::contains(
+            "Rows inserted into main.CallDetail_d",
+        ));
     db(d)
         .args(["upgrade", "--url", &url, "--to", "2015R1"])
         .assert()
         .code(27)
-        .stderr(predicate::str::contains("run `transit db repair --delete` first"));
+        .stderr(predicate::str::contains(
+            "run `transit db repair --delete` first",
+        ));
 
     // The same minute: refused, nothing changed.
     let second = db(d).args(["repair", "--url", &url, "--delete"]).assert();
     let code = second.get_output().status.code();
     if code == Some(4) {
         std::thread::sleep(std::time::Duration::from_secs(61));
-        db(d).args(["repair", "--url", &url, "--delete"]).assert().success();
+        db(d)
+            .args(["repair", "--url", &url, "--delete"])
+            .assert()
+            .success();
     } else {
         second.success();
     }
@@ -111,7 +120,11 @@ fn bad_input_has_its_own_exit_code() {
         .stderr(predicate::str::contains("unsupported database URL"))
         .stderr(predicate::str::contains("tiger").not());
     db(d)
-        .args(["check", "--url", "postgres://postgres:sekrit@127.0.0.1:1/test"])
+        .args([
+            "check",
+            "--url",
+            "postgres://postgres:sekrit@127.0.0.1:1/test",
+        ])
         .assert()
         .code(20)
         .stdout(predicate::str::contains("FAIL  connection"))
@@ -123,7 +136,10 @@ fn bad_input_has_its_own_exit_code() {
     assert!(!d.join("absent.db").exists());
     // An empty database has no CIC schema.
     let url = sqlite(d, "empty.db");
-    db(d).args(["upgrade", "--url", &url, "--to", "3.0"]).assert().success();
+    db(d)
+        .args(["upgrade", "--url", &url, "--to", "3.0"])
+        .assert()
+        .success();
     db(d)
         .args(["check", "--url", &url, "--expect", "2015R1"])
         .assert()
@@ -137,7 +153,10 @@ fn bad_input_has_its_own_exit_code() {
 
 #[test]
 fn server_logins_and_permissions() {
-    let Some(pg) = std::env::var("TRANSIT_TEST_PG").ok().filter(|u| !u.is_empty()) else {
+    let Some(pg) = std::env::var("TRANSIT_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
         assert!(
             std::env::var_os("TRANSIT_REQUIRE_TOOLS").is_none(),
             "TRANSIT_TEST_PG is required under TRANSIT_REQUIRE_TOOLS=1"
@@ -155,18 +174,34 @@ fn server_logins_and_permissions() {
         .assert()
         .code(21);
     db(d)
-        .args(["check", "--url", &format!("{base}/transit_no_such_db_{}", std::process::id())])
+        .args([
+            "check",
+            "--url",
+            &format!("{base}/transit_no_such_db_{}", std::process::id()),
+        ])
         .assert()
         .code(22);
     db(d)
-        .args(["setup-user", "--url", &pg, "--user", "migrator", "--print-sql"])
+        .args([
+            "setup-user",
+            "--url",
+            &pg,
+            "--user",
+            "migrator",
+            "--print-sql",
+        ])
         .env("TRANSIT_DB_USER_PASSWORD", "hunter2")
         .assert()
         .success()
-        .stdout(predicate::str::contains("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE \"test\""))
+        .stdout(predicate::str::contains(
+            "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE \"test\"",
+        ))
         .stdout(predicate::str::contains(":'password'"))
         .stdout(predicate::str::contains("hunter2").not());
-    if let Some(my) = std::env::var("TRANSIT_TEST_MYSQL").ok().filter(|u| !u.is_empty()) {
+    if let Some(my) = std::env::var("TRANSIT_TEST_MYSQL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         let base = my.rsplit_once('/').unwrap().0;
         let wrong = base.replacen("root@", "root:not-the-password@", 1);
         db(d)

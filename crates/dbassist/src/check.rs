@@ -238,7 +238,10 @@ async fn probe_missing(db: &mut Db) -> Result<Vec<Permission>> {
             Permission::Create,
             format!("CREATE TABLE {table} (id integer)"),
         ),
-        (Permission::Insert, format!("INSERT INTO {table} VALUES (1)")),
+        (
+            Permission::Insert,
+            format!("INSERT INTO {table} VALUES (1)"),
+        ),
         (
             Permission::Alter,
             format!("ALTER TABLE {table} ADD COLUMN note varchar(10)"),
@@ -292,7 +295,8 @@ pub async fn disabled_objects(db: &mut Db) -> Result<Vec<String>> {
     let mut found = Vec::new();
     match db.engine() {
         Engine::Postgres => {
-            let constraints = "SELECT c.conrelid::regclass::text, c.conname::text FROM pg_constraint c \
+            let constraints =
+                "SELECT c.conrelid::regclass::text, c.conname::text FROM pg_constraint c \
                 JOIN pg_namespace n ON n.oid = c.connamespace \
                 WHERE n.nspname = current_schema() AND NOT c.convalidated ORDER BY 1, 2";
             for row in db.rows(constraints).await? {
@@ -339,7 +343,10 @@ pub async fn disabled_objects(db: &mut Db) -> Result<Vec<String>> {
             if db.count("PRAGMA foreign_keys").await? == 0 {
                 found.push("PRAGMA foreign_keys is off".into());
             }
-            let violations = db.rows("PRAGMA foreign_key_check").await.unwrap_or_default();
+            let violations = db
+                .rows("PRAGMA foreign_key_check")
+                .await
+                .unwrap_or_default();
             if !violations.is_empty() {
                 found.push(format!(
                     "{} row(s) violate foreign keys (first in table {})",

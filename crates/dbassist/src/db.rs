@@ -59,10 +59,9 @@ impl Db {
                     opts.connect().await.map(Conn::Pg)
                 }
                 Engine::MySql => {
-                    let mut opts =
-                        MySqlConnectOptions::from_str(target.driver_url().unwrap_or(""))
-                            .map_err(|e| bad_url(target, e))?
-                            .charset("utf8mb4");
+                    let mut opts = MySqlConnectOptions::from_str(target.driver_url().unwrap_or(""))
+                        .map_err(|e| bad_url(target, e))?
+                        .charset("utf8mb4");
                     if let Some(pw) = target.password() {
                         opts = opts.password(pw);
                     }
@@ -244,15 +243,24 @@ macro_rules! try_as_text {
     }};
 }
 
-fn cell_pg(row: &sqlx::postgres::PgRow, i: usize) -> std::result::Result<Option<String>, sqlx::Error> {
+fn cell_pg(
+    row: &sqlx::postgres::PgRow,
+    i: usize,
+) -> std::result::Result<Option<String>, sqlx::Error> {
     try_as_text!(row, i, String, i64, i32, i16, f64, f32, bool)
 }
 
-fn cell_my(row: &sqlx::mysql::MySqlRow, i: usize) -> std::result::Result<Option<String>, sqlx::Error> {
+fn cell_my(
+    row: &sqlx::mysql::MySqlRow,
+    i: usize,
+) -> std::result::Result<Option<String>, sqlx::Error> {
     try_as_text!(row, i, String, i64, u64, i32, f64)
 }
 
-fn cell_lite(row: &sqlx::sqlite::SqliteRow, i: usize) -> std::result::Result<Option<String>, sqlx::Error> {
+fn cell_lite(
+    row: &sqlx::sqlite::SqliteRow,
+    i: usize,
+) -> std::result::Result<Option<String>, sqlx::Error> {
     try_as_text!(row, i, String, i64, f64)
 }
 
@@ -264,7 +272,9 @@ fn texts_my(row: &sqlx::mysql::MySqlRow) -> std::result::Result<Vec<Option<Strin
     (0..row.len()).map(|i| cell_my(row, i)).collect()
 }
 
-fn texts_lite(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Vec<Option<String>>, sqlx::Error> {
+fn texts_lite(
+    row: &sqlx::sqlite::SqliteRow,
+) -> std::result::Result<Vec<Option<String>>, sqlx::Error> {
     (0..row.len()).map(|i| cell_lite(row, i)).collect()
 }
 

@@ -34,7 +34,9 @@ pub enum DbError {
         cause: String,
     },
     /// The server refused the login: wrong user name or password.
-    #[error("the database server refused the login for {target}: wrong user name or password ({cause})")]
+    #[error(
+        "the database server refused the login for {target}: wrong user name or password ({cause})"
+    )]
     Credentials {
         /// The redacted URL.
         target: String,

@@ -145,7 +145,9 @@ pub async fn find(db: &mut Db) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     for (table, kind) in scripts() {
         let select = offending_select(db, table, kind);
-        let rows = db.count(&format!("SELECT COUNT(*) FROM ({select}) o")).await? as u64;
+        let rows = db
+            .count(&format!("SELECT COUNT(*) FROM ({select}) o"))
+            .await? as u64;
         out.push(Finding {
             table: table.name.clone(),
             kind,
@@ -369,8 +371,11 @@ async fn delete_offending(db: &mut Db, table: &Table, kind: Offence) -> Result<u
     let t = d.ident(&table.name);
     match kind {
         Offence::Nulls => {
-            db.exec(&format!("DELETE FROM {t} WHERE {}", null_condition(db, table)))
-                .await
+            db.exec(&format!(
+                "DELETE FROM {t} WHERE {}",
+                null_condition(db, table)
+            ))
+            .await
         }
         Offence::Duplicates => {
             // Rows of a duplicate group may be identical, so they cannot be
@@ -394,7 +399,9 @@ async fn delete_offending(db: &mut Db, table: &Table, kind: Offence) -> Result<u
                 ))
                 .await?;
             let restored = db
-                .exec(&format!("INSERT INTO {t} ({cols}) SELECT {cols} FROM {keep}"))
+                .exec(&format!(
+                    "INSERT INTO {t} ({cols}) SELECT {cols} FROM {keep}"
+                ))
                 .await?;
             let drop = match db.engine() {
                 Engine::MySql => format!("DROP TEMPORARY TABLE {keep}"),

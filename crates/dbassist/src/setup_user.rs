@@ -111,9 +111,10 @@ fn statements(
                 sql_string(&user.name)
             )];
             match password {
-                PasswordText::Literal(p) => {
-                    out.push(format!("ALTER ROLE {role} WITH LOGIN PASSWORD {}", sql_string(p)))
-                }
+                PasswordText::Literal(p) => out.push(format!(
+                    "ALTER ROLE {role} WITH LOGIN PASSWORD {}",
+                    sql_string(p)
+                )),
                 PasswordText::Placeholder => {
                     out.push(format!("ALTER ROLE {role} WITH LOGIN PASSWORD :'password'"))
                 }
@@ -124,8 +125,12 @@ fn statements(
                 format!("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {database} TO {role}"),
                 format!("GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}"),
                 format!("GRANT {dml} ON ALL TABLES IN SCHEMA {schema} TO {role}"),
-                format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"),
-                format!("ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT {dml} ON TABLES TO {role}"),
+                format!(
+                    "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"
+                ),
+                format!(
+                    "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT {dml} ON TABLES TO {role}"
+                ),
             ]);
             out
         }
@@ -134,9 +139,10 @@ fn statements(
             let database = format!("`{}`", db.replace('`', "``"));
             let mut out = vec![format!("CREATE USER IF NOT EXISTS {account}")];
             match password {
-                PasswordText::Literal(p) => {
-                    out.push(format!("ALTER USER {account} IDENTIFIED BY {}", sql_string(p)))
-                }
+                PasswordText::Literal(p) => out.push(format!(
+                    "ALTER USER {account} IDENTIFIED BY {}",
+                    sql_string(p)
+                )),
                 PasswordText::Placeholder => {
                     out.push(format!("ALTER USER {account} IDENTIFIED BY '<password>'"))
                 }

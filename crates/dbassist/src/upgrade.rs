@@ -46,12 +46,20 @@ pub struct UpgradeReport {
 pub fn build_statements(db: &Db, version: Version, build: &str) -> Vec<String> {
     let d = db.dialect();
     let mut out = Vec::new();
-    for table in Schema::reference().tables.iter().filter(|t| t.build == build) {
+    for table in Schema::reference()
+        .tables
+        .iter()
+        .filter(|t| t.build == build)
+    {
         if table.since == version {
             out.push(d.create_table(table, version));
             out.extend(d.create_indexes(table));
         } else if table.since < version {
-            let new_columns: Vec<_> = table.columns.iter().filter(|c| c.since == version).collect();
+            let new_columns: Vec<_> = table
+                .columns
+                .iter()
+                .filter(|c| c.since == version)
+                .collect();
             let gets_key = table.repair.is_some() && version == Version::R2015;
             if gets_key && db.engine() == Engine::Sqlite {
                 // SQLite rebuilds the table, new columns included.
@@ -173,7 +181,10 @@ async fn refuse_wrong_start(db: &mut Db, status: &SchemaStatus, to: Version) -> 
             if db.table_exists(&table.name).await? {
                 return Err(DbError::WrongVersion {
                     target: db.target().to_string(),
-                    found: format!("unknown (table {} exists but {VERSION_TABLE} does not)", table.name),
+                    found: format!(
+                        "unknown (table {} exists but {VERSION_TABLE} does not)",
+                        table.name
+                    ),
                     wanted: "an empty database or one with a version table is needed".into(),
                 });
             }

@@ -247,7 +247,10 @@ fn generate(args: GenerateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
     if args.json {
         return print_json(&report);
     }
-    println!("{:<28} {:>12} {:>11} {:>7}", "table", "rows", "duplicates", "NULLs");
+    println!(
+        "{:<28} {:>12} {:>11} {:>7}",
+        "table", "rows", "duplicates", "NULLs"
+    );
     for t in &report.tables {
         println!(
             "{:<28} {:>12} {:>11} {:>7}",
@@ -271,8 +274,10 @@ fn generate(args: GenerateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
 
 fn check(url: &DbUrl, expect: Option<VersionArg>, json: bool) -> anyhow::Result<()> {
     let target = url.target()?;
-    let mut report: CheckReport =
-        block_on(transit_dbassist::check::check(&target, expect.map(Version::from)))?;
+    let mut report: CheckReport = block_on(transit_dbassist::check::check(
+        &target,
+        expect.map(Version::from),
+    ))?;
     if json {
         print_json(&report)?;
     } else {
@@ -302,7 +307,10 @@ fn upgrade(url: &DbUrl, to: Version, json: bool, cancel: &CancelToken) -> anyhow
         return print_json(&report);
     }
     if report.applied.is_empty() {
-        println!("{} is at {} already; nothing changed", report.target, report.to);
+        println!(
+            "{} is at {} already; nothing changed",
+            report.target, report.to
+        );
     } else {
         for step in &report.applied {
             println!(
@@ -338,9 +346,15 @@ fn repair(url: &DbUrl, mode: RepairMode, json: bool, cancel: &CancelToken) -> an
     for script in &report.scripts {
         println!("-----");
         println!("Executing sproc {}", script.script);
-        println!("Rows inserted into {} = {}", script.audit_table, script.rows_inserted);
+        println!(
+            "Rows inserted into {} = {}",
+            script.audit_table, script.rows_inserted
+        );
         if mode == RepairMode::Delete {
-            println!("Rows deleted from {} = {}", script.table, script.rows_deleted);
+            println!(
+                "Rows deleted from {} = {}",
+                script.table, script.rows_deleted
+            );
         }
     }
     println!("-----");

@@ -87,7 +87,11 @@ pub trait Dialect: Send + Sync {
 
     /// The definition of one column (name, type, NOT NULL, default).
     fn column_def(&self, column: &crate::schema::Column) -> String {
-        let mut def = format!("{} {}", self.ident(&column.name), self.column_type(column.ty));
+        let mut def = format!(
+            "{} {}",
+            self.ident(&column.name),
+            self.column_type(column.ty)
+        );
         if let Some(default) = column.default {
             def.push_str(&format!(" DEFAULT {default}"));
         }
@@ -172,8 +176,7 @@ pub trait Dialect: Send + Sync {
 
     /// Inserts the rows of `source` whose key is not yet in `target`: the
     /// idempotency clause that makes a rerun insert nothing.
-    fn insert_missing(&self, target: &str, source: &str, columns: &[&str], key: &[&str])
-        -> String;
+    fn insert_missing(&self, target: &str, source: &str, columns: &[&str], key: &[&str]) -> String;
 
     /// Inserts the rows of `source`, replacing the non-key columns of rows
     /// whose key is already in `target` (the Tracker update).

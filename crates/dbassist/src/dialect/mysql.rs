@@ -50,13 +50,7 @@ impl Dialect for MySqlDialect {
             .collect()
     }
 
-    fn insert_missing(
-        &self,
-        target: &str,
-        source: &str,
-        columns: &[&str],
-        key: &[&str],
-    ) -> String {
+    fn insert_missing(&self, target: &str, source: &str, columns: &[&str], key: &[&str]) -> String {
         let cols = self.ident_list(columns);
         let s_cols: Vec<String> = columns
             .iter()

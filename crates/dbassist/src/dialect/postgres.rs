@@ -43,13 +43,7 @@ impl Dialect for PostgresDialect {
             .collect()
     }
 
-    fn insert_missing(
-        &self,
-        target: &str,
-        source: &str,
-        columns: &[&str],
-        key: &[&str],
-    ) -> String {
+    fn insert_missing(&self, target: &str, source: &str, columns: &[&str], key: &[&str]) -> String {
         let cols = self.ident_list(columns);
         format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {} ON CONFLICT ({}) DO NOTHING",

@@ -70,13 +70,7 @@ impl Dialect for SqliteDialect {
         out
     }
 
-    fn insert_missing(
-        &self,
-        target: &str,
-        source: &str,
-        columns: &[&str],
-        key: &[&str],
-    ) -> String {
+    fn insert_missing(&self, target: &str, source: &str, columns: &[&str], key: &[&str]) -> String {
         let cols = self.ident_list(columns);
         format!(
             "INSERT INTO {} ({cols}) SELECT {cols} FROM {} WHERE true ON CONFLICT ({}) DO NOTHING",

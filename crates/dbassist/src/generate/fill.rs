@@ -149,9 +149,30 @@ const LAST: [&str; 16] = [
     "Silva", "Jensen", "O'Neil", "Novak", "Haddad", "Kim", "Larsen",
 ];
 const WORDS: [&str; 24] = [
-    "queue", "transfer", "hold", "callback", "billing", "account", "renewal", "refund", "order",
-    "status", "escalated", "survey", "priority", "agent", "customer", "wrap", "ivr", "menu",
-    "option", "voicemail", "dialer", "campaign", "promise", "update",
+    "queue",
+    "transfer",
+    "hold",
+    "callback",
+    "billing",
+    "account",
+    "renewal",
+    "refund",
+    "order",
+    "status",
+    "escalated",
+    "survey",
+    "priority",
+    "agent",
+    "customer",
+    "wrap",
+    "ivr",
+    "menu",
+    "option",
+    "voicemail",
+    "dialer",
+    "campaign",
+    "promise",
+    "update",
 ];
 
 /// Fills columns; one per table, holding its parents' row counts.
@@ -167,7 +188,13 @@ impl<'a> Filler<'a> {
     }
 
     /// The value of `column` (with `role`) for the row `ctx`.
-    pub fn value(&self, column: &Column, role: &Role, ctx: &RowContext, rng: &mut ChaCha8Rng) -> Value {
+    pub fn value(
+        &self,
+        column: &Column,
+        role: &Role,
+        ctx: &RowContext,
+        rng: &mut ChaCha8Rng,
+    ) -> Value {
         let o = self.opts;
         let value = match role {
             Role::Null => Value::Null,
@@ -249,7 +276,8 @@ impl<'a> Filler<'a> {
                 if parent_rows == 0 {
                     Value::Null
                 } else {
-                    let r = ((ctx.n as u128 * parent_rows as u128) / self.rows.max(1) as u128) as u64;
+                    let r =
+                        ((ctx.n as u128 * parent_rows as u128) / self.rows.max(1) as u128) as u64;
                     let pcol = parent.column(col).expect("checked ref column");
                     seq_value(pcol, r.min(parent_rows - 1))
                 }

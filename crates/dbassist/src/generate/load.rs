@@ -244,7 +244,9 @@ async fn write_table(
                         }
                         let sql = statements
                             .entry(rows.len())
-                            .or_insert_with(|| format!("{head}{}", vec![one.as_str(); rows.len()].join(",")))
+                            .or_insert_with(|| {
+                                format!("{head}{}", vec![one.as_str(); rows.len()].join(","))
+                            })
                             .clone();
                         let Conn::Lite(conn) = db.conn() else {
                             unreachable!("prepared batches are SQLite's")

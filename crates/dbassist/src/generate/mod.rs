@@ -195,13 +195,13 @@ pub async fn generate(
                 }
             }
         }
-        _ => {
-            return Err(DbError::WrongVersion {
-                target: db.target().to_string(),
-                found: status.label(),
-                wanted: "the generator writes a 3.0 history into an empty database or an empty 3.0 schema".into(),
-            })
-        }
+        _ => return Err(DbError::WrongVersion {
+            target: db.target().to_string(),
+            found: status.label(),
+            wanted:
+                "the generator writes a 3.0 history into an empty database or an empty 3.0 schema"
+                    .into(),
+        }),
     }
     if db.engine() == Engine::MySql {
         // Strict, but zero dates allowed (one hostile value is one).
@@ -365,14 +365,25 @@ type Extras = std::collections::HashMap<&'static str, Vec<Vec<Value>>>;
 fn extras(opts: &GenerateOptions, engine: Engine) -> (Extras, Vec<Hostile>, Vec<DstRow>) {
     let schema = Schema::reference();
     let calls = schema.table("CallDetail").expect("CallDetail");
-    let cols: Vec<&str> = calls.columns_at(Version::V30).map(|c| c.name.as_str()).collect();
-    let col = |name: &str| cols.iter().position(|c| *c == name).expect("CallDetail column");
+    let cols: Vec<&str> = calls
+        .columns_at(Version::V30)
+        .map(|c| c.name.as_str())
+        .collect();
+    let col = |name: &str| {
+        cols.iter()
+            .position(|c| *c == name)
+            .expect("CallDetail column")
+    };
     let base: Vec<Value> = TableRows::new(calls, opts, Vec::new())
         .next()
         .expect("at least one call");
 
     let mut cases: Vec<(&'static str, &'static str, Value)> = vec![
-        ("utf8-4byte", "RemoteName", Value::Text("Zoë 😀 𝄞 客户".into())),
+        (
+            "utf8-4byte",
+            "RemoteName",
+            Value::Text("Zoë 😀 𝄞 客户".into()),
+        ),
         (
             "max-length",
             "RemoteName",
@@ -396,7 +407,11 @@ fn extras(opts: &GenerateOptions, engine: Engine) -> (Extras, Vec<Hostile>, Vec<
         ));
     }
     if engine == Engine::Sqlite {
-        cases.push(("text-in-integer", "HoldDurationSeconds", Value::Text("12 s".into())));
+        cases.push((
+            "text-in-integer",
+            "HoldDurationSeconds",
+            Value::Text("12 s".into()),
+        ));
     }
     let mut call_rows = Vec::new();
     let mut hostile = Vec::new();
@@ -451,13 +466,18 @@ fn extras(opts: &GenerateOptions, engine: Engine) -> (Extras, Vec<Hostile>, Vec<
         }
     }
 
-    let media = schema.table("IR_RecordingMedia").expect("IR_RecordingMedia");
+    let media = schema
+        .table("IR_RecordingMedia")
+        .expect("IR_RecordingMedia");
     let mut media_row: Vec<Value> = TableRows::new(media, opts, Vec::new())
         .next()
         .unwrap_or_default();
     let mut out = Extras::new();
     if !media_row.is_empty() {
-        let mcols: Vec<&str> = media.columns_at(Version::V30).map(|c| c.name.as_str()).collect();
+        let mcols: Vec<&str> = media
+            .columns_at(Version::V30)
+            .map(|c| c.name.as_str())
+            .collect();
         let mcol = |name: &str| mcols.iter().position(|c| *c == name).expect("column");
         let key = "HOSTILE-nul-bytes".to_string();
         media_row[mcol("RecordingId")] = Value::Text(key.clone());

@@ -168,7 +168,12 @@ mod tests {
                 nulls += 1;
                 continue;
             }
-            *seen.entry(format!("{:?}", keys.iter().map(|&k| &row[k]).collect::<Vec<_>>())).or_default() += 1;
+            *seen
+                .entry(format!(
+                    "{:?}",
+                    keys.iter().map(|&k| &row[k]).collect::<Vec<_>>()
+                ))
+                .or_default() += 1;
         }
         (seen.values().map(|c| c - 1).sum(), nulls)
     }

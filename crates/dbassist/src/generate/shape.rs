@@ -139,7 +139,9 @@ impl Shape {
                 RowContext {
                     n,
                     site: site as u16 + 1,
-                    time: start + Duration::days(day as i64) + Duration::seconds(slot as i64 * slot_seconds),
+                    time: start
+                        + Duration::days(day as i64)
+                        + Duration::seconds(slot as i64 * slot_seconds),
                     slot_seconds,
                     entity: Some(e),
                     call: None,

@@ -85,7 +85,10 @@ pub fn zone_of(site_id: u16) -> &'static Zone {
 /// repeated hour (fall back) in `year`, or `None` without daylight saving.
 pub fn transitions(rule: DstRule, year: i32) -> Option<(PrimitiveDateTime, PrimitiveDateTime)> {
     let at = |date: Date, hour: u8| -> Option<PrimitiveDateTime> {
-        Some(PrimitiveDateTime::new(date, Time::from_hms(hour, 0, 0).ok()?))
+        Some(PrimitiveDateTime::new(
+            date,
+            Time::from_hms(hour, 0, 0).ok()?,
+        ))
     };
     let (gap, overlap) = match rule {
         DstRule::Us => (

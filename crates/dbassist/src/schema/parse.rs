@@ -38,7 +38,11 @@ fn parse_line(schema: &mut Schema, line: &str) -> Result<(), String> {
         }
         "table" => {
             let name = words.next().ok_or("table without a name")?;
-            let build = schema.builds.last().ok_or("table before any build")?.clone();
+            let build = schema
+                .builds
+                .last()
+                .ok_or("table before any build")?
+                .clone();
             let mut table = Table {
                 name: name.to_string(),
                 build,

@@ -21,8 +21,14 @@ fn an_unsupported_engine_is_named_without_the_password() {
 
 #[tokio::test]
 async fn an_unreachable_server() {
-    for url in ["postgres://postgres@127.0.0.1:1/test", "mysql://root@127.0.0.1:1/test"] {
-        let err = Db::connect(&DbTarget::parse(url).unwrap()).await.err().unwrap();
+    for url in [
+        "postgres://postgres@127.0.0.1:1/test",
+        "mysql://root@127.0.0.1:1/test",
+    ] {
+        let err = Db::connect(&DbTarget::parse(url).unwrap())
+            .await
+            .err()
+            .unwrap();
         assert!(matches!(err, DbError::Unreachable { .. }), "{url}: {err}");
         assert_eq!(err.kind(), ErrorKind::DbUnreachable);
     }
@@ -31,14 +37,22 @@ async fn an_unreachable_server() {
 #[tokio::test]
 async fn a_missing_database() {
     for engine in [Engine::Postgres, Engine::MySql] {
-        let Some(admin) = server_url(engine) else { continue };
+        let Some(admin) = server_url(engine) else {
+            continue;
+        };
         let target = admin.with_database(&unique("transit_missing"));
         let err = Db::connect(&target).await.err().unwrap();
-        assert!(matches!(err, DbError::MissingDatabase { .. }), "{engine:?}: {err}");
+        assert!(
+            matches!(err, DbError::MissingDatabase { .. }),
+            "{engine:?}: {err}"
+        );
         assert_eq!(err.kind(), ErrorKind::DbMissing);
         let report = check(&target, None).await;
         assert!(!report.passed());
-        assert!(matches!(report.failure, Some(DbError::MissingDatabase { .. })));
+        assert!(matches!(
+            report.failure,
+            Some(DbError::MissingDatabase { .. })
+        ));
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.db");
@@ -60,9 +74,13 @@ async fn wrong_credentials() {
     }
     if let Some(tmp) = TempDb::new(Engine::MySql).await {
         let user = unique("tr_cred");
-        tmp.admin_exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'right-one'"))
-            .await;
-        let target = tmp.target.with_login(&user, Some(SecretString::from("wrong-one")));
+        tmp.admin_exec(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'right-one'"
+        ))
+        .await;
+        let target = tmp
+            .target
+            .with_login(&user, Some(SecretString::from("wrong-one")));
         let err = Db::connect(&target).await.err().unwrap();
         assert!(matches!(err, DbError::Credentials { .. }), "{err}");
         assert!(!err.to_string().contains("wrong-one"));
@@ -74,21 +92,42 @@ async fn wrong_credentials() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_schema_at_the_wrong_version() {
     for engine in ENGINES {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let mut db = tmp.connect().await;
         let cancel = CancelToken::new();
         // No schema at all: repair refuses and creates nothing.
-        let err = repair::repair(&mut db, RepairMode::Delete, transit_core::time::now(), &NoProgress, &cancel)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, DbError::WrongVersion { .. }), "{engine:?}: {err}");
+        let err = repair::repair(
+            &mut db,
+            RepairMode::Delete,
+            transit_core::time::now(),
+            &NoProgress,
+            &cancel,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, DbError::WrongVersion { .. }),
+            "{engine:?}: {err}"
+        );
         assert_eq!(err.kind(), ErrorKind::DbVersion);
         assert!(!db.table_exists("CallDetail").await.unwrap());
-        upgrade::upgrade(&mut db, Version::V30, &NoProgress, &cancel).await.unwrap();
+        upgrade::upgrade(&mut db, Version::V30, &NoProgress, &cancel)
+            .await
+            .unwrap();
         let report = check(&tmp.target, Some(Version::R2015)).await;
         assert!(matches!(report.failure, Some(DbError::WrongVersion { .. })));
-        let item = report.checks.iter().find(|c| c.name == "schema version").unwrap();
-        assert!(!item.passed && item.detail.contains("3.0"), "{}", item.detail);
+        let item = report
+            .checks
+            .iter()
+            .find(|c| c.name == "schema version")
+            .unwrap();
+        assert!(
+            !item.passed && item.detail.contains("3.0"),
+            "{}",
+            item.detail
+        );
         db.close().await.unwrap();
         tmp.drop_db().await;
     }
@@ -97,31 +136,44 @@ async fn a_schema_at_the_wrong_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_without_permissions() {
     for engine in [Engine::Postgres, Engine::MySql] {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let user = unique("tr_ro");
         let database = tmp.target.database();
         match engine {
             Engine::Postgres => {
-                tmp.admin_exec(&format!("CREATE ROLE \"{user}\" LOGIN")).await;
-                tmp.admin_exec(&format!("GRANT CONNECT ON DATABASE \"{database}\" TO \"{user}\""))
+                tmp.admin_exec(&format!("CREATE ROLE \"{user}\" LOGIN"))
                     .await;
+                tmp.admin_exec(&format!(
+                    "GRANT CONNECT ON DATABASE \"{database}\" TO \"{user}\""
+                ))
+                .await;
             }
             _ => {
-                tmp.admin_exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")).await;
+                tmp.admin_exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"))
+                    .await;
                 tmp.admin_exec(&format!("GRANT SELECT ON `{database}`.* TO '{user}'@'%'"))
                     .await;
             }
         }
         let target = tmp.target.with_login(&user, Some(SecretString::from("pw")));
         let report = check(&target, None).await;
-        let item = report.checks.iter().find(|c| c.name == "permissions").unwrap();
+        let item = report
+            .checks
+            .iter()
+            .find(|c| c.name == "permissions")
+            .unwrap();
         assert!(!item.passed, "{engine:?}");
         assert!(item.detail.contains("create"), "{}", item.detail);
         let mut db = Db::connect(&target).await.unwrap();
         let err = upgrade::upgrade(&mut db, Version::R2015, &NoProgress, &CancelToken::new())
             .await
             .unwrap_err();
-        assert!(matches!(err, DbError::Permission { .. }), "{engine:?}: {err}");
+        assert!(
+            matches!(err, DbError::Permission { .. }),
+            "{engine:?}: {err}"
+        );
         assert_eq!(err.kind(), ErrorKind::DbPermission);
         db.close().await.unwrap();
         // Nothing was created.

@@ -18,7 +18,9 @@ async fn upgraded(engine: Engine) -> Option<(TempDb, transit_dbassist::Db)> {
 
 #[tokio::test]
 async fn postgres_not_valid_constraints_invalid_indexes_and_disabled_triggers() {
-    let Some((tmp, mut db)) = upgraded(Engine::Postgres).await else { return };
+    let Some((tmp, mut db)) = upgraded(Engine::Postgres).await else {
+        return;
+    };
     assert!(check(&tmp.target, Some(Version::R2015)).await.passed());
     db.exec("ALTER TABLE calldetail ADD CONSTRAINT ck_site CHECK (siteid > 0) NOT VALID")
         .await
@@ -38,42 +40,69 @@ async fn postgres_not_valid_constraints_invalid_indexes_and_disabled_triggers() 
     .await
     .unwrap();
     let report = check(&tmp.target, None).await;
-    let item = report.checks.iter().find(|c| c.name == "disabled objects").unwrap();
+    let item = report
+        .checks
+        .iter()
+        .find(|c| c.name == "disabled objects")
+        .unwrap();
     assert!(!item.passed);
     for needle in ["ck_site", "ix_dupes", "tr_noop"] {
         assert!(item.detail.contains(needle), "{}", item.detail);
     }
-    assert!(matches!(report.failure, Some(DbError::DisabledObjects { count: 3, .. })));
+    assert!(matches!(
+        report.failure,
+        Some(DbError::DisabledObjects { count: 3, .. })
+    ));
     db.close().await.unwrap();
     tmp.drop_db().await;
 }
 
 #[tokio::test]
 async fn mariadb_foreign_key_checks() {
-    let Some((tmp, mut db)) = upgraded(Engine::MySql).await else { return };
+    let Some((tmp, mut db)) = upgraded(Engine::MySql).await else {
+        return;
+    };
     assert!(check_db(&mut db, Some(Version::R2015)).await.passed());
     db.exec("SET SESSION foreign_key_checks = 0").await.unwrap();
     let report = check_db(&mut db, None).await;
     assert!(!report.passed(), "{:?}", report.checks);
-    assert!(matches!(report.failure, Some(DbError::DisabledObjects { .. })));
+    assert!(matches!(
+        report.failure,
+        Some(DbError::DisabledObjects { .. })
+    ));
     db.close().await.unwrap();
     tmp.drop_db().await;
 }
 
 #[tokio::test]
 async fn sqlite_foreign_keys_pragma_and_violations() {
-    let Some((tmp, mut db)) = upgraded(Engine::Sqlite).await else { return };
+    let Some((tmp, mut db)) = upgraded(Engine::Sqlite).await else {
+        return;
+    };
     assert!(check_db(&mut db, None).await.passed());
     db.exec("PRAGMA foreign_keys = OFF").await.unwrap();
-    db.exec("INSERT INTO ICon_Participant (ParticipantId, ConferenceId, SiteId) VALUES (1, 404, 1)")
-        .await
-        .unwrap();
+    db.exec(
+        "INSERT INTO ICon_Participant (ParticipantId, ConferenceId, SiteId) VALUES (1, 404, 1)",
+    )
+    .await
+    .unwrap();
     let report = check_db(&mut db, None).await;
-    let item = report.checks.iter().find(|c| c.name == "disabled objects").unwrap();
-    assert!(item.detail.contains("foreign_keys is off"), "{}", item.detail);
+    let item = report
+        .checks
+        .iter()
+        .find(|c| c.name == "disabled objects")
+        .unwrap();
+    assert!(
+        item.detail.contains("foreign_keys is off"),
+        "{}",
+        item.detail
+    );
     assert!(item.detail.contains("violate"), "{}", item.detail);
     db.close().await.unwrap();
     // A new connection has the pragma on, but the violation remains.
     let report = check(&tmp.target, None).await;
-    assert!(matches!(report.failure, Some(DbError::DisabledObjects { count: 1, .. })));
+    assert!(matches!(
+        report.failure,
+        Some(DbError::DisabledObjects { count: 1, .. })
+    ));
 }

@@ -10,7 +10,9 @@ use transit_dbassist::upgrade;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_missing_is_idempotent_and_upsert_replaces() {
     for engine in ENGINES {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let mut db = tmp.connect().await;
         upgrade::upgrade(&mut db, Version::R2015, &NoProgress, &CancelToken::new())
             .await
@@ -20,7 +22,9 @@ async fn insert_missing_is_idempotent_and_upsert_replaces() {
         let mut staging = table.clone();
         staging.name = "TITLE_staging".into();
         staging.foreign_keys.clear();
-        db.exec(&d.create_table(&staging, Version::R2015)).await.unwrap();
+        db.exec(&d.create_table(&staging, Version::R2015))
+            .await
+            .unwrap();
         let t = d.ident("TITLE_staging");
         let (id, name, ver) = (d.ident("TitleID"), d.ident("Name"), d.ident("Version"));
         db.exec(&format!(
@@ -31,10 +35,16 @@ async fn insert_missing_is_idempotent_and_upsert_replaces() {
         let cols = ["TitleID", "Name", "Version"];
         let sql = d.insert_missing("TITLE", "TITLE_staging", &cols, &["TitleID"]);
         assert_eq!(db.exec(&sql).await.unwrap(), 2, "{engine:?}");
-        assert_eq!(db.exec(&sql).await.unwrap(), 0, "{engine:?}: not idempotent");
-        db.exec(&format!("UPDATE {t} SET {name} = 'Dr.', {ver} = 2 WHERE {id} = 2"))
-            .await
-            .unwrap();
+        assert_eq!(
+            db.exec(&sql).await.unwrap(),
+            0,
+            "{engine:?}: not idempotent"
+        );
+        db.exec(&format!(
+            "UPDATE {t} SET {name} = 'Dr.', {ver} = 2 WHERE {id} = 2"
+        ))
+        .await
+        .unwrap();
         db.exec(&d.upsert("TITLE", "TITLE_staging", &cols, &["TitleID"]))
             .await
             .unwrap();

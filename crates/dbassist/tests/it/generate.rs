@@ -31,7 +31,9 @@ async fn generate_into(tmp: &TempDb, seed: u64) -> (GenerateReport, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_seed_gives_the_same_data() {
     for engine in [Engine::Sqlite, Engine::Postgres] {
-        let Some(a) = TempDb::new(engine).await else { continue };
+        let Some(a) = TempDb::new(engine).await else {
+            continue;
+        };
         let b = TempDb::new(engine).await.unwrap();
         let c = TempDb::new(engine).await.unwrap();
         let (ra, sa) = generate_into(&a, 7).await;
@@ -51,7 +53,9 @@ async fn the_same_seed_gives_the_same_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_values_and_dst_rows_arrive() {
     for engine in ENGINES {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let events = Mutex::new(Vec::new());
         let sink = |e: Event| events.lock().unwrap().push(e);
         let mut db = tmp.connect().await;
@@ -59,7 +63,13 @@ async fn hostile_values_and_dst_rows_arrive() {
             .await
             .unwrap();
         let kinds: Vec<&str> = report.hostile.iter().map(|h| h.kind).collect();
-        for kind in ["utf8-4byte", "max-length", "char-padding", "quotes-escapes", "nul-bytes"] {
+        for kind in [
+            "utf8-4byte",
+            "max-length",
+            "char-padding",
+            "quotes-escapes",
+            "nul-bytes",
+        ] {
             assert!(kinds.contains(&kind), "{engine:?} {kind}");
         }
         assert_eq!(kinds.contains(&"zero-date"), engine == Engine::MySql);
@@ -79,7 +89,11 @@ async fn hostile_values_and_dst_rows_arrive() {
             assert_eq!(n, 1, "{engine:?} {}", h.kind);
         }
         // The 4-byte characters survive the engine's bulk path.
-        let utf8 = report.hostile.iter().find(|h| h.kind == "utf8-4byte").unwrap();
+        let utf8 = report
+            .hostile
+            .iter()
+            .find(|h| h.kind == "utf8-4byte")
+            .unwrap();
         let rows = db
             .rows(&format!(
                 "SELECT {} FROM {} WHERE {} = '{}'",
@@ -93,7 +107,11 @@ async fn hostile_values_and_dst_rows_arrive() {
         assert_eq!(rows[0][0].as_deref(), Some("Zoë 😀 𝄞 客户"), "{engine:?}");
         // Three of the four zones change clocks: four rows each.
         assert_eq!(report.dst.len(), 12);
-        let gap = report.dst.iter().find(|r| r.site_id == 1 && r.kind == "in-gap").unwrap();
+        let gap = report
+            .dst
+            .iter()
+            .find(|r| r.site_id == 1 && r.kind == "in-gap")
+            .unwrap();
         assert_eq!(gap.local_time, "2013-03-10 02:30:00");
         let n = db
             .count(&format!(
@@ -107,8 +125,12 @@ async fn hostile_values_and_dst_rows_arrive() {
         // Progress: every table begins and ends, with its regular rows as total.
         let events = events.into_inner().unwrap();
         for t in &report.tables {
-            assert!(events.iter().any(|e| matches!(e, Event::Begin { task, .. } if *task == t.table)));
-            assert!(events.iter().any(|e| matches!(e, Event::End { task } if *task == t.table)));
+            assert!(events
+                .iter()
+                .any(|e| matches!(e, Event::Begin { task, .. } if *task == t.table)));
+            assert!(events
+                .iter()
+                .any(|e| matches!(e, Event::End { task } if *task == t.table)));
         }
         // A second generate into the same database is refused.
         let err = generate::generate(&mut db, &opts(3), &NoProgress, &CancelToken::new())

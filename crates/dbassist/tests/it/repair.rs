@@ -24,7 +24,9 @@ fn opts() -> GenerateOptions {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_counts_equal_the_planted_counts_on_every_engine() {
     for engine in ENGINES {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let mut db = tmp.connect().await;
         let cancel = CancelToken::new();
         let report = generate::generate(&mut db, &opts(), &NoProgress, &cancel)
@@ -50,8 +52,14 @@ async fn audit_counts_equal_the_planted_counts_on_every_engine() {
         let err = upgrade::upgrade(&mut db, Version::R2015, &NoProgress, &cancel)
             .await
             .unwrap_err();
-        assert!(matches!(err, DbError::NeedsRepair { .. }), "{engine:?} {err}");
-        assert_eq!(version::read(&mut db).await.unwrap().current, Some(Version::V30));
+        assert!(
+            matches!(err, DbError::NeedsRepair { .. }),
+            "{engine:?} {err}"
+        );
+        assert_eq!(
+            version::read(&mut db).await.unwrap().current,
+            Some(Version::V30)
+        );
 
         let at = transit_core::time::parse_rfc3339("2013-05-10T03:53:00Z").unwrap();
         let audit = repair::repair(&mut db, RepairMode::AuditOnly, at, &NoProgress, &cancel)
@@ -73,11 +81,18 @@ async fn audit_counts_equal_the_planted_counts_on_every_engine() {
             // The audit table itself holds them.
             let name = script.audit_table.rsplit('.').next().unwrap();
             let counted = db
-                .count(&format!("SELECT COUNT(*) FROM {}", db.dialect().quote(name)))
+                .count(&format!(
+                    "SELECT COUNT(*) FROM {}",
+                    db.dialect().quote(name)
+                ))
                 .await
                 .unwrap();
             assert_eq!(counted as u64, want, "{engine:?} {name}");
-            let letter = if script.kind == Offence::Duplicates { 'd' } else { 'n' };
+            let letter = if script.kind == Offence::Duplicates {
+                'd'
+            } else {
+                'n'
+            };
             assert!(
                 name.eq_ignore_ascii_case(&format!("{}_{letter}1305100353", script.table)),
                 "{name}"
@@ -85,7 +100,11 @@ async fn audit_counts_equal_the_planted_counts_on_every_engine() {
         }
         assert_eq!(tables_seen.len(), REPAIR_ORDER.len());
         for (table, rows) in &before {
-            assert_eq!(db.row_count(table).await.unwrap(), *rows, "audit-only changed {table}");
+            assert_eq!(
+                db.row_count(table).await.unwrap(),
+                *rows,
+                "audit-only changed {table}"
+            );
         }
 
         // A second run in the same minute is refused before anything.
@@ -100,22 +119,38 @@ async fn audit_counts_equal_the_planted_counts_on_every_engine() {
             .unwrap();
         for script in &deleted.scripts {
             let (dups, nulls) = planted[script.table.as_str()];
-            let want = if script.kind == Offence::Duplicates { dups } else { nulls };
+            let want = if script.kind == Offence::Duplicates {
+                dups
+            } else {
+                nulls
+            };
             assert_eq!(script.rows_inserted, want, "{engine:?} {}", script.script);
             assert_eq!(script.rows_deleted, want, "{engine:?} {}", script.script);
         }
         for t in &report.tables {
             let expected = t.rows - t.planted_duplicates - t.planted_nulls;
-            assert_eq!(db.row_count(&t.table).await.unwrap() as u64, expected, "{engine:?} {}", t.table);
+            assert_eq!(
+                db.row_count(&t.table).await.unwrap() as u64,
+                expected,
+                "{engine:?} {}",
+                t.table
+            );
         }
-        assert!(repair::find(&mut db).await.unwrap().iter().all(|f| f.rows == 0));
+        assert!(repair::find(&mut db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|f| f.rows == 0));
 
         // Now the target version's keys fit.
         let up = upgrade::upgrade(&mut db, Version::R2015, &NoProgress, &cancel)
             .await
             .unwrap();
         assert!(!up.applied.is_empty());
-        assert_eq!(version::read(&mut db).await.unwrap().current, Some(Version::R2015));
+        assert_eq!(
+            version::read(&mut db).await.unwrap().current,
+            Some(Version::R2015)
+        );
 
         // Repair works on the 3.0 source only.
         let err = repair::repair(&mut db, RepairMode::AuditOnly, later, &NoProgress, &cancel)

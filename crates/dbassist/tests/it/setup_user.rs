@@ -13,7 +13,9 @@ use transit_dbassist::{Db, Engine};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_migration_user_can_check_and_repair() {
     for engine in [Engine::Postgres, Engine::MySql] {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let mut admin = tmp.connect().await;
         let opts = GenerateOptions {
             sites: 1,
@@ -37,13 +39,21 @@ async fn the_migration_user_can_check_and_repair() {
         assert!(again.existed);
         admin.close().await.unwrap();
 
-        let target = tmp.target.with_login(&name, Some(SecretString::from(password)));
+        let target = tmp
+            .target
+            .with_login(&name, Some(SecretString::from(password)));
         let report = check(&target, None).await;
         assert!(report.passed(), "{engine:?}: {:?}", report.checks);
         let mut db = Db::connect(&target).await.unwrap();
-        let audit = repair::repair(&mut db, RepairMode::AuditOnly, transit_core::time::now(), &NoProgress, &CancelToken::new())
-            .await
-            .unwrap();
+        let audit = repair::repair(
+            &mut db,
+            RepairMode::AuditOnly,
+            transit_core::time::now(),
+            &NoProgress,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
         assert!(audit.scripts.iter().all(|s| s.rows_inserted > 0));
         db.close().await.unwrap();
         tmp.drop_db().await;

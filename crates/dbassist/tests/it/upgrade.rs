@@ -10,7 +10,9 @@ use transit_dbassist::{upgrade, version, DbError};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrades_in_build_order_and_a_second_run_changes_nothing() {
     for engine in ENGINES {
-        let Some(tmp) = TempDb::new(engine).await else { continue };
+        let Some(tmp) = TempDb::new(engine).await else {
+            continue;
+        };
         let mut db = tmp.connect().await;
         let cancel = CancelToken::new();
         let first = upgrade::upgrade(&mut db, Version::V30, &NoProgress, &cancel)
@@ -40,7 +42,11 @@ async fn upgrades_in_build_order_and_a_second_run_changes_nothing() {
         assert!(up.applied.iter().all(|a| a.version == Version::R2015));
         assert!(up.applied.iter().any(|a| a.build == "DialerBuild"));
         for table in Schema::reference().tables_at(Version::R2015) {
-            assert!(db.table_exists(&table.name).await.unwrap(), "{engine:?} {}", table.name);
+            assert!(
+                db.table_exists(&table.name).await.unwrap(),
+                "{engine:?} {}",
+                table.name
+            );
         }
         let d = db.dialect();
         // A 2015 R1 column exists and has its default.
@@ -54,7 +60,11 @@ async fn upgrades_in_build_order_and_a_second_run_changes_nothing() {
         .await
         .unwrap();
         let sl = db
-            .count(&format!("SELECT {} FROM {}", d.ident("nServiceLevel2"), d.ident("IStatsGroup")))
+            .count(&format!(
+                "SELECT {} FROM {}",
+                d.ident("nServiceLevel2"),
+                d.ident("IStatsGroup")
+            ))
             .await
             .unwrap();
         assert_eq!(sl, 20);
@@ -66,7 +76,10 @@ async fn upgrades_in_build_order_and_a_second_run_changes_nothing() {
             d.ident("SiteId")
         );
         db.exec(&dup).await.unwrap();
-        assert!(db.exec(&dup).await.is_err(), "{engine:?}: no key on LineGroupConfig");
+        assert!(
+            db.exec(&dup).await.is_err(),
+            "{engine:?}: no key on LineGroupConfig"
+        );
 
         let again = upgrade::upgrade(&mut db, Version::R2015, &NoProgress, &cancel)
             .await
@@ -74,7 +87,9 @@ async fn upgrades_in_build_order_and_a_second_run_changes_nothing() {
         assert!(again.applied.is_empty(), "{engine:?}");
         let status = version::read(&mut db).await.unwrap();
         assert_eq!(status.current, Some(Version::R2015));
-        assert!(check::check_db(&mut db, Some(Version::R2015)).await.passed());
+        assert!(check::check_db(&mut db, Some(Version::R2015))
+            .await
+            .passed());
 
         let err = upgrade::upgrade(&mut db, Version::V30, &NoProgress, &cancel)
             .await

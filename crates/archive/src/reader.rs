@@ -78,7 +78,7 @@ pub struct VerifyReport {
 }
 
 /// One problem found by [`MigrationReader::verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Mismatch {
     /// The component id (or the outer entry name when it is not in the manifest).
     pub component: String,

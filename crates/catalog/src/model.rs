@@ -120,4 +120,5 @@ pub const RULE_IDS: &[&str] = &[
     "dialer-processor",
     "recorder-rescue-id-dev-mode",
     "rename-server-site",
+    "telephony-redetect",
 ];

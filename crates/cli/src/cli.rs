@@ -2,9 +2,20 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use transit_migrator::export::retention::Keep;
+use transit_registry::ValueKind;
+use transit_units::{At, Every};
 
-/// Transit: lifecycle tooling for a contact-center server (registry,
-/// server roots, and — as they land — the Migrator).
+/// `--type`: a registry value type by its Windows name.
+fn value_kind(text: &str) -> Result<ValueKind, String> {
+    ValueKind::from_name(text).ok_or_else(|| {
+        format!("`{text}` is not a value type (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY)")
+    })
+}
+
+/// Transit: lifecycle tooling for a contact-center server: server roots
+/// and their registry, the Migrator (export, import, rollback, diff), and
+/// the products that join it.
 #[derive(Debug, Parser)]
 #[command(name = "transit", version, after_help = crate::exit::help())]
 pub struct Cli {
@@ -94,6 +105,15 @@ pub enum Command {
     /// The DB assistant: generate, check, upgrade, repair, setup-user.
     #[command(subcommand)]
     Db(crate::cmd::db::DbCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish or
+    /// powershell), such as `transit completions bash > /etc/bash_completion.d/transit`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), such as `transit man | man -l -`.
+    Man,
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).
@@ -103,6 +123,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+impl Command {
+    /// True when the command was asked for JSON output (`--json`), so an
+    /// error is printed as JSON too.
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::Inspect { json, .. }
+            | Command::Verify { json, .. }
+            | Command::Components { json, .. } => *json,
+            Command::Import(args) => args.json,
+            Command::Export(args) => args.json,
+            Command::Diff(args) => args.json,
+            Command::Server(ServerCommand::Status { json }) => *json,
+            Command::Registry(
+                RegistryCommand::Get { json, .. } | RegistryCommand::List { json, .. },
+            ) => *json,
+            Command::RestorePoints(RestorePointsCommand::List { json }) => *json,
+            Command::Schedule(ScheduleCommand::List { json, .. }) => *json,
+            _ => false,
+        }
+    }
 }
 
 /// `transit import`.
@@ -117,8 +159,8 @@ pub struct ImportArgs {
     #[arg(long, value_enum, default_value_t = ModeArg::Migration)]
     pub mode: ModeArg,
     /// Components to import: `all`, or a comma-separated list.
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     #[command(flatten)]
     pub password: PasswordArgs,
     /// Do not take a restore point first (no rollback possible).
@@ -179,8 +221,8 @@ pub enum RestorePointsCommand {
     /// Delete all but the newest K restore points.
     Prune {
         /// How many to keep (at least 1).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-        keep: u32,
+        #[arg(long, value_name = "K", allow_negative_numbers = true)]
+        keep: Keep,
     },
 }
 
@@ -203,8 +245,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub folder: PathBuf,
     /// Components to export: `all`, or a comma-separated list such as "Users,Workgroups".
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     /// The custom-handlers folder (default: files/Handlers/Custom of the server root).
     #[arg(long, value_name = "DIR")]
     pub handlers: Option<PathBuf>,
@@ -212,8 +254,8 @@ pub struct ExportArgs {
     pub password: PasswordArgs,
     /// After the export, keep only the newest K migration files of this
     /// server in the folder (nothing else there is ever deleted).
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
-    pub keep: Option<u32>,
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub keep: Option<Keep>,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -252,22 +294,22 @@ pub struct ScheduleAddArgs {
     pub name: String,
     /// How often: `daily`, `weekly:DAY` (Mon…Sun) or `hourly`.
     #[arg(long)]
-    pub every: String,
+    pub every: Every,
     /// The time of day, HH:MM (24-hour; for `hourly` only the minutes count).
     #[arg(long, value_name = "HH:MM")]
-    pub at: String,
+    pub at: At,
     /// The folder that receives the migration files (must exist).
     #[arg(long)]
     pub folder: PathBuf,
     /// Components to export: `all`, or a comma-separated list.
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     /// The password file the scheduled run reads (kept as an absolute path).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
     /// Keep the newest K migration files of this server in the folder.
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    pub keep: Option<i64>,
+    pub keep: Option<Keep>,
     /// The systemd unit folder (default: the user's, ~/.config/systemd/user).
     #[arg(long, value_name = "DIR")]
     pub unit_dir: Option<PathBuf>,
@@ -385,8 +427,8 @@ pub enum RegistryCommand {
         /// The value name ("" or "@" for the default value).
         name: String,
         /// The value type: REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD or REG_BINARY.
-        #[arg(long = "type", short = 't', default_value = "REG_SZ")]
-        kind: String,
+        #[arg(long = "type", short = 't', default_value = "REG_SZ", value_parser = value_kind)]
+        kind: ValueKind,
         /// The data: text; a number (decimal or 0x-hex); hex bytes for
         /// REG_BINARY ("01,ff" or "01ff"); one argument per string for REG_MULTI_SZ.
         data: Vec<String>,

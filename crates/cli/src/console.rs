@@ -14,7 +14,10 @@
 //! without its dash is joined to it, as the reference's examples wrap
 //! `-` / `customHandlerPath=…` across two lines.
 
+use secrecy::SecretString;
 use std::path::PathBuf;
+use transit_migrator::import::{ImportMode, ImportPlan};
+use transit_migrator::ExportPlan;
 
 /// The console's switch table, shown by `transit help console`.
 pub const HELP: &str = "Vendor console switches (names ignore case; values may be \"quoted\"):
@@ -28,7 +31,7 @@ Example:
   transit --server-root /srv/cic console -export -exportfolder=\"/backup\" -exportNodes=\"all\" -password=foo noprompt";
 
 /// A parsed console command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ConsoleCommand {
     /// What to run.
     pub task: ConsoleTask,
@@ -36,35 +39,17 @@ pub struct ConsoleCommand {
     pub noprompt: bool,
 }
 
-/// The console's two tasks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The console's two tasks, as the plans `transit export` and `transit
+/// import` run.
+#[derive(Debug, Clone)]
 pub enum ConsoleTask {
-    /// `-export`.
-    Export {
-        /// `-exportNodes`: component names, or `["all"]`.
-        nodes: Vec<String>,
-        /// `-customHandlerPath`.
-        custom_handler_path: Option<PathBuf>,
-        /// `-exportFolder`.
-        folder: PathBuf,
-        /// `-password`.
-        password: Option<String>,
-    },
-    /// `-import`.
-    Import {
-        /// `-importfile`.
-        file: PathBuf,
-        /// `-importNodes`: component names, or `["all"]`.
-        nodes: Vec<String>,
-        /// `-extractionfolder`.
-        extraction_folder: PathBuf,
-        /// `-password`.
-        password: Option<String>,
-        /// `-importmode=1`.
-        recovery: bool,
-        /// `-devMode`.
-        dev_mode: bool,
-    },
+    /// `-export`: `-exportNodes` (or `["all"]`), `-customHandlerPath`,
+    /// `-exportFolder`, `-password`.
+    Export(ExportPlan),
+    /// `-import`: `-importfile`, `-importNodes` (or `["all"]`),
+    /// `-extractionfolder`, `-password`, `-importmode=1` (recovery) and
+    /// `-devMode`; a restore point is always taken.
+    Import(ImportPlan),
 }
 
 impl transit_core::Kind for ConsoleError {
@@ -306,27 +291,30 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
         None => Ok(vec!["all".to_string()]),
         Some((written, list)) => node_list(&written, &list),
     };
-    let password = value("-password").map(|(_, v)| v);
+    let password = value("-password").map(|(_, v)| SecretString::from(v));
     let task = match scope {
-        Scope::Export => ConsoleTask::Export {
-            nodes: nodes("-exportNodes")?,
-            custom_handler_path: value("-customHandlerPath").map(|(_, v)| PathBuf::from(v)),
+        Scope::Export => ConsoleTask::Export(ExportPlan {
+            components: nodes("-exportNodes")?,
+            handlers: value("-customHandlerPath").map(|(_, v)| PathBuf::from(v)),
             folder: PathBuf::from(required("-exportFolder")?),
             password,
-        },
-        _ => ConsoleTask::Import {
+            threads: None,
+        }),
+        _ => ConsoleTask::Import(ImportPlan {
             file: PathBuf::from(required("-importfile")?),
-            nodes: nodes("-importNodes")?,
-            extraction_folder: PathBuf::from(required("-extractionfolder")?),
+            components: nodes("-importNodes")?,
+            extract_to: PathBuf::from(required("-extractionfolder")?),
             password,
-            recovery: match value("-importmode") {
-                None => false,
-                Some((_, v)) if v.trim() == "0" => false,
-                Some((_, v)) if v.trim() == "1" => true,
+            mode: match value("-importmode") {
+                None => ImportMode::Migration,
+                Some((_, v)) if v.trim() == "0" => ImportMode::Migration,
+                Some((_, v)) if v.trim() == "1" => ImportMode::Recovery,
                 Some((written, _)) => return Err(ConsoleError::BadImportMode(written)),
             },
+            restore_point: true,
             dev_mode: has("-devMode"),
-        },
+            dry_run: false,
+        }),
     };
     Ok(ConsoleCommand {
         task,

@@ -186,6 +186,8 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_migrator::MigratorError,
             transit_migrator::import::Refusal,
             transit_migrator::diff::DiffError,
+            transit_migrator::schedule::ScheduleError,
+            transit_units::UnitError,
             transit_wizard::WizardError,
             transit_dbassist::DbError,
         )

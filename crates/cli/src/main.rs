@@ -1,53 +1,11 @@
-//! The `transit` binary: parses arguments, wires the library crates
-//! together, prints, and maps errors to exit codes (see [`exit`]).
-
-mod cli;
-mod cmd;
-mod console;
-mod exit;
-mod logging;
-mod progress;
-mod schedule;
-
-use clap::Parser;
+//! The `transit` binary (everything is in the `transit_cli` library).
 
 /// mimalloc instead of glibc malloc: exports allocate and free per-file
 /// compression state on several threads, which fragments glibc's arenas
 /// until resident memory grows with the size of the server.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    let _log_guard = logging::init(Some(&cli.server_root));
-    tracing::debug!(command = %loggable(&cli.command), "start");
-    match cmd::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) if err.downcast_ref::<exit::Quiet>().is_some() => {
-            ExitCode::from(exit::code_for(&err).code())
-        }
-        Err(err) => {
-            tracing::error!("{err:#}");
-            eprintln!("error: {err:#}");
-            ExitCode::from(exit::code_for(&err).code())
-        }
-    }
-}
-
-/// The command for the log, with console passwords removed.
-fn loggable(command: &cli::Command) -> String {
-    match command {
-        cli::Command::Console { switches } => format!("Console {:?}", console::redact(switches)),
-        other => format!("{other:?}"),
-    }
-}
-
-/// A reader that closed our output early (`transit … | head`) is not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+fn main() -> std::process::ExitCode {
+    transit_cli::main()
 }

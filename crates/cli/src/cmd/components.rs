@@ -1,6 +1,7 @@
 //! `transit components`: the component tree of a role.
 
 use crate::cli::RoleArg;
+use crate::output::{self, ComponentJson, ComponentsJson, GroupJson};
 use std::path::Path;
 use transit_catalog::Catalog;
 use transit_server::{Role, ServerRoot};
@@ -17,28 +18,27 @@ pub fn run(root: &Path, role: Option<RoleArg>, json: bool) -> anyhow::Result<()>
     };
     let catalog = Catalog::for_role(role)?;
     if json {
-        let groups: Vec<_> = catalog
+        let groups = catalog
             .groups
             .iter()
-            .map(|g| {
-                let children: Vec<_> = catalog
+            .map(|g| GroupJson {
+                group: &g.id,
+                components: catalog
                     .children(&g.id)
-                    .map(|c| {
-                        serde_json::json!({
-                            "id": c.id, "aliases": c.aliases, "registry": c.registry, "files": c.files,
-                            "custom_handlers": c.custom_handlers, "method": c.method.name(),
-                            "rules": c.rules, "requires": c.requires,
-                        })
+                    .map(|c| ComponentJson {
+                        id: &c.id,
+                        aliases: &c.aliases,
+                        registry: &c.registry,
+                        files: &c.files,
+                        custom_handlers: c.custom_handlers,
+                        method: c.method.name(),
+                        rules: &c.rules,
+                        requires: &c.requires,
                     })
-                    .collect();
-                serde_json::json!({ "group": g.id, "components": children })
+                    .collect(),
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "role": role, "groups": groups }))?
-        );
-        return Ok(());
+        return output::print_pretty(&ComponentsJson { role, groups });
     }
     println!("{} components ({} role)", catalog.components.len(), role);
     for group in &catalog.groups {

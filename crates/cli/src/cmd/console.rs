@@ -2,7 +2,6 @@
 //! `export` and `import` commands.
 
 use super::{import, migrate};
-use crate::cli::{ExportArgs, ImportArgs, ModeArg, PasswordArgs};
 use crate::console::{self, ConsoleTask};
 use crate::exit::UsageError;
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
@@ -19,54 +18,20 @@ pub fn run(root: &Path, switches: &[String]) -> anyhow::Result<()> {
         println!("{}", console::HELP);
         return Ok(());
     }
-    let command = console::parse(switches).map_err(|e| UsageError(e.to_string()))?;
+    let command = console::parse(switches)?;
     if !command.noprompt {
         wait_for_keystroke(&command.task)?;
     }
-    match command.task {
-        ConsoleTask::Export {
-            nodes,
-            custom_handler_path,
-            folder,
-            password,
-        } => migrate::export_with(
-            root,
-            ExportArgs {
-                folder,
-                components: nodes.join(","),
-                handlers: custom_handler_path,
-                password: PasswordArgs::default(),
-                keep: None,
-                json: false,
-            },
-            password,
-        ),
-        ConsoleTask::Import {
-            file,
-            nodes,
-            extraction_folder,
-            password,
-            recovery,
-            dev_mode,
-        } => import::run_with(
-            root,
-            ImportArgs {
-                file,
-                extract_to: extraction_folder,
-                mode: if recovery {
-                    ModeArg::Recovery
-                } else {
-                    ModeArg::Migration
-                },
-                components: nodes.join(","),
-                password: PasswordArgs::default(),
-                no_restore_point: false,
-                dev_mode,
-                dry_run: false,
-                json: false,
-            },
-            password,
-        ),
+    match &command.task {
+        ConsoleTask::Export(plan) => {
+            if plan.password.is_none() {
+                eprintln!(
+                    "warning: no -password given: the migration file is NOT encrypted, and it holds sensitive configuration data"
+                );
+            }
+            migrate::run_export(root, plan, None, false)
+        }
+        ConsoleTask::Import(plan) => import::run_import(root, plan, false),
     }
 }
 
@@ -79,8 +44,8 @@ fn wait_for_keystroke(task: &ConsoleTask) -> anyhow::Result<()> {
         .into());
     }
     let what = match task {
-        ConsoleTask::Export { folder, .. } => format!("export to {}", folder.display()),
-        ConsoleTask::Import { file, .. } => format!("import {}", file.display()),
+        ConsoleTask::Export(plan) => format!("export to {}", plan.folder.display()),
+        ConsoleTask::Import(plan) => format!("import {}", plan.file.display()),
     };
     eprint!("Ready to {what}. Press any key to start (Ctrl-C to cancel)... ");
     std::io::stderr().flush()?;

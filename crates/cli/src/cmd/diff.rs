@@ -48,8 +48,8 @@ pub struct DiffArgs {
     /// The second side.
     pub b: PathBuf,
     /// Components to compare: `all`, or a comma-separated list such as "Users,Workgroups".
-    #[arg(long, default_value = "all")]
-    pub components: String,
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub components: Vec<String>,
     /// The password of A, and of B unless --b-password-* is given.
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -77,8 +77,11 @@ pub fn run(args: DiffArgs) -> anyhow::Result<()> {
         password_env: args.b_password_env.clone(),
     })?;
     let options = DiffOptions {
-        components: (!args.components.trim().eq_ignore_ascii_case("all"))
-            .then(|| args.components.split(',').map(str::to_string).collect()),
+        components: (!args
+            .components
+            .iter()
+            .any(|c| c.trim().eq_ignore_ascii_case("all")))
+        .then(|| args.components.clone()),
         password_a: shared.clone().map_or(Password::None, Password::IfEncrypted),
         password_b: match (own_b, shared) {
             (Some(p), _) => Password::Exact(p),

@@ -3,7 +3,6 @@
 use super::password;
 use crate::cli::{ImportArgs, KeepArg, ModeArg, ReviewCommand};
 use crate::progress::Bars;
-use anyhow::Context;
 use std::path::Path;
 use transit_core::CancelToken;
 use transit_migrator::import::review::{self, Keep};
@@ -12,31 +11,30 @@ use transit_migrator::MigratorError;
 use transit_server::ServerRoot;
 
 pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
-    let password = password::read(&args.password)?;
-    run_with(root, args, password)
-}
-
-/// `transit import` with the password already read (the console takes it
-/// from its `-password=` switch).
-pub fn run_with(root: &Path, args: ImportArgs, password: Option<String>) -> anyhow::Result<()> {
-    let server = ServerRoot::open(root)?;
-    let cancel = CancelToken::new();
-    let _signals = transit_core::cancel_on_signals(&cancel)?;
     let plan = ImportPlan {
-        file: args.file.clone(),
-        password,
-        extract_to: args.extract_to.clone(),
+        file: args.file,
+        password: password::read(&args.password)?,
+        extract_to: args.extract_to,
         mode: match args.mode {
             ModeArg::Migration => ImportMode::Migration,
             ModeArg::Recovery => ImportMode::Recovery,
         },
-        components: args.components.split(',').map(str::to_string).collect(),
+        components: args.components,
         restore_point: !args.no_restore_point,
         dev_mode: args.dev_mode,
         dry_run: args.dry_run,
     };
-    let bars = Bars::new(args.json);
-    let result = import(&server, &plan, &bars, &cancel);
+    run_import(root, &plan, args.json)
+}
+
+/// Runs an import plan (from `transit import` or the console), saves the
+/// report and prints it.
+pub fn run_import(root: &Path, plan: &ImportPlan, json: bool) -> anyhow::Result<()> {
+    let server = ServerRoot::open(root)?;
+    let cancel = CancelToken::new();
+    let _signals = transit_core::cancel_on_signals(&cancel)?;
+    let bars = Bars::new(json);
+    let result = import(&server, plan, &bars, &cancel);
     bars.finish();
     let report = match result {
         Ok(report) => report,
@@ -46,26 +44,17 @@ pub fn run_with(root: &Path, args: ImportArgs, password: Option<String>) -> anyh
         }
         Err(e) => return Err(e.into()),
     };
-    let json = report.to_json();
-    let text = report.to_text();
-    if !args.dry_run {
-        std::fs::create_dir_all(&args.extract_to)?;
-        for (name, body) in [("import-report.json", &json), ("import-report.txt", &text)] {
-            let path = args.extract_to.join(name);
-            std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
-        }
-        let last = server.logs_dir().join("last-import-report.json");
-        std::fs::write(&last, &json).with_context(|| format!("writing {}", last.display()))?;
-    }
-    if args.json {
-        println!("{json}");
+    let saved = if plan.dry_run {
+        None
     } else {
-        print!("{text}");
-        if !args.dry_run {
-            println!(
-                "\nReport written to {}",
-                args.extract_to.join("import-report.txt").display()
-            );
+        Some(report.save(&server, &plan.extract_to)?)
+    };
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+        if let Some(path) = saved {
+            println!("\nReport written to {}", path.display());
         }
     }
     Ok(())

@@ -2,47 +2,53 @@
 
 use super::password;
 use crate::cli::{ExportArgs, PasswordArgs};
+use crate::output::{self, ExportJson, ExportedComponent, InspectJson, VerifyJson};
 use crate::progress::Bars;
 use indicatif::HumanBytes;
+use secrecy::ExposeSecret;
 use std::path::Path;
 use transit_archive::MigrationReader;
 use transit_core::CancelToken;
+use transit_migrator::export::retention::{self, Keep};
 use transit_migrator::ExportPlan;
 use transit_server::ServerRoot;
 
 pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
-    let password = password::read(&args.password)?;
-    export_with(root, args, password)
-}
-
-/// `transit export` with the password already read (the console takes it
-/// from its `-password=` switch).
-pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> anyhow::Result<()> {
-    let server = ServerRoot::open(root)?;
-    if password.is_none() {
+    let plan = ExportPlan {
+        components: args.components,
+        folder: args.folder,
+        handlers: args.handlers,
+        password: password::read(&args.password)?,
+        threads: None,
+    };
+    if plan.password.is_none() {
         eprintln!(
             "warning: no password given: the migration file is NOT encrypted, and it holds sensitive configuration data (use --password-file or --password-env)"
         );
     }
+    run_export(root, &plan, args.keep, args.json)
+}
+
+/// Runs an export plan (from `transit export` or the console), applies
+/// retention when `keep` is set, and prints the outcome.
+pub fn run_export(
+    root: &Path,
+    plan: &ExportPlan,
+    keep: Option<Keep>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let server = ServerRoot::open(root)?;
     let cancel = CancelToken::new();
     let _signals = transit_core::cancel_on_signals(&cancel)?;
-    let plan = ExportPlan {
-        components: args.components.split(',').map(str::to_string).collect(),
-        folder: args.folder,
-        handlers: args.handlers,
-        password,
-        threads: None,
-    };
-    let bars = Bars::new(args.json).with_total("total");
-    let result = transit_migrator::export(&server, &plan, &bars, &cancel);
+    let bars = Bars::new(json).with_total("total");
+    let result = transit_migrator::export(&server, plan, &bars, &cancel);
     bars.finish();
     let outcome = result?;
     // Retention runs after the export is complete; its failure does not
     // hide the new file, which is reported either way.
-    let retention = args.keep.map(|keep| {
+    let retention = keep.map(|keep| {
         let folder = outcome.path.parent().unwrap_or(Path::new("."));
-        let keep = std::num::NonZeroUsize::new(keep as usize).expect("clap checks K >= 1");
-        transit_migrator::export::retention::apply(folder, server.name(), keep, Some(&outcome.path))
+        retention::apply(folder, server.name(), keep, Some(&outcome.path))
     });
     let (retention, retention_error) = match retention {
         Some(Ok(r)) => (Some(r), None),
@@ -56,27 +62,29 @@ pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> a
         values += c.counts.values;
         files += c.counts.files;
     }
-    if args.json {
-        let components: Vec<_> = outcome
-            .components
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "id": c.id, "size": c.size, "keys": c.counts.keys,
-                    "values": c.counts.values, "files": c.counts.files,
+    if json {
+        output::print(&ExportJson {
+            file: &outcome.path,
+            size: outcome.size,
+            encrypted: outcome.encrypted,
+            elapsed_ms: outcome.elapsed.as_millis() as u64,
+            keys,
+            values,
+            files,
+            components: outcome
+                .components
+                .iter()
+                .map(|c| ExportedComponent {
+                    id: &c.id,
+                    size: c.size,
+                    keys: c.counts.keys,
+                    values: c.counts.values,
+                    files: c.counts.files,
                 })
-            })
-            .collect();
-        let added: Vec<_> = outcome.added.iter().map(|a| a.explain()).collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "file": outcome.path, "size": outcome.size, "encrypted": outcome.encrypted,
-                "elapsed_ms": outcome.elapsed.as_millis() as u64, "keys": keys, "values": values,
-                "files": files, "components": components, "added": added,
-                "retention_deleted": deleted,
-            })
-        );
+                .collect(),
+            added: outcome.added.iter().map(|a| a.explain()).collect(),
+            retention_deleted: deleted.clone(),
+        })?;
     } else {
         println!("{}", outcome.path.display());
         println!(
@@ -106,18 +114,21 @@ pub fn export_with(root: &Path, args: ExportArgs, password: Option<String>) -> a
 
 fn open(file: &Path, args: &PasswordArgs) -> anyhow::Result<MigrationReader> {
     let password = password::read(args)?;
-    Ok(MigrationReader::open(file, password.as_deref())?)
+    Ok(MigrationReader::open(
+        file,
+        password.as_ref().map(|p| p.expose_secret()),
+    )?)
 }
 
 pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()> {
     let reader = open(file, args)?;
     let m = reader.manifest();
     if json {
-        let mut value = serde_json::to_value(m)?;
-        value["file_size"] = serde_json::json!(reader.file_size());
-        value["encrypted"] = serde_json::json!(reader.encrypted());
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
+        return output::print_pretty(&InspectJson {
+            manifest: m,
+            file_size: reader.file_size(),
+            encrypted: reader.encrypted(),
+        });
     }
     println!("file:            {}", file.display());
     println!(
@@ -172,18 +183,13 @@ pub fn verify(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()
     let report = reader.verify(&bars)?;
     bars.finish();
     if json {
-        let mismatches: Vec<_> = report
-            .mismatches
-            .iter()
-            .map(|m| serde_json::json!({ "component": m.component, "entry": m.entry, "problem": m.problem }))
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "file": file, "ok": report.is_ok(), "checked_entries": report.checked_entries,
-                "checked_bytes": report.checked_bytes, "mismatches": mismatches,
-            })
-        );
+        output::print(&VerifyJson {
+            file,
+            ok: report.is_ok(),
+            checked_entries: report.checked_entries,
+            checked_bytes: report.checked_bytes,
+            mismatches: &report.mismatches,
+        })?;
     } else {
         for m in &report.mismatches {
             match &m.entry {

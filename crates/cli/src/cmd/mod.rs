@@ -4,6 +4,7 @@ mod components;
 mod console;
 pub mod db;
 pub mod diff;
+mod docs;
 mod import;
 mod logs;
 mod migrate;
@@ -43,6 +44,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(args),
         Command::Db(cmd) => db::run(cmd),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
         Command::Rollback { restore_point } => {
             restore::rollback(&cli.server_root, restore_point.as_deref())
         }
@@ -65,7 +68,9 @@ fn touches_server(command: &Command) -> bool {
         | Command::Schedule(_)
         | Command::Logs(_)
         | Command::Diff(_)
-        | Command::Db(_) => false,
+        | Command::Db(_)
+        | Command::Completions { .. }
+        | Command::Man => false,
         Command::Server(_)
         | Command::Registry(_)
         | Command::Export(_)

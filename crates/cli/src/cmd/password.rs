@@ -3,10 +3,12 @@
 use crate::cli::PasswordArgs;
 use crate::exit::UsageError;
 use anyhow::Context;
+use secrecy::SecretString;
 
 /// The password the options name, if any. A password file's first line is
-/// used, without its line ending; an empty password is refused.
-pub fn read(args: &PasswordArgs) -> anyhow::Result<Option<String>> {
+/// used, without its line ending; an empty password is refused. The
+/// password is held as a [`SecretString`], so no debug print shows it.
+pub fn read(args: &PasswordArgs) -> anyhow::Result<Option<SecretString>> {
     let password = if let Some(file) = &args.password_file {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("reading password file {}", file.display()))?;
@@ -21,5 +23,5 @@ pub fn read(args: &PasswordArgs) -> anyhow::Result<Option<String>> {
     if password.as_deref() == Some("") {
         return Err(UsageError("the password is empty".into()).into());
     }
-    Ok(password)
+    Ok(password.map(SecretString::from))
 }

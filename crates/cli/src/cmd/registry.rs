@@ -2,6 +2,7 @@
 
 use crate::cli::{FormatArg, RegistryCommand};
 use crate::exit::UsageError;
+use crate::output::{self, KeyJson, ValueJson};
 use anyhow::Context;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -27,7 +28,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                         }
                     })?;
                     if json {
-                        println!("{}", value_json(name, &data));
+                        output::print(&ValueJson::new(name, &data))?;
                     } else {
                         println!("{data}");
                     }
@@ -35,11 +36,11 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                 None => {
                     let values = registry.values(&key)?;
                     if json {
-                        let list: Vec<_> = values
+                        let list: Vec<ValueJson> = values
                             .iter()
-                            .map(|v| value_json(&v.name, &v.data))
+                            .map(|v| ValueJson::new(&v.name, &v.data))
                             .collect();
-                        println!("{}", serde_json::Value::Array(list));
+                        output::print(&list)?;
                     } else {
                         for v in values {
                             let shown = if v.name.is_empty() { "@" } else { &v.name };
@@ -61,8 +62,6 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             data,
         } => {
             let key = parse_key(&key)?;
-            let kind = ValueKind::from_name(&kind)
-                .ok_or_else(|| UsageError(format!("`{kind}` is not a value type (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY)")))?;
             let data = parse_data(kind, &data)?;
             let mut txn = registry.write()?;
             txn.set_value(&key, value_name(&name), &data)?;
@@ -112,7 +111,10 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                         writeln!(
                             out,
                             "{}",
-                            serde_json::json!({ "key": record.path.to_string(), "values": record.values.len() })
+                            serde_json::to_string(&KeyJson {
+                                key: record.path.to_string(),
+                                values: record.values.len(),
+                            })?
                         )?;
                     } else {
                         writeln!(out, "{}", record.path)?;
@@ -121,7 +123,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             } else {
                 let names = snapshot.subkeys(&key)?;
                 if json {
-                    writeln!(out, "{}", serde_json::json!(names))?;
+                    writeln!(out, "{}", serde_json::to_string(&names)?)?;
                 } else {
                     for n in names {
                         writeln!(out, "{n}")?;
@@ -269,15 +271,4 @@ fn parse_data(kind: ValueKind, args: &[String]) -> anyhow::Result<ValueData> {
             ValueData::Binary(bytes)
         }
     })
-}
-
-fn value_json(name: &str, data: &ValueData) -> serde_json::Value {
-    let value = match data {
-        ValueData::Sz(s) | ValueData::ExpandSz(s) => serde_json::json!(s),
-        ValueData::MultiSz(items) => serde_json::json!(items),
-        ValueData::Dword(n) => serde_json::json!(n),
-        ValueData::Qword(n) => serde_json::json!(n),
-        ValueData::Binary(_) => serde_json::json!(data.to_string()),
-    };
-    serde_json::json!({ "name": name, "type": data.kind().name(), "data": value })
 }

@@ -68,14 +68,15 @@ pub fn points(root: &Path, cmd: RestorePointsCommand) -> anyhow::Result<()> {
             if json {
                 let list: Vec<_> = points
                     .iter()
-                    .map(|p| {
-                        serde_json::json!({
-                            "id": p.meta.id, "created_utc": p.meta.created_utc, "reason": p.meta.reason,
-                            "overwritten": p.meta.overwritten.len(), "created": p.meta.created.len(),
-                        })
+                    .map(|p| crate::output::RestorePointJson {
+                        id: &p.meta.id,
+                        created_utc: &p.meta.created_utc,
+                        reason: &p.meta.reason,
+                        overwritten: p.meta.overwritten.len(),
+                        created: p.meta.created.len(),
                     })
                     .collect();
-                println!("{}", serde_json::Value::Array(list));
+                crate::output::print(&list)?;
             } else if points.is_empty() {
                 println!("no restore points");
             } else {
@@ -92,7 +93,7 @@ pub fn points(root: &Path, cmd: RestorePointsCommand) -> anyhow::Result<()> {
             }
         }
         RestorePointsCommand::Prune { keep } => {
-            let deleted = restore::prune(&server, keep as usize)?;
+            let deleted = restore::prune(&server, keep)?;
             println!(
                 "deleted {} restore point(s){}",
                 deleted.len(),

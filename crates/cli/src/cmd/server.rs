@@ -6,7 +6,7 @@ use crate::progress::Bars;
 use anyhow::Context;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use transit_server::demo::{self, DemoParams};
+use transit_demo::{self as demo, DemoParams};
 use transit_server::lock::{self, ServiceStatus};
 use transit_server::{InitParams, ProductRelease, Role, ServerRoot};
 
@@ -52,10 +52,11 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
                 ServiceStatus::Stopped => ("stopped", None),
             };
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "server": server.name(), "status": state, "pid": pid })
-                );
+                crate::output::print(&crate::output::StatusJson {
+                    server: server.name(),
+                    status: state,
+                    pid,
+                })?;
             } else if let Some(pid) = pid {
                 println!("running (pid {pid})");
             } else {
@@ -106,65 +107,32 @@ fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::R
 }
 
 fn run_foreground(server: &ServerRoot) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    // Register the handlers before taking the lock, so a stop request that
-    // arrives right after start is not lost.
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
-        .context("installing signal handlers")?;
-    let guard = server.acquire_service_lock()?;
-    let pid = std::process::id();
-    tracing::info!(server = server.name(), pid, "server service started");
-    println!(
-        "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",
-        server.name()
-    );
-    let signal = signals.forever().next();
-    drop(guard);
-    tracing::info!(
-        server = server.name(),
-        pid,
-        ?signal,
-        "server service stopped"
-    );
+    let host = transit_server::ServiceHost::new();
+    let stopped = host.run_foreground(server, &transit_core::CancelToken::new(), |pid| {
+        println!(
+            "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",
+            server.name()
+        );
+    })?;
     println!("server service stopped");
+    if let Some((name, error)) = stopped.failures.first() {
+        anyhow::bail!("service {name} failed: {error}");
+    }
     Ok(())
 }
 
 fn start_daemon(server: &ServerRoot) -> anyhow::Result<()> {
-    use std::os::unix::process::CommandExt;
-    if let ServiceStatus::Running { pid } = server.service_status()? {
-        return Err(transit_server::ServerError::ServiceRunning { pid }.into());
-    }
-    let out_path = server.logs_dir().join("service.out");
-    let out = std::fs::File::create(&out_path)
-        .with_context(|| format!("creating {}", out_path.display()))?;
     let exe = std::env::current_exe().context("locating the transit binary")?;
-    let mut child = std::process::Command::new(exe)
-        .arg("--server-root")
-        .arg(server.dir())
-        .args(["server", "start"])
-        .stdin(std::process::Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out)
-        .process_group(0)
-        .spawn()
-        .context("starting the service process")?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let ServiceStatus::Running { pid } = server.service_status()? {
-            if pid == child.id() {
-                println!("server service started (pid {pid})");
-                return Ok(());
-            }
-        }
-        if let Some(status) = child.try_wait()? {
-            let output = std::fs::read_to_string(&out_path).unwrap_or_default();
-            anyhow::bail!("the service exited at start ({status}): {}", output.trim());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    anyhow::bail!(
-        "the service did not take the lock within 10 s (pid {})",
-        child.id()
-    )
+    let pid = transit_server::service::start_daemon(
+        server,
+        &exe,
+        &[
+            "--server-root".as_ref(),
+            server.dir().as_os_str(),
+            "server".as_ref(),
+            "start".as_ref(),
+        ],
+    )?;
+    println!("server service started (pid {pid})");
+    Ok(())
 }

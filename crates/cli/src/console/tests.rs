@@ -1,14 +1,22 @@
 use super::*;
+use secrecy::ExposeSecret;
 
-fn export_of(cmd: &ConsoleCommand) -> (&Vec<String>, &Option<PathBuf>, &PathBuf, &Option<String>) {
+fn export_of(cmd: &ConsoleCommand) -> (&Vec<String>, &Option<PathBuf>, &PathBuf, Option<&str>) {
     match &cmd.task {
-        ConsoleTask::Export {
-            nodes,
-            custom_handler_path,
-            folder,
-            password,
-        } => (nodes, custom_handler_path, folder, password),
+        ConsoleTask::Export(plan) => (
+            &plan.components,
+            &plan.handlers,
+            &plan.folder,
+            plan.password.as_ref().map(|p| p.expose_secret()),
+        ),
         other => panic!("expected an export, got {other:?}"),
+    }
+}
+
+fn import_of(cmd: &ConsoleCommand) -> &ImportPlan {
+    match &cmd.task {
+        ConsoleTask::Import(plan) => plan,
+        other => panic!("expected an import, got {other:?}"),
     }
 }
 
@@ -33,7 +41,7 @@ fn reference_example_1_export_all_with_password() {
         Some(std::path::Path::new("/tmp/customHandlers"))
     );
     assert_eq!(folder, &PathBuf::from("/tmp/d temp"));
-    assert_eq!(password.as_deref(), Some("foo"));
+    assert_eq!(password, Some("foo"));
     assert!(cmd.noprompt);
 }
 
@@ -49,7 +57,7 @@ fn reference_example_2_users_and_workgroups() {
     .unwrap();
     let (nodes, _, _, password) = export_of(&cmd);
     assert_eq!(nodes, &vec!["users".to_string(), "workgroups".to_string()]);
-    assert_eq!(password, &None);
+    assert_eq!(password, None);
 }
 
 #[test]
@@ -63,17 +71,16 @@ fn reference_example_3_import() {
         "noprompt",
     ])
     .unwrap();
+    let plan = import_of(&cmd);
+    assert_eq!(plan.file, PathBuf::from("/tmp/foo_030320071919.ininmigr"));
+    assert_eq!(plan.components, vec!["all".to_string()]);
+    assert_eq!(plan.extract_to, PathBuf::from("/tmp/My Import Folder"));
     assert_eq!(
-        cmd.task,
-        ConsoleTask::Import {
-            file: "/tmp/foo_030320071919.ininmigr".into(),
-            nodes: vec!["all".into()],
-            extraction_folder: "/tmp/My Import Folder".into(),
-            password: Some("1234".into()),
-            recovery: false,
-            dev_mode: false,
-        }
+        plan.password.as_ref().map(|p| p.expose_secret()),
+        Some("1234")
     );
+    assert_eq!(plan.mode, ImportMode::Migration);
+    assert!(plan.restore_point && !plan.dev_mode && !plan.dry_run);
     assert!(cmd.noprompt);
 }
 
@@ -98,19 +105,10 @@ fn names_ignore_case_and_all_is_any_case() {
         "-NoPrompt",
     ])
     .unwrap();
-    match cmd.task {
-        ConsoleTask::Import {
-            nodes,
-            recovery,
-            dev_mode,
-            ..
-        } => {
-            assert_eq!(nodes, vec!["all".to_string()]);
-            assert!(recovery);
-            assert!(dev_mode);
-        }
-        other => panic!("{other:?}"),
-    }
+    let plan = import_of(&cmd);
+    assert_eq!(plan.components, vec!["all".to_string()]);
+    assert_eq!(plan.mode, ImportMode::Recovery);
+    assert!(plan.dev_mode);
     assert!(cmd.noprompt);
 }
 

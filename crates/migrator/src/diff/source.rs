@@ -7,6 +7,7 @@
 //! side can be walked the same way: in sort-key order, a page at a time.
 
 use super::{DiffError, Result};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::fs::File;
 use std::io::Read;
@@ -44,7 +45,7 @@ impl SideKind {
 }
 
 /// How to open a side that turns out to be an encrypted migration file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub enum Password {
     /// No password: an encrypted file fails with
     /// [`ArchiveError::PasswordRequired`].
@@ -52,11 +53,11 @@ pub enum Password {
     None,
     /// This password, exactly as `transit inspect` uses it: an unencrypted
     /// file fails with [`ArchiveError::PasswordNotNeeded`].
-    Exact(String),
+    Exact(SecretString),
     /// This password if the file is encrypted; ignored otherwise (the
     /// shared `--password-file` of a diff applies to whichever side needs
     /// it).
-    IfEncrypted(String),
+    IfEncrypted(SecretString),
 }
 
 /// What is known about a side, for the report.
@@ -207,8 +208,8 @@ pub(crate) fn open(path: &Path, password: &Password) -> Result<(SideInfo, Opened
 fn open_migration(path: &Path, password: &Password) -> Result<MigrationReader> {
     Ok(match password {
         Password::None => MigrationReader::open(path, None)?,
-        Password::Exact(p) => MigrationReader::open(path, Some(p))?,
-        Password::IfEncrypted(p) => match MigrationReader::open(path, Some(p)) {
+        Password::Exact(p) => MigrationReader::open(path, Some(p.expose_secret()))?,
+        Password::IfEncrypted(p) => match MigrationReader::open(path, Some(p.expose_secret())) {
             Err(ArchiveError::PasswordNotNeeded { .. }) => MigrationReader::open(path, None)?,
             other => other?,
         },

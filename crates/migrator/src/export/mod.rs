@@ -8,6 +8,7 @@ pub use build::REGISTRY_ENTRY;
 
 use crate::error::{MigratorError, Result};
 use build::ComponentTask;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{mpsc, Mutex};
@@ -33,7 +34,7 @@ pub struct ExportPlan {
     /// The custom-handlers folder; `files/Handlers/Custom` if `None`.
     pub handlers: Option<PathBuf>,
     /// Encrypts the file with AES-256 when set.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// Worker threads; all cores if `None`.
     pub threads: Option<usize>,
 }
@@ -127,7 +128,8 @@ pub fn export(
         transit_core::time::file_stamp(now),
         transit_archive::EXTENSION
     ));
-    let mut writer = MigrationWriter::create(&dest, plan.password.as_deref())?;
+    let mut writer =
+        MigrationWriter::create(&dest, plan.password.as_ref().map(|p| p.expose_secret()))?;
     let staging = tempfile::Builder::new()
         .prefix(".transit-export-")
         .tempdir_in(&folder)

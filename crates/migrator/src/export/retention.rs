@@ -8,9 +8,60 @@
 //! modification time, which copies and restores change.
 
 use crate::error::Result;
+use serde::{Deserialize, Serialize};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use transit_core::IoContext;
+
+/// How many of the newest files (or restore points) to keep: at least one.
+/// The one `--keep` type of `export`, `schedule add` and
+/// `restore-points prune`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Keep(NonZeroUsize);
+
+impl Keep {
+    /// The count.
+    pub fn get(self) -> usize {
+        self.0.get()
+    }
+}
+
+impl TryFrom<u32> for Keep {
+    type Error = String;
+
+    fn try_from(n: u32) -> Result<Keep, String> {
+        NonZeroUsize::new(n as usize)
+            .map(Keep)
+            .ok_or_else(|| format!("{n}: keep at least 1 (K is how many of the newest are kept)"))
+    }
+}
+
+impl From<Keep> for u32 {
+    fn from(keep: Keep) -> u32 {
+        u32::try_from(keep.get()).unwrap_or(u32::MAX)
+    }
+}
+
+impl std::str::FromStr for Keep {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Keep, String> {
+        let n: i64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text}: expected a whole number K >= 1"))?;
+        u32::try_from(n)
+            .map_err(|_| format!("{n}: keep at least 1 (K is how many of the newest are kept)"))
+            .and_then(Keep::try_from)
+    }
+}
+
+impl std::fmt::Display for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 
 /// What retention kept and deleted, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,7 +80,7 @@ pub struct Retention {
 pub fn apply(
     folder: &Path,
     server_name: &str,
-    keep: NonZeroUsize,
+    keep: Keep,
     just_written: Option<&Path>,
 ) -> Result<Retention> {
     let mut ours: Vec<(Stamp, PathBuf)> = Vec::new();
@@ -142,7 +193,7 @@ mod tests {
             touch(dir.path(), name);
         }
         std::fs::create_dir(dir.path().join("CIC01_01011999000000.ininmigr")).unwrap();
-        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(2).unwrap(), None).unwrap();
+        let outcome = apply(dir.path(), "CIC01", Keep::try_from(2).unwrap(), None).unwrap();
         assert_eq!(
             names(&outcome.kept),
             [
@@ -186,13 +237,7 @@ mod tests {
             touch(dir.path(), name);
         }
         let new = dir.path().join("CIC01_11232026130501.ininmigr");
-        let outcome = apply(
-            dir.path(),
-            "CIC01",
-            NonZeroUsize::new(1).unwrap(),
-            Some(&new),
-        )
-        .unwrap();
+        let outcome = apply(dir.path(), "CIC01", Keep::try_from(1).unwrap(), Some(&new)).unwrap();
         assert_eq!(names(&outcome.kept), ["CIC01_11232026130501.ininmigr"]);
         assert_eq!(
             names(&outcome.deleted),
@@ -216,7 +261,7 @@ mod tests {
         )
         .unwrap();
         touch(dir.path(), "CIC01_01012026000000.ininmigr");
-        let outcome = apply(dir.path(), "CIC01", NonZeroUsize::new(1).unwrap(), None).unwrap();
+        let outcome = apply(dir.path(), "CIC01", Keep::try_from(1).unwrap(), None).unwrap();
         assert!(outcome.deleted.is_empty());
         assert!(elsewhere.path().join("precious").exists());
         assert!(dir

@@ -9,7 +9,7 @@ use transit_core::IoContext;
 use transit_server::lock::ServiceStatus;
 use transit_server::{ProductRelease, Role, ServerIdentity, ServerRoot};
 
-/// How an import treats the data (DESIGN.md M-04).
+/// How an import treats the data (docs/migrator.md, "Import").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportMode {
     /// From another server: import rules apply, and the source server and
@@ -132,7 +132,7 @@ fn release(text: &str) -> Result<ProductRelease, Refusal> {
         .map_err(|_| Refusal::UnknownRelease(text.to_string()))
 }
 
-/// The version, role and site rules of DESIGN.md M-05 and M-04, checked in
+/// The version, role and site rules (docs/migrator.md, "Import"), checked in
 /// the order a user can act on them.
 pub fn check_versions(
     manifest: &Manifest,

@@ -183,7 +183,7 @@ pub fn list(root: &ServerRoot) -> Result<Vec<RestorePoint>> {
 
 /// Deletes all but the newest `keep` restore points (and any partial ones
 /// left by a crash); returns the IDs deleted.
-pub fn prune(root: &ServerRoot, keep: usize) -> Result<Vec<String>> {
+pub fn prune(root: &ServerRoot, keep: crate::export::retention::Keep) -> Result<Vec<String>> {
     let base = root.restore_points_dir();
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.flatten() {
@@ -193,7 +193,7 @@ pub fn prune(root: &ServerRoot, keep: usize) -> Result<Vec<String>> {
         }
     }
     let points = list(root)?;
-    let excess = points.len().saturating_sub(keep);
+    let excess = points.len().saturating_sub(keep.get());
     let mut deleted = Vec::new();
     for point in points.into_iter().take(excess) {
         std::fs::remove_dir_all(&point.dir).at(&point.dir)?;

@@ -109,7 +109,7 @@ impl Wizard {
             components: self.export_tree.selected(),
             folder: typed_path(&form.text(FieldId::Folder)),
             handlers: self.handlers_folder(),
-            password: (!password.is_empty()).then_some(password),
+            password: (!password.is_empty()).then(|| secrecy::SecretString::from(password)),
             threads: None,
         }
     }
@@ -121,7 +121,7 @@ impl Wizard {
         let password = form.raw_text(FieldId::Password);
         ImportPlan {
             file: typed_path(&form.text(FieldId::File)),
-            password: (!password.is_empty()).then_some(password),
+            password: (!password.is_empty()).then(|| secrecy::SecretString::from(password)),
             extract_to: typed_path(&form.text(FieldId::ExtractTo)),
             mode: self.import_mode(),
             components: self

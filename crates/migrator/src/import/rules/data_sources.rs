@@ -1,5 +1,7 @@
 //! `data-sources-skip-default`: default data sources are skipped in
 //! migration mode (the target's own stay); recovery restores them all.
+//! After a same-release move, a custom data source's setup must be re-run
+//! (IC Setup Assistant); across releases, Setup Assistant runs anyway.
 
 use super::{migration_rule, Effects, FollowUp, KeyEntry, KeyRule, RuleContext};
 use transit_registry::ValueData;
@@ -18,12 +20,12 @@ impl KeyRule for SkipDefaultDataSources {
         migration_rule(ctx, ID)
     }
 
-    fn apply(&self, entry: &mut KeyEntry, _ctx: &RuleContext<'_>, effects: &mut Effects) {
+    fn apply(&self, entry: &mut KeyEntry, ctx: &RuleContext<'_>, effects: &mut Effects) {
         let default =
             matches!(entry.get("Default"), Some(ValueData::Sz(v)) if v.eq_ignore_ascii_case("yes"));
         if default {
             effects.skip(ID, "default data source: the target keeps its own");
-        } else if entry.get("Driver").is_some() {
+        } else if ctx.same_release && entry.get("Driver").is_some() {
             effects.follow_ups.push(FollowUp::RerunDataSourceSetup);
         }
     }
@@ -53,6 +55,13 @@ mod tests {
             );
             SkipDefaultDataSources.apply(&mut custom, ctx, &mut fx);
             assert!(fx.skip.is_none());
+            assert!(fx.follow_ups.is_empty(), "across releases, no re-run");
+            let same = RuleContext {
+                same_release: true,
+                ..*ctx
+            };
+            let mut fx = Effects::default();
+            SkipDefaultDataSources.apply(&mut custom, &same, &mut fx);
             assert_eq!(fx.follow_ups, [FollowUp::RerunDataSourceSetup]);
         });
         with_ctx("Data Sources", ImportMode::Recovery, false, |ctx| {

@@ -1,6 +1,6 @@
 //! `dial-plan-classifications`: the dial plan's Classifications gain the
 //! class for the target release when it is missing. Migration mode only:
-//! recovery restores exactly what was exported (DESIGN.md M-04).
+//! recovery restores exactly what was exported (docs/migrator.md, "Import").
 
 use super::{Effects, KeyEntry, KeyRule, RuleContext};
 use transit_registry::ValueData;

@@ -62,6 +62,7 @@ mod tests {
             target: &t,
             target_release: "2018 R1".parse().unwrap(),
             dev_mode: false,
+            same_release: false,
             existing: &existing,
         };
         let mut e = entry(

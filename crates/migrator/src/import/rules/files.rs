@@ -55,6 +55,22 @@ impl FileEntry {
     }
 }
 
+/// The target's Report File Path server parameter as a path under the
+/// root (`files/…`), which decides production against custom reports
+/// (`reports-production-custom`); `None` when it is not set.
+pub fn report_path(root: &transit_server::ServerRoot) -> Option<String> {
+    use transit_registry::RegistryRead;
+    let key = root
+        .ds_container("Server Parameters")
+        .join("Report File Path")
+        .expect("constant name");
+    let registry = root.open_registry().ok()?;
+    registry
+        .get_string(&key, "Value")
+        .ok()
+        .map(|p| format!("files/{}", p.trim_matches('/')))
+}
+
 /// What a file rule may consult.
 pub struct FileContext<'a> {
     /// Migration or recovery.

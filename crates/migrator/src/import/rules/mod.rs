@@ -1,4 +1,4 @@
-//! The import rules of DESIGN.md M-06, one small unit per rule.
+//! The import rules (docs/migrator.md, "Import"), one small unit per rule.
 //!
 //! A rule has an ID (the one the catalog names and the report prints), a
 //! predicate saying when it applies, and an apply step that changes one
@@ -21,6 +21,7 @@ pub mod migrated_suffix;
 mod rename_server_site;
 mod rescue_id;
 mod secrets;
+mod telephony;
 mod users;
 
 use super::ImportMode;
@@ -28,7 +29,7 @@ use transit_catalog::Component;
 use transit_registry::{KeyPath, NamedValue, ValueData};
 use transit_server::ProductRelease;
 
-pub use files::{decide, FileContext, FileDecision, FileEntry, FileRule, FILE_RULES};
+pub use files::{decide, report_path, FileContext, FileDecision, FileEntry, FileRule, FILE_RULES};
 
 /// One registry key from a migration file, as the rules see and change it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +109,8 @@ pub struct RuleContext<'a> {
     pub target_release: ProductRelease,
     /// `--dev-mode`.
     pub dev_mode: bool,
+    /// The source and the target run the same product release.
+    pub same_release: bool,
     /// Looks up the target's current values of a key (`None` if absent).
     pub existing: &'a dyn Fn(&KeyPath) -> Option<Vec<NamedValue>>,
 }
@@ -208,6 +211,21 @@ pub trait KeyRule: Sync {
     fn before_component(&self, _ctx: &RuleContext<'_>, _effects: &mut Effects) -> Vec<KeyPath> {
         Vec::new()
     }
+    /// Manual tasks the component as a whole calls for, whatever its keys
+    /// (such as re-detecting telephony resources).
+    fn component_follow_ups(&self, _ctx: &RuleContext<'_>) -> Vec<FollowUp> {
+        Vec::new()
+    }
+}
+
+/// The follow-ups every applicable rule asks for because `ctx`'s
+/// component was imported.
+pub fn component_follow_ups(ctx: &RuleContext<'_>) -> Vec<FollowUp> {
+    KEY_RULES
+        .iter()
+        .filter(|rule| rule.applies(ctx))
+        .flat_map(|rule| rule.component_follow_ups(ctx))
+        .collect()
 }
 
 /// Renders values as `name=data; …` for the report.
@@ -251,6 +269,7 @@ pub static KEY_RULES: &[&dyn KeyRule] = &[
     &attendant::OverwriteActive,
     &dnis::Merge,
     &ds_overwrite::OverwriteAttributes,
+    &telephony::Redetect,
 ];
 
 /// Runs every applicable key rule on one key.

@@ -40,6 +40,7 @@ pub fn with_ctx<R>(
         target: &t,
         target_release: "2018 R1".parse().unwrap(),
         dev_mode,
+        same_release: false,
         existing: &no_existing,
     };
     f(&ctx)

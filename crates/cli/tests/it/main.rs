@@ -1,0 +1,15 @@
+//! The integration tests of `transit-cli`, as one test binary (one link on
+//! two cores instead of one per file).
+
+mod common;
+mod console;
+mod db;
+mod diff;
+mod export;
+mod import;
+mod logs;
+mod registry;
+mod restore;
+mod schedule;
+mod server;
+mod wizard_tmux;

@@ -1,0 +1,200 @@
+//! `transit wizard` end to end: the real binary in a real terminal (tmux),
+//! driven with keys from Welcome to Finish through an export; and the
+//! terminal restored after a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Single-quotes a word for the shell tmux runs the command with.
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-f", "/dev/null", "-L", &self.socket])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("running tmux")
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "wizard"];
+        args.extend_from_slice(keys);
+        let out = self.run(&args);
+        assert!(out.status.success(), "send-keys {keys:?}: {out:?}");
+    }
+
+    fn type_text(&self, text: &str) {
+        self.send(&["-l", text]);
+    }
+
+    fn capture(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-t", "wizard"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows every one of `needles`.
+    fn wait_for(&self, needles: &[&str], timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.capture();
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {needles:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// Skips (or, under `TRANSIT_REQUIRE_TOOLS`, fails) without tmux.
+fn have_tmux() -> bool {
+    transit_testkit::tools::tool_or_skip(&["tmux"], "apt-get install tmux").is_some()
+}
+
+/// Creates a small demo server and starts `transit wizard` on it in a
+/// 100x30 tmux pane, with `env` set. When the wizard exits, the pane shows
+/// its exit status and `stty -a` (is raw mode off again?), then stays.
+fn start(dir: &Path, env: &str) -> Tmux {
+    let transit = PathBuf::from(env!("CARGO_BIN_EXE_transit"));
+    let root = dir.join("server");
+    let demo = Command::new(&transit)
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .arg("--server-root")
+        .arg(&root)
+        .args(["server", "demo", "--name", "CIC01", "--site-name", "Indy"])
+        .args(["--site-id", "1", "--release", "2015 R1", "--users", "50"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "demo: {demo:?}");
+
+    let tmux = Tmux {
+        socket: format!(
+            "transit-wizard-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ),
+    };
+    let command = format!(
+        "env {env} {} --server-root {} wizard; echo \"wizard exited with $?\"; stty -a; sleep 600",
+        quoted(&transit),
+        quoted(&root)
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "wizard",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    assert!(started.status.success(), "tmux new-session: {started:?}");
+    tmux
+}
+
+/// Asserts the pane shows a restored terminal: no wizard screen left and
+/// canonical mode (not raw) back on.
+fn assert_restored(screen: &str) {
+    assert!(!screen.contains("Interaction Migrator"), "{screen}");
+    assert!(
+        screen.contains(" icanon") && !screen.contains("-icanon"),
+        "raw mode still on:\n{screen}"
+    );
+}
+
+const STEP: Duration = Duration::from_secs(30);
+
+#[test]
+fn the_wizard_exports_in_a_real_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("exports");
+    let tmux = start(dir.path(), "TRANSIT_LOG=info");
+
+    tmux.wait_for(&["Welcome", "Migrator 2015 R1 build", "Enter next"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["Task Selection", "(•) Export configuration data"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(
+        &[
+            "Data Component Selection",
+            "[x] Select All",
+            "(required by Users)",
+        ],
+        STEP,
+    );
+    tmux.send(&["Enter"]);
+    tmux.wait_for(
+        &["Configuration", "save the exported configuration data"],
+        STEP,
+    );
+    tmux.type_text(&out.display().to_string());
+    tmux.wait_for(&[&format!("{}_", out.display())], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["Export Confirmation", "Ready to export"], STEP);
+    tmux.send(&["Enter"]);
+    let finish = tmux.wait_for(
+        &["Finish", "The export completed."],
+        Duration::from_secs(60),
+    );
+
+    let files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("CIC01_") && name.ends_with(".ininmigr"),
+        "{name}"
+    );
+    assert!(finish.contains(&name), "Finish names the file:\n{finish}");
+
+    // Enter on Finish leaves, and the terminal is itself again.
+    tmux.send(&["Enter"]);
+    let after = tmux.wait_for(&["wizard exited with 0", "icanon"], STEP);
+    assert_restored(&after);
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = start(dir.path(), "TRANSIT_WIZARD_PANIC=F12 RUST_BACKTRACE=0");
+    tmux.wait_for(&["Welcome", "Enter next"], STEP);
+    tmux.send(&["F12"]);
+    let after = tmux.wait_for(&["wizard exited with 101", "icanon"], STEP);
+    assert!(
+        after.contains("injected panic"),
+        "the panic message shows:\n{after}"
+    );
+    assert_restored(&after);
+}

@@ -1,0 +1,25 @@
+//! Fault-injection hooks named by the crash tests: `TRANSIT_CRASH_AT=STEP`
+//! kills the process at that step (SIGKILL, like a power cut), and
+//! `TRANSIT_PAUSE_AT=STEP` waits there (up to ten seconds) until the import
+//! is stopped, so a test can deliver Ctrl-C at a known point.
+
+use std::time::{Duration, Instant};
+use transit_core::CancelToken;
+
+/// Kills the process when `TRANSIT_CRASH_AT` names `step`.
+pub(super) fn crash_point(step: &str) {
+    if std::env::var("TRANSIT_CRASH_AT").is_ok_and(|s| s == step) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+/// Waits at `step` when `TRANSIT_PAUSE_AT` names it, until `cancel` is
+/// cancelled or ten seconds pass.
+pub(super) fn pause_point(step: &str, cancel: &CancelToken) {
+    if std::env::var("TRANSIT_PAUSE_AT").is_ok_and(|s| s == step) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cancel.is_cancelled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}

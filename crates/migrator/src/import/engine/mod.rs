@@ -1,0 +1,292 @@
+//! The import engine: preflight, plan, restore point, staged files, one
+//! registry transaction, then the files renamed into place.
+//!
+//! - [`plan`]: the components, the file decisions and the space needed;
+//! - [`parse`]: the thread that turns each component's `.reg` text into
+//!   key batches;
+//! - [`apply`]: the rules over those keys, into one transaction;
+//! - [`stage`]: the file stager thread, the move into place, the sync;
+//! - [`faults`]: the crash tests' fault-injection hooks.
+
+mod apply;
+mod faults;
+mod parse;
+mod plan;
+mod stage;
+
+pub use plan::ImportPlan;
+
+use super::preflight;
+use super::report::{ComponentReport, ImportReport};
+use super::rules::Names;
+use crate::error::{MigratorError, Result};
+use crate::restore::{self, Journal};
+use apply::{apply_registry, RegistryInputs};
+use faults::crash_point;
+use plan::FilePlan;
+use secrecy::ExposeSecret;
+use stage::{move_into_place, stage_files, sync_filesystem};
+use std::path::Path;
+use std::time::Instant;
+use transit_archive::MigrationReader;
+use transit_catalog::{Catalog, Component};
+use transit_core::{CancelToken, Event, IoContext, PathIoError, Progress};
+use transit_server::ServerRoot;
+
+/// The staging area inside the server root (removed on success and by rollback).
+pub use crate::restore::STAGING_DIR;
+
+/// The progress task that counts the components whose registry data is
+/// applied.
+pub const COMPONENTS_TASK: &str = "components";
+
+fn check_cancel(cancel: &CancelToken) -> Result<()> {
+    if cancel.is_cancelled() {
+        Err(MigratorError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// Imports a migration file into a server root. Every check runs before
+/// anything changes; then (unless disabled) a restore point is taken, files
+/// are staged under the root, the registry changes commit in one
+/// transaction, and the staged files are renamed into place. A failure or
+/// a Stop after the restore point rolls the server back to it.
+pub fn import(
+    root: &ServerRoot,
+    plan: &ImportPlan,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<ImportReport> {
+    let started = Instant::now();
+    // ---- Preflight: nothing changes until all of it passes. ----
+    preflight::check_service(root)?;
+    let extract_to = preflight::check_extraction_folder(&plan.extract_to, root.dir())?;
+    let reader = MigrationReader::open(
+        &plan.file,
+        plan.password.as_ref().map(|p| p.expose_secret()),
+    )?;
+    let manifest = reader.manifest();
+    let identity = root.identity();
+    preflight::check_versions(manifest, identity, plan.mode)?;
+    let catalog = Catalog::for_role(&identity.server.role.to_string())?;
+    let components = plan::components(plan, manifest, catalog)?;
+    let source = Names {
+        server: manifest.source.server_name.clone(),
+        site: manifest.source.site_name.clone(),
+    };
+    let target = match plan.mode {
+        preflight::ImportMode::Migration => Names {
+            server: root.name().to_string(),
+            site: root.site_name().to_string(),
+        },
+        preflight::ImportMode::Recovery => source.clone(),
+    };
+
+    // ---- Plan the files and check the space. ----
+    let mut report = ImportReport::new(
+        &plan.file.display().to_string(),
+        plan.mode,
+        &source.server,
+        &manifest.source.product_release,
+        root.name(),
+        plan.dry_run,
+    );
+    let mut files = plan::files(root, plan, manifest, &components, &mut report)?;
+    let needed = plan::space_needed(root, plan, manifest, &components, &files);
+    preflight::check_space(root.dir(), needed)?;
+    check_cancel(cancel)?;
+
+    // ---- Restore point and journal. ----
+    let point = if plan.restore_point && !plan.dry_run {
+        progress.event(Event::step("restore point"));
+        Some(restore::create(
+            root,
+            &format!("import of {}", plan.file.display()),
+            &files.changes,
+        )?)
+    } else {
+        None
+    };
+    report.restore_point = point.as_ref().map(|p| p.meta.id.clone());
+    let mut journal = match &point {
+        Some(p) => Some(Journal::begin(root, p)?),
+        None => None,
+    };
+    crash_point("restore-point");
+
+    let mut component_reports = std::mem::take(&mut files.component_reports);
+    let staging = root.dir().join(STAGING_DIR);
+    let work = Work {
+        root,
+        plan,
+        reader: &reader,
+        components: &components,
+        source: &source,
+        target: &target,
+        files: &files,
+        extract_to: &extract_to,
+        staging: &staging,
+        progress,
+        cancel,
+    };
+    let outcome = work.run(&mut report, &mut component_reports, journal.as_mut());
+    match outcome {
+        Ok(()) => {
+            // Make the moved files durable before the journal says "done":
+            // one filesystem sync instead of one fsync per file.
+            if !plan.dry_run {
+                tracing::debug!("files moved into place");
+                sync_filesystem(root.dir())?;
+                tracing::debug!("file system synced");
+            }
+            if let Some(j) = journal {
+                j.finish()?;
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        Err(err) => {
+            // Undo everything the import did, then report why.
+            if let (Some(p), false) = (&point, plan.dry_run) {
+                restore::rollback(root, p)?;
+                if let Some(j) = journal {
+                    j.finish()?;
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+            return Err(err);
+        }
+    }
+    report.components = component_reports;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(file = %plan.file.display(), mode = %report.mode, dry_run = plan.dry_run, "import complete");
+    Ok(report)
+}
+
+/// Everything the changing part of an import works with.
+struct Work<'a> {
+    root: &'a ServerRoot,
+    plan: &'a ImportPlan,
+    reader: &'a MigrationReader,
+    components: &'a [&'a Component],
+    source: &'a Names,
+    target: &'a Names,
+    files: &'a FilePlan,
+    extract_to: &'a Path,
+    staging: &'a Path,
+    progress: &'a dyn Progress,
+    cancel: &'a CancelToken,
+}
+
+impl Work<'_> {
+    /// The part of an import that changes things (or, in a dry run,
+    /// rehearses): files staged on a second thread with its own reader
+    /// while this one writes the registry in one transaction; both finish
+    /// before anything is committed; then the files move into place.
+    fn run(
+        &self,
+        report: &mut ImportReport,
+        component_reports: &mut [ComponentReport],
+        mut journal: Option<&mut Journal>,
+    ) -> Result<()> {
+        let (plan, staging, cancel) = (self.plan, self.staging, self.cancel);
+        let zips = staging.join("components");
+        if !plan.dry_run {
+            std::fs::create_dir_all(&zips).at(&zips)?;
+        }
+        let temp_for_zips = if plan.dry_run {
+            std::env::temp_dir()
+        } else {
+            zips.clone()
+        };
+        let mut registry = self.root.open_registry()?;
+        let mut txn = registry.write()?;
+        let stop = CancelToken::new();
+        let stage_reader = if plan.dry_run {
+            None
+        } else {
+            Some(self.reader.reopen()?)
+        };
+        let (staged, applied) = std::thread::scope(|s| {
+            let stager = stage_reader.map(|stage_reader| {
+                let (stop, zips) = (&stop, &zips);
+                s.spawn(move || {
+                    let result = stage_files(
+                        stage_reader,
+                        &self.files.writes,
+                        &self.files.extracts,
+                        self.extract_to,
+                        staging,
+                        zips,
+                        cancel,
+                        stop,
+                    );
+                    if result.is_err() {
+                        stop.cancel();
+                    }
+                    result
+                })
+            });
+            let inputs = RegistryInputs {
+                root: self.root,
+                plan,
+                components: self.components,
+                source: self.source,
+                target: self.target,
+                progress: self.progress,
+                cancel,
+                stop: &stop,
+            };
+            let applied = apply_registry(
+                &mut txn,
+                &inputs,
+                self.reader,
+                &temp_for_zips,
+                report,
+                component_reports,
+            );
+            if applied.is_err() {
+                stop.cancel();
+            }
+            let staged = match stager {
+                Some(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(MigratorError::Io(PathIoError::new(
+                        staging.to_path_buf(),
+                        std::io::Error::other("the file-staging thread panicked"),
+                    )))
+                }),
+                None => Ok(()),
+            };
+            (staged, applied)
+        });
+        // A user's stop is reported as such, whichever thread noticed it
+        // first; then the registry's own error explains more than the
+        // stager's reaction to it.
+        check_cancel(cancel)?;
+        applied?;
+        staged?;
+        tracing::debug!("registry changes applied");
+        if let Some(j) = journal.as_deref_mut() {
+            j.step("registry")?;
+        }
+        crash_point("registry-written");
+        if plan.dry_run {
+            txn.rollback()?;
+            return Ok(());
+        }
+        txn.commit()?;
+        tracing::debug!("registry committed");
+        crash_point("committed");
+        self.progress.event(Event::step("moving files into place"));
+        move_into_place(
+            staging,
+            self.root,
+            &self.files.writes,
+            &self.files.extracts,
+            component_reports,
+            journal,
+        )
+    }
+}

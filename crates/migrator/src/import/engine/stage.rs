@@ -1,0 +1,123 @@
+//! Files: staged (verified against the manifest) under the root on their
+//! own thread while the registry is written, renamed into place after the
+//! commit, then made durable with one file-system sync.
+
+use super::check_cancel;
+use super::faults::{crash_point, pause_point};
+use super::plan::{Extract, FileWrite};
+use crate::error::{MigratorError, Result};
+use crate::import::report::ComponentReport;
+use crate::restore::Journal;
+use std::path::Path;
+use transit_archive::MigrationReader;
+use transit_core::{CancelToken, IoContext, PathIoError};
+use transit_server::ServerRoot;
+
+/// Renames the staged files into place, after the registry commit.
+pub(super) fn move_into_place(
+    staging: &Path,
+    root: &ServerRoot,
+    writes: &[FileWrite],
+    extracts: &[Extract],
+    component_reports: &mut [ComponentReport],
+    journal: Option<&mut Journal>,
+) -> Result<()> {
+    if let Some(j) = journal {
+        j.step("files")?;
+    }
+    for (n, w) in writes.iter().enumerate() {
+        if n == writes.len() / 2 {
+            crash_point("files-half");
+        }
+        let from = staging.join("files").join(&w.to);
+        let to = root.dir().join(&w.to);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).at(parent)?;
+        }
+        std::fs::rename(&from, &to).at(&to)?;
+        if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
+            cr.files_written += 1;
+        }
+    }
+    for extract in extracts {
+        if let Some(cr) = component_reports
+            .iter_mut()
+            .find(|c| c.id == extract.component)
+        {
+            cr.files_extracted += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Copies every file the import writes into the staging folder, and every
+/// extract-only file into the extraction folder, verifying each against the
+/// manifest. Runs on its own thread with its own reader of the file.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn stage_files(
+    mut reader: MigrationReader,
+    writes: &[FileWrite],
+    extracts: &[Extract],
+    extract_to: &Path,
+    staging: &Path,
+    zips: &Path,
+    cancel: &CancelToken,
+    stop: &CancelToken,
+) -> Result<()> {
+    let reader = &mut reader;
+    let mut open: Option<(String, transit_archive::ComponentReader)> = None;
+    for w in writes {
+        check_stop(cancel, stop)?;
+        if open.as_ref().is_none_or(|(id, _)| *id != w.component) {
+            open = Some((
+                w.component.clone(),
+                reader.open_component(&w.component, zips)?,
+            ));
+        }
+        let (_, component) = open.as_mut().expect("opened above");
+        let dest = staging.join("files").join(&w.to);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).at(parent)?;
+        }
+        let mut out = std::fs::File::create(&dest).at(&dest)?;
+        component.read_entry(&w.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+    }
+    let mut open: Option<(String, transit_archive::ComponentReader)> = None;
+    for extract in extracts {
+        check_stop(cancel, stop)?;
+        if open.as_ref().is_none_or(|(id, _)| *id != extract.component) {
+            open = Some((
+                extract.component.clone(),
+                reader.open_component(&extract.component, zips)?,
+            ));
+        }
+        let (_, component) = open.as_mut().expect("opened above");
+        let dest = extract_to.join(&extract.to);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).at(parent)?;
+        }
+        let mut out = std::fs::File::create(&dest).at(&dest)?;
+        component.read_entry(&extract.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+    }
+    tracing::debug!("files staged");
+    crash_point("staged");
+    pause_point("staged", cancel);
+    Ok(())
+}
+
+/// Stops the stager when the user cancels or the registry side failed.
+fn check_stop(cancel: &CancelToken, stop: &CancelToken) -> Result<()> {
+    check_cancel(cancel)?;
+    if stop.is_cancelled() {
+        return Err(MigratorError::Cancelled);
+    }
+    Ok(())
+}
+
+/// Flushes every dirty page of the file system holding `dir` (syncfs(2)).
+pub(super) fn sync_filesystem(dir: &Path) -> Result<()> {
+    let handle = std::fs::File::open(dir).at(dir)?;
+    use std::os::fd::AsRawFd;
+    nix::unistd::syncfs(handle.as_raw_fd())
+        .map_err(|e| MigratorError::from(PathIoError::new(dir, std::io::Error::from(e))))
+}

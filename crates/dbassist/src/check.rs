@@ -119,7 +119,10 @@ pub async fn check_db(db: &mut Db, expect: Option<Version>) -> CheckReport {
         checks: vec![CheckItem {
             name: "connection",
             passed: true,
-            detail: format!("connected as `{}`", db.target().user()),
+            detail: match db.engine() {
+                Engine::Sqlite => "opened the file".to_string(),
+                _ => format!("connected as `{}`", db.target().user()),
+            },
         }],
         failure: None,
     };

@@ -48,7 +48,7 @@ fn the_sqlite_walk_through() {
         .args(["check", "--url", &url, "--expect", "3.0"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("PASS  schema version     3.0"));
+        .stdout(predicate::str::contains("PASS  schema version    3.0"));
 
     // Audit only: the vendor's lines, and the upgrade still refuses.
     db(d)

@@ -114,7 +114,7 @@ impl Iterator for TableRows<'_> {
         let n = self.next;
         self.next += 1;
         let mut row = self.make(n);
-        if self.plant_dups && n % self.stride == 0 {
+        if self.plant_dups && n.is_multiple_of(self.stride) {
             let j = n / self.stride;
             let copies = if j % 3 == 2 { 2 } else { 1 };
             for i in 0..copies {

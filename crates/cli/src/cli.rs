@@ -104,6 +104,9 @@ pub enum Command {
     /// Compare two of: a server root, a migration file, a .reg file
     /// (exit 0 when equal, 1 when they differ).
     Diff(DiffArgs),
+    /// The DB assistant: generate, check, upgrade, repair, setup-user.
+    #[command(subcommand)]
+    Db(crate::cmd::db::DbCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish or
     /// powershell), such as `transit completions bash > /etc/bash_completion.d/transit`.
     Completions {
@@ -144,6 +147,7 @@ impl Command {
             ) => *json,
             Command::RestorePoints(RestorePointsCommand::List { json }) => *json,
             Command::Schedule(ScheduleCommand::List { json, .. }) => *json,
+            Command::Db(db) => db.wants_json(),
             Command::Update(cmd) => cmd.wants_json(),
             _ => false,
         }

@@ -58,6 +58,22 @@ exit_codes! {
     NotMigrationFile = 11,
     /// the migration file has a newer format than this build reads
     NewerFormat = 12,
+    /// database: the server cannot be reached (refused, no route, timed out)
+    DbUnreachable = 20,
+    /// database: the server refused the login (wrong user name or password)
+    DbCredentials = 21,
+    /// database: the named database or SQLite file does not exist
+    DbMissing = 22,
+    /// database: the schema is at the wrong version (or is not a CIC schema)
+    DbVersion = 23,
+    /// database: the user lacks a permission the operation needs (create, insert, delete, alter)
+    DbPermission = 24,
+    /// database: the URL names an unsupported engine (use postgres://, mysql:// or sqlite://)
+    DbUnsupported = 25,
+    /// database: `db check` found disabled constraints, indexes or triggers
+    DbDisabledObjects = 26,
+    /// database: duplicate or NULL keys block the upgrade; run `db repair --delete` first
+    DbNeedsRepair = 27,
     /// update bundle malformed or truncated, or its payload differs from its manifest
     UpdateBadBundle = 30,
     /// update not signed by a publisher, or the signature does not match its manifest
@@ -103,6 +119,14 @@ impl Exit {
             ErrorKind::NotMigrationFile => Exit::NotMigrationFile,
             ErrorKind::NewerFormat => Exit::NewerFormat,
             ErrorKind::Cancelled => Exit::Stopped,
+            ErrorKind::DbUnreachable => Exit::DbUnreachable,
+            ErrorKind::DbCredentials => Exit::DbCredentials,
+            ErrorKind::DbMissing => Exit::DbMissing,
+            ErrorKind::DbVersion => Exit::DbVersion,
+            ErrorKind::DbPermission => Exit::DbPermission,
+            ErrorKind::DbUnsupported => Exit::DbUnsupported,
+            ErrorKind::DbDisabledObjects => Exit::DbDisabledObjects,
+            ErrorKind::DbNeedsRepair => Exit::DbNeedsRepair,
             ErrorKind::UpdateBadBundle => Exit::UpdateBadBundle,
             ErrorKind::UpdateUnsigned => Exit::UpdateUnsigned,
             ErrorKind::UpdatePublisher => Exit::UpdatePublisher,
@@ -195,6 +219,7 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_migrator::schedule::ScheduleError,
             transit_units::UnitError,
             transit_wizard::WizardError,
+            transit_dbassist::DbError,
             transit_update::BundleError,
             transit_update::VerifyError,
             transit_update::IngestError,

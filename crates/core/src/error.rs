@@ -43,6 +43,22 @@ pub enum ErrorKind {
     NewerFormat,
     /// The user stopped the operation; nothing was left half-done.
     Cancelled,
+    /// DB assistant: the database server could not be reached.
+    DbUnreachable,
+    /// DB assistant: the database server refused the user name or password.
+    DbCredentials,
+    /// DB assistant: the named database (or SQLite file) does not exist.
+    DbMissing,
+    /// DB assistant: the schema is not at the version the operation needs.
+    DbVersion,
+    /// DB assistant: the user lacks a permission the operation needs.
+    DbPermission,
+    /// DB assistant: the URL names an engine that is not supported.
+    DbUnsupported,
+    /// DB assistant: disabled constraints, indexes or triggers were found.
+    DbDisabledObjects,
+    /// DB assistant: duplicate or NULL keys must be repaired first.
+    DbNeedsRepair,
     /// An update bundle is malformed or truncated, or its payload differs
     /// from its manifest.
     UpdateBadBundle,

@@ -1,7 +1,7 @@
 //! The database engines the DB assistant moves data between, recognised
 //! by their connection URL.
 
-use transit_core::{ErrorKind, Kind};
+use crate::error::DbError;
 
 /// A supported database engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -12,31 +12,6 @@ pub enum Engine {
     MySql,
     /// SQLite, a file (`sqlite://PATH` or `sqlite:PATH`).
     Sqlite,
-}
-
-/// What went wrong with a database.
-#[derive(Debug, thiserror::Error)]
-pub enum DbError {
-    /// The URL names an engine the DB assistant does not support.
-    #[error(
-        "unsupported database URL `{scheme}:…`: use postgres://, mysql:// (MariaDB) or sqlite://"
-    )]
-    UnsupportedEngine {
-        /// The URL's scheme.
-        scheme: String,
-    },
-    /// Any other driver failure.
-    #[error(transparent)]
-    Driver(#[from] sqlx::Error),
-}
-
-impl Kind for DbError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            DbError::UnsupportedEngine { .. } => ErrorKind::Usage,
-            DbError::Driver(_) => ErrorKind::Other,
-        }
-    }
 }
 
 impl Engine {
@@ -67,6 +42,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use transit_core::{ErrorKind, Kind};
 
     #[test]
     fn urls_name_their_engine() {
@@ -91,7 +67,7 @@ mod tests {
             Engine::Sqlite
         );
         let err = Engine::from_url("oracle://scott:tiger@h/db").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert_eq!(err.kind(), ErrorKind::DbUnsupported);
         assert!(!err.to_string().contains("tiger"));
     }
 }

@@ -2,9 +2,32 @@
 //! from one database to another, table group by table group, between
 //! PostgreSQL, MariaDB/MySQL and SQLite (docs/dbassist.md).
 //!
-//! This crate grows with the DB-assistant issues; today it knows the
-//! engines and their connection URLs.
+//! - [`DbTarget`] and [`Db`]: a database by URL (passwords held apart) and
+//!   an open connection to any of the three engines;
+//! - [`dialect`]: what differs between engines, as SQL text;
+//! - [`schema`]: the reference schema at "3.0" and "2015 R1";
+//! - [`version`] and [`upgrade`]: the version table and the versioned
+//!   migrations in the vendor's build order;
+//! - [`check`], [`repair`], [`setup_user`]: the vendor's preparation
+//!   steps;
+//! - [`generate`]: a deterministic history with planted duplicates, NULLs
+//!   and hostile values.
 
+pub mod check;
+pub mod db;
+pub mod dialect;
 pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod repair;
+pub mod schema;
+pub mod setup_user;
+pub mod target;
+pub mod upgrade;
+pub mod version;
 
-pub use engine::{DbError, Engine};
+pub use db::Db;
+pub use engine::Engine;
+pub use error::DbError;
+pub use schema::{Schema, Version};
+pub use target::DbTarget;

@@ -2,6 +2,7 @@
 
 mod components;
 mod console;
+pub mod db;
 pub mod diff;
 mod docs;
 mod import;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schedule(cmd) => schedule::run(&cli.server_root, cmd),
         Command::Logs(cmd) => logs::run(&cli.server_root, cmd),
         Command::Diff(args) => diff::run(args),
+        Command::Db(cmd) => db::run(cmd),
         Command::Update(cmd) => update::run(cmd),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
         Command::Completions { shell } => docs::completions(shell),
@@ -68,6 +70,7 @@ fn touches_server(command: &Command) -> bool {
         | Command::Schedule(_)
         | Command::Logs(_)
         | Command::Diff(_)
+        | Command::Db(_)
         | Command::Update(_)
         | Command::Completions { .. }
         | Command::Man => false,

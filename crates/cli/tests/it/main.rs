@@ -3,6 +3,7 @@
 
 mod common;
 mod console;
+mod db;
 mod diff;
 mod export;
 mod import;

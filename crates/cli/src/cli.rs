@@ -1,5 +1,7 @@
 //! The command line, declared with clap.
 
+pub mod update;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use transit_migrator::export::retention::Keep;
@@ -114,6 +116,9 @@ pub enum Command {
     },
     /// Print the manual page (roff), such as `transit man | man -l -`.
     Man,
+    /// The update service: bundles, the TUF repository, ingest, checks.
+    #[command(subcommand)]
+    Update(update::UpdateCommand),
     /// Show the data components of a role as a tree.
     Components {
         /// The role; the server root's role if omitted (cic without a root).
@@ -143,6 +148,7 @@ impl Command {
             Command::RestorePoints(RestorePointsCommand::List { json }) => *json,
             Command::Schedule(ScheduleCommand::List { json, .. }) => *json,
             Command::Db(db) => db.wants_json(),
+            Command::Update(cmd) => cmd.wants_json(),
             _ => false,
         }
     }

@@ -74,6 +74,26 @@ exit_codes! {
     DbDisabledObjects = 26,
     /// database: duplicate or NULL keys block the upgrade; run `db repair --delete` first
     DbNeedsRepair = 27,
+    /// update bundle malformed or truncated, or its payload differs from its manifest
+    UpdateBadBundle = 30,
+    /// update not signed by a publisher, or the signature does not match its manifest
+    UpdateUnsigned = 31,
+    /// update publisher not on the allow-list (or signing with another publisher's key)
+    UpdatePublisher = 32,
+    /// update metadata not signed by its role's keys (tampered metadata)
+    UpdateBadSignature = 33,
+    /// update metadata older than the version already trusted (rollback)
+    UpdateRollback = 34,
+    /// update metadata expired (freeze)
+    UpdateExpired = 35,
+    /// update metadata or payload differs from what the role above lists (mix-and-match, tampered payload)
+    UpdateMismatch = 36,
+    /// update metadata larger than its size limit
+    UpdateTooLarge = 37,
+    /// update root metadata version out of order
+    UpdateRootOrder = 38,
+    /// update repository or key missing, or a key that is not its role's
+    UpdateKeys = 39,
     /// stopped by the user (Ctrl-C, SIGTERM); nothing was written
     Stopped = 130,
 }
@@ -107,6 +127,16 @@ impl Exit {
             ErrorKind::DbUnsupported => Exit::DbUnsupported,
             ErrorKind::DbDisabledObjects => Exit::DbDisabledObjects,
             ErrorKind::DbNeedsRepair => Exit::DbNeedsRepair,
+            ErrorKind::UpdateBadBundle => Exit::UpdateBadBundle,
+            ErrorKind::UpdateUnsigned => Exit::UpdateUnsigned,
+            ErrorKind::UpdatePublisher => Exit::UpdatePublisher,
+            ErrorKind::UpdateBadSignature => Exit::UpdateBadSignature,
+            ErrorKind::UpdateRollback => Exit::UpdateRollback,
+            ErrorKind::UpdateExpired => Exit::UpdateExpired,
+            ErrorKind::UpdateMismatch => Exit::UpdateMismatch,
+            ErrorKind::UpdateTooLarge => Exit::UpdateTooLarge,
+            ErrorKind::UpdateRootOrder => Exit::UpdateRootOrder,
+            ErrorKind::UpdateKeys => Exit::UpdateKeys,
             _ => Exit::Failure,
         }
     }
@@ -190,6 +220,15 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_units::UnitError,
             transit_wizard::WizardError,
             transit_dbassist::DbError,
+            transit_update::BundleError,
+            transit_update::VerifyError,
+            transit_update::IngestError,
+            transit_update::RepoError,
+            transit_update::keys::KeyError,
+            transit_update::publishers::PublisherError,
+            transit_update::manifest::ManifestError,
+            transit_update::store::StoreError,
+            transit_update::states::StateError,
         )
     })
 }

@@ -59,6 +59,29 @@ pub enum ErrorKind {
     DbDisabledObjects,
     /// DB assistant: duplicate or NULL keys must be repaired first.
     DbNeedsRepair,
+    /// An update bundle is malformed or truncated, or its payload differs
+    /// from its manifest.
+    UpdateBadBundle,
+    /// An update carries no valid publisher signature.
+    UpdateUnsigned,
+    /// An update's publisher is not on the allow-list.
+    UpdatePublisher,
+    /// Update metadata is not signed by the keys its role requires.
+    UpdateBadSignature,
+    /// Update metadata is older than what was already trusted (rollback).
+    UpdateRollback,
+    /// Update metadata has expired (a freeze, or a provider cut off too
+    /// long).
+    UpdateExpired,
+    /// A metadata file or payload differs from what the role above it
+    /// lists (mix-and-match, a tampered payload).
+    UpdateMismatch,
+    /// A metadata file exceeds its size limit.
+    UpdateTooLarge,
+    /// A root metadata file's version is out of order.
+    UpdateRootOrder,
+    /// The update repository or its keys are missing or do not match.
+    UpdateKeys,
 }
 
 /// An error that knows its [`ErrorKind`].

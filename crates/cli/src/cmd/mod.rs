@@ -13,6 +13,7 @@ mod registry;
 mod restore;
 mod schedule;
 mod server;
+pub mod update;
 
 use crate::cli::{Cli, Command};
 
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs(cmd) => logs::run(&cli.server_root, cmd),
         Command::Diff(args) => diff::run(args),
         Command::Db(cmd) => db::run(cmd),
+        Command::Update(cmd) => update::run(cmd),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),
@@ -69,6 +71,7 @@ fn touches_server(command: &Command) -> bool {
         | Command::Logs(_)
         | Command::Diff(_)
         | Command::Db(_)
+        | Command::Update(_)
         | Command::Completions { .. }
         | Command::Man => false,
         Command::Server(_)

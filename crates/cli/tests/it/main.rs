@@ -12,4 +12,5 @@ mod registry;
 mod restore;
 mod schedule;
 mod server;
+mod update;
 mod wizard_tmux;

@@ -74,6 +74,10 @@ exit_codes! {
     DbDisabledObjects = 26,
     /// database: duplicate or NULL keys block the upgrade; run `db repair --delete` first
     DbNeedsRepair = 27,
+    /// database: a copy stopped on an error (lost connection, rejected row); run it again with `--resume RUN`
+    DbCopyStopped = 28,
+    /// database: validation found rows that differ between source and target
+    DbValidation = 29,
     /// update bundle malformed or truncated, or its payload differs from its manifest
     UpdateBadBundle = 30,
     /// update not signed by a publisher, or the signature does not match its manifest
@@ -127,6 +131,8 @@ impl Exit {
             ErrorKind::DbUnsupported => Exit::DbUnsupported,
             ErrorKind::DbDisabledObjects => Exit::DbDisabledObjects,
             ErrorKind::DbNeedsRepair => Exit::DbNeedsRepair,
+            ErrorKind::DbCopyStopped => Exit::DbCopyStopped,
+            ErrorKind::DbValidation => Exit::DbValidation,
             ErrorKind::UpdateBadBundle => Exit::UpdateBadBundle,
             ErrorKind::UpdateUnsigned => Exit::UpdateUnsigned,
             ErrorKind::UpdatePublisher => Exit::UpdatePublisher,

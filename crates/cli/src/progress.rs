@@ -181,3 +181,29 @@ impl Progress for Bars {
         }
     }
 }
+
+/// Prints every event as one JSON object per line on standard output
+/// (`--progress json`), for scripts.
+#[derive(Default)]
+pub struct JsonLines {
+    out: Mutex<()>,
+}
+
+impl JsonLines {
+    /// Prints one JSON value as a line.
+    pub fn line(&self, value: &impl serde::Serialize) {
+        let _guard = self.out.lock().expect("stdout lock");
+        if let Ok(text) = serde_json::to_string(value) {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl Progress for JsonLines {
+    fn event(&self, event: Event) {
+        self.line(&event);
+    }
+}

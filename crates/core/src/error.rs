@@ -59,6 +59,13 @@ pub enum ErrorKind {
     DbDisabledObjects,
     /// DB assistant: duplicate or NULL keys must be repaired first.
     DbNeedsRepair,
+    /// DB assistant: a copy stopped on an error (a lost connection, a
+    /// rejected row with `--on-error stop`); committed batches are kept and
+    /// `--resume` continues.
+    DbCopyStopped,
+    /// DB assistant: validation found a table whose rows differ between
+    /// source and target.
+    DbValidation,
     /// An update bundle is malformed or truncated, or its payload differs
     /// from its manifest.
     UpdateBadBundle,

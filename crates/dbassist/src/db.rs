@@ -117,6 +117,11 @@ impl Db {
         &mut self.conn
     }
 
+    /// The driver connection, taken out (a bulk writer keeps it).
+    pub fn into_conn(self) -> Conn {
+        self.conn
+    }
+
     /// Runs one or more statements without results; returns the rows
     /// affected. Permission errors become [`DbError::Permission`].
     pub async fn exec(&mut self, sql: &str) -> Result<u64> {

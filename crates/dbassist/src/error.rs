@@ -104,6 +104,37 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+    /// The command line names something that does not exist.
+    #[error("{0}")]
+    Usage(String),
+    /// A driver other than sqlx failed (rusqlite, mysql).
+    #[error("{context}: {message}")]
+    Driver {
+        /// What Transit was doing.
+        context: String,
+        /// The driver's message.
+        message: String,
+    },
+    /// A copy stopped on an error; the committed batches stay.
+    #[error("copy of {table} stopped after {committed} committed rows: {cause}\n(committed batches are kept; continue with `transit db copy --resume {run}`)")]
+    CopyStopped {
+        /// The table.
+        table: String,
+        /// The run, for `--resume`.
+        run: String,
+        /// What happened (the database's message).
+        cause: String,
+        /// Rows committed in the table so far.
+        committed: u64,
+    },
+    /// Validation found a table whose rows differ.
+    #[error("validation of {table} failed: {detail}")]
+    Validation {
+        /// The table.
+        table: String,
+        /// Counts, checksums and the first differing key.
+        detail: String,
+    },
     /// A file could not be read.
     #[error(transparent)]
     Io(#[from] transit_core::PathIoError),
@@ -130,6 +161,10 @@ impl Kind for DbError {
             DbError::NeedsRepair { .. } => ErrorKind::DbNeedsRepair,
             DbError::DisabledObjects { .. } => ErrorKind::DbDisabledObjects,
             DbError::Refused(_) => ErrorKind::Refused,
+            DbError::Usage(_) => ErrorKind::Usage,
+            DbError::CopyStopped { .. } => ErrorKind::DbCopyStopped,
+            DbError::Validation { .. } => ErrorKind::DbValidation,
+            DbError::Driver { .. } => ErrorKind::Other,
             DbError::Cancelled => ErrorKind::Cancelled,
             DbError::Sql { .. } | DbError::Io(_) => ErrorKind::Other,
         }

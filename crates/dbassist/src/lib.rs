@@ -10,10 +10,12 @@
 //!   migrations in the vendor's build order;
 //! - [`check`], [`repair`], [`setup_user`]: the vendor's preparation
 //!   steps;
+//! - [`copy`]: the bulk copy engine (streaming, resumable, validated);
 //! - [`generate`]: a deterministic history with planted duplicates, NULLs
 //!   and hostile values.
 
 pub mod check;
+pub mod copy;
 pub mod db;
 pub mod dialect;
 pub mod engine;

@@ -174,6 +174,12 @@ impl DbTarget {
         self.url.as_ref().map(url::Url::as_str)
     }
 
+    /// The host and port of a server URL.
+    pub(crate) fn host_port(&self) -> Option<(String, Option<u16>)> {
+        let url = self.url.as_ref()?;
+        Some((url.host_str()?.to_string(), url.port()))
+    }
+
     /// The password, if one was found.
     pub(crate) fn password(&self) -> Option<&str> {
         self.password.as_ref().map(|p| p.expose_secret())

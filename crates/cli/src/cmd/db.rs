@@ -3,13 +3,14 @@
 //! library on a small runtime, prints, and returns typed errors whose kinds
 //! give the exit codes 20–29).
 
-use crate::progress::Bars;
+use crate::progress::{Bars, JsonLines};
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::fmt;
 use transit_core::{cancel_on_signals, CancelToken};
 use transit_dbassist::check::CheckReport;
+use transit_dbassist::copy::{CopyOptions, CopyReport, OnError, RunOptions, TableValidation};
 use transit_dbassist::generate::{GenerateOptions, GenerateReport};
 use transit_dbassist::repair::{RepairMode, RepairReport};
 use transit_dbassist::setup_user::MigrationUser;
@@ -80,6 +81,12 @@ pub enum DbCommand {
     /// Fill a database with a realistic, deterministic 3.0 history
     /// (creates the schema in an empty database; SQLite files are created).
     Generate(GenerateArgs),
+    /// Copy tables between any two databases: streaming, in key-ordered
+    /// batches that resume after a kill, validated after each table.
+    Copy(CopyArgs),
+    /// Compare tables on two databases: row counts and order-independent
+    /// checksums, and the first differing key.
+    Validate(ValidateArgs),
     /// Check the connection, permissions, schema version and disabled objects.
     Check {
         /// The database.
@@ -143,6 +150,94 @@ pub enum DbCommand {
     },
 }
 
+/// What `--on-error` does with a row the target refuses.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnErrorArg {
+    /// Stop the copy (committed batches stay; `--resume` goes on).
+    Stop,
+    /// Isolate the bad rows into the run folder's reject file and load the rest.
+    Reject,
+}
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ProgressArg {
+    /// Bars on standard error (when it is a terminal).
+    #[default]
+    Bars,
+    /// One JSON object per event on standard output, for scripts.
+    Json,
+}
+
+/// `transit db copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The database to read.
+    #[arg(long)]
+    pub source: DbUrl,
+    /// The database to write (its schema must exist: `transit db upgrade`).
+    #[arg(long)]
+    pub target: DbUrl,
+    /// Tables to copy (vendor names, comma-separated); not with --resume.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required_unless_present = "resume",
+        conflicts_with = "resume"
+    )]
+    pub tables: Vec<String>,
+    /// A condition on the source rows: `COND` for every table, or `Table:COND` (repeatable).
+    #[arg(long = "where", value_name = "COND", conflicts_with = "resume")]
+    pub filters: Vec<String>,
+    /// Tables copied in parallel (parents before children).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Rows per batch: the unit of commit and of resume.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "resume")]
+    pub batch_rows: u32,
+    /// A row the target refuses: stop, or reject it to the run folder and go on.
+    #[arg(long, value_enum, default_value = "stop", conflicts_with = "resume")]
+    pub on_error: OnErrorArg,
+    /// Continue an interrupted run from its last committed batches.
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// The folder of run folders (the reject file, run.json).
+    #[arg(long, value_name = "DIR", default_value = "transit-runs")]
+    pub run_dir: std::path::PathBuf,
+    /// Skip the validation after each table.
+    #[arg(long, conflicts_with = "resume")]
+    pub no_validate: bool,
+    /// Progress as bars or as JSON lines.
+    #[arg(long, value_enum, default_value = "bars")]
+    pub progress: ProgressArg,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `transit db validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// One side.
+    #[arg(long)]
+    pub source: DbUrl,
+    /// The other side.
+    #[arg(long)]
+    pub target: DbUrl,
+    /// Tables to compare (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub tables: Vec<String>,
+    /// A condition on the rows of both sides: `COND` or `Table:COND` (repeatable).
+    #[arg(long = "where", value_name = "COND")]
+    pub filters: Vec<String>,
+    /// Take the rows this copy run rejected out of the source's side.
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `transit db generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -188,6 +283,8 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
     let _signals = cancel_on_signals(&cancel).context("installing signal handlers")?;
     match cmd {
         DbCommand::Generate(args) => generate(args, &cancel),
+        DbCommand::Copy(args) => copy(args, &cancel),
+        DbCommand::Validate(args) => validate(args, &cancel),
         DbCommand::Check { url, expect, json } => check(&url, expect, json),
         DbCommand::Upgrade { url, to, json } => upgrade(&url, to.into(), json, &cancel),
         DbCommand::Repair {
@@ -216,6 +313,8 @@ impl DbCommand {
     pub fn wants_json(&self) -> bool {
         match self {
             DbCommand::Generate(args) => args.json,
+            DbCommand::Copy(args) => args.json || args.progress == ProgressArg::Json,
+            DbCommand::Validate(args) => args.json,
             DbCommand::Check { json, .. }
             | DbCommand::Upgrade { json, .. }
             | DbCommand::Repair { json, .. }
@@ -283,6 +382,135 @@ fn generate(args: GenerateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
     );
     println!("checksum {}", report.checksum);
     Ok(())
+}
+
+fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
+    let source = args.source.target()?;
+    let target = args.target.target()?;
+    let options = CopyOptions {
+        tables: args.tables,
+        filters: args.filters,
+        batch_rows: args.batch_rows as usize,
+        on_error: match args.on_error {
+            OnErrorArg::Stop => OnError::Stop,
+            OnErrorArg::Reject => OnError::Reject,
+        },
+        validate: !args.no_validate,
+    };
+    let run = RunOptions {
+        jobs: usize::from(args.jobs),
+        runs_dir: args.run_dir,
+        resume: args.resume,
+        batch_delay: std::env::var("TRANSIT_COPY_BATCH_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis),
+    };
+    let json_lines = args.progress == ProgressArg::Json;
+    let bars = Bars::new(args.json || json_lines).with_total("all tables");
+    let lines = JsonLines::default();
+    let progress: &dyn transit_core::Progress = if json_lines { &lines } else { &bars };
+    let result = transit_dbassist::copy::copy(&source, &target, &options, &run, progress, cancel);
+    bars.finish();
+    let report: CopyReport = result?;
+    if json_lines {
+        lines.line(&serde_json::json!({"event": "report", "report": &report}));
+        return Ok(());
+    }
+    if args.json {
+        return print_json(&report);
+    }
+    println!(
+        "{:<28} {:>6} {:>12} {:>9} {:>9} {:>8}  validation",
+        "table", "mode", "rows", "skipped", "rejected", "seconds"
+    );
+    for t in &report.tables {
+        let check = match &t.validation {
+            Some(v) if v.equal => format!("equal ({} rows)", v.target_rows),
+            Some(v) => transit_dbassist::copy::validation_detail(v),
+            None => "skipped".into(),
+        };
+        let mode = match t.mode {
+            transit_dbassist::copy::state::Mode::Bulk => "bulk",
+            transit_dbassist::copy::state::Mode::Merge => "merge",
+        };
+        println!(
+            "{:<28} {:>6} {:>12} {:>9} {:>9} {:>8.1}  {check}",
+            t.table, mode, t.rows, t.skipped, t.rejected, t.seconds
+        );
+    }
+    println!("run {} ({})", report.run, report.run_dir.display());
+    if let Some(file) = &report.rejects_file {
+        println!(
+            "rejected rows, with the database's error: {}",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+fn validate(args: ValidateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
+    let source = args.source.target()?;
+    let target = args.target.target()?;
+    let bars = Bars::new(args.json);
+    let result = transit_dbassist::copy::validate(
+        &source,
+        &target,
+        &args.tables,
+        &args.filters,
+        args.run.as_deref(),
+        &bars,
+        cancel,
+    );
+    bars.finish();
+    let tables = result?;
+    let report = ValidateReport {
+        source: source.to_string(),
+        target: target.to_string(),
+        equal: tables.iter().all(|t| t.equal),
+        tables,
+    };
+    if args.json {
+        print_json(&report)?;
+    } else {
+        for t in &report.tables {
+            if t.equal {
+                println!(
+                    "EQUAL   {:<28} {} rows, checksum {}",
+                    t.table,
+                    t.target_rows,
+                    &t.target_checksum[..16]
+                );
+            } else {
+                println!(
+                    "DIFFER  {:<28} {}",
+                    t.table,
+                    transit_dbassist::copy::validation_detail(t)
+                );
+            }
+        }
+    }
+    match report.tables.iter().find(|t| !t.equal) {
+        Some(t) => Err(DbError::Validation {
+            table: t.table.clone(),
+            detail: transit_dbassist::copy::validation_detail(t),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// What `transit db validate --json` prints.
+#[derive(Debug, Serialize)]
+pub struct ValidateReport {
+    /// One side (redacted URL).
+    pub source: String,
+    /// The other side.
+    pub target: String,
+    /// True when every table is equal.
+    pub equal: bool,
+    /// Per table.
+    pub tables: Vec<TableValidation>,
 }
 
 fn check(url: &DbUrl, expect: Option<VersionArg>, json: bool) -> anyhow::Result<()> {

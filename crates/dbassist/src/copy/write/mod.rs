@@ -1,0 +1,344 @@
+//! Writers: each engine's fastest bulk path behind one [`Sink`], and the
+//! one loop that commits batches with their resume markers and isolates
+//! bad rows ([`write_table`]).
+//!
+//! A writer runs on a blocking thread; the PostgreSQL sink drives sqlx
+//! through the runtime's handle, MariaDB's uses the `mysql` driver for
+//! `LOAD DATA LOCAL INFILE`, SQLite's uses rusqlite.
+
+pub mod lite;
+pub mod my;
+pub mod pg;
+
+use super::batch::Batch;
+use super::canon::{self, CanonKind};
+use super::plan::TablePlan;
+use super::rejects::RejectFile;
+use super::state::{Marker, Mode};
+use crate::error::DbError;
+use std::collections::HashSet;
+use tokio::sync::mpsc::Receiver;
+use transit_core::{CancelToken, Event, Progress};
+
+/// Why a sink operation failed.
+#[derive(Debug)]
+pub enum SinkError {
+    /// The database refused the data (a bad value, a duplicate key): the
+    /// transaction is still usable after rolling back to a savepoint.
+    Data(String),
+    /// The connection or the database failed; nothing more can be done.
+    Fatal(String),
+}
+
+impl std::fmt::Display for SinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkError::Data(m) | SinkError::Fatal(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Result of a sink operation.
+pub type SinkResult<T> = std::result::Result<T, SinkError>;
+
+/// One engine's bulk path into one table, inside transactions.
+pub trait Sink: Send {
+    /// Runs a statement without results.
+    fn exec(&mut self, sql: &str) -> SinkResult<()>;
+    /// Loads rows through the bulk path.
+    fn load(&mut self, batch: &Batch) -> SinkResult<()>;
+    /// Runs a query whose cells are text, returning its rows.
+    fn query(&mut self, sql: &str) -> SinkResult<Vec<Vec<Option<Vec<u8>>>>>;
+    /// The target's dialect.
+    fn dialect(&self) -> &'static dyn crate::dialect::Dialect;
+    /// The statement that opens a batch's transaction.
+    fn begin(&self) -> &'static str {
+        "BEGIN"
+    }
+    /// A note for the user, once (such as a slower fallback).
+    fn take_note(&mut self) -> Option<String> {
+        None
+    }
+}
+
+/// What one table's write did.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// Batches committed.
+    pub batches: u64,
+}
+
+/// Everything the write loop needs besides the sink and the rows.
+pub struct WriteContext<'a> {
+    /// The run.
+    pub run: &'a str,
+    /// The plan.
+    pub plan: &'a TablePlan,
+    /// Isolate bad rows (true) or stop at the first (false).
+    pub reject: bool,
+    /// Where rejects go.
+    pub rejects: &'a RejectFile,
+    /// Progress sink.
+    pub progress: &'a dyn Progress,
+    /// Cancellation.
+    pub cancel: &'a CancelToken,
+    /// Test hook: sleep this long after each commit.
+    pub delay: Option<std::time::Duration>,
+}
+
+/// The key of row `r` as text cells (for markers and messages).
+pub fn key_text(plan: &TablePlan, batch: &Batch, r: usize) -> Vec<String> {
+    plan.key
+        .iter()
+        .map(|&k| String::from_utf8_lossy(batch.cell(r, k).unwrap_or_default()).into_owned())
+        .collect()
+}
+
+/// The key of row `r` for messages (`NULL` shown as such).
+pub fn key_shown(plan: &TablePlan, batch: &Batch, r: usize) -> String {
+    plan.key
+        .iter()
+        .map(|&k| {
+            let v = batch.cell(r, k).map_or_else(
+                || "NULL".to_string(),
+                |b| String::from_utf8_lossy(b).into_owned(),
+            );
+            format!("{}={v}", plan.columns[k].name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "CallId=ABC, SiteId=1".
+pub fn key_display(plan: &TablePlan, key: &[String]) -> String {
+    plan.key_names()
+        .iter()
+        .zip(key)
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The canonical bytes of row `r`'s key.
+pub fn canon_key(plan: &TablePlan, batch: &Batch, r: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &k in &plan.key {
+        canon::cell(plan.kinds[k], batch.cell(r, k), &mut out);
+    }
+    out
+}
+
+/// Commits every batch from `rx`, each with its marker, starting from
+/// `marker`; the first batch is the NULL-key segment when `nulls_first`.
+pub fn write_table(
+    sink: &mut dyn Sink,
+    rx: &mut Receiver<Batch>,
+    marker: &mut Marker,
+    mut nulls_first: bool,
+    cx: &WriteContext<'_>,
+) -> Result<Written, DbError> {
+    let mut written = Written::default();
+    let table = &cx.plan.table.name;
+    let stopped = |cause: String, marker: &Marker| DbError::CopyStopped {
+        table: table.clone(),
+        run: cx.run.to_string(),
+        cause,
+        committed: marker.rows,
+    };
+    let d = sink.dialect();
+    let mut scratch = Vec::new();
+    while let Some(batch) = rx.blocking_recv() {
+        if cx.cancel.is_cancelled() {
+            return Err(DbError::Cancelled);
+        }
+        let is_nulls = std::mem::take(&mut nulls_first);
+        let mut next = marker.clone();
+        if is_nulls {
+            next.nulls_done = true;
+        } else if !batch.is_empty() {
+            next.last_key = Some(key_text(cx.plan, &batch, batch.len() - 1));
+        }
+        // The NOT EXISTS rule, for tables that held rows when the copy began.
+        let batch = if marker.mode == Mode::Merge && !batch.is_empty() {
+            let existing =
+                existing_keys(sink, cx.plan, &batch).map_err(|e| stopped(e.to_string(), marker))?;
+            let kept = batch.filter(|r| !existing.contains(&canon_key(cx.plan, &batch, r)));
+            next.skipped += (batch.len() - kept.len()) as u64;
+            kept
+        } else {
+            batch
+        };
+        sink.exec(sink.begin())
+            .map_err(|e| stopped(e.to_string(), marker))?;
+        let result = if cx.reject {
+            load_isolating(sink, &batch)
+        } else {
+            sink.load(&batch).map(|()| Vec::new())
+        };
+        let bad = match result {
+            Ok(bad) => bad,
+            Err(e) => {
+                let _ = sink.exec("ROLLBACK");
+                let first = if batch.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (in the batch from {} to {})",
+                        key_shown(cx.plan, &batch, 0),
+                        key_shown(cx.plan, &batch, batch.len() - 1)
+                    )
+                };
+                return Err(stopped(format!("{e}{first}"), marker));
+            }
+        };
+        for (r, error) in &bad {
+            let digest = canon::row_digest(&cx.plan.kinds, batch.row(*r), &mut scratch);
+            next.rejected_sum.add(&digest);
+            next.rejected += 1;
+            cx.rejects
+                .write(cx.plan, &batch, *r, error)
+                .map_err(|e| stopped(e.to_string(), marker))?;
+        }
+        if !bad.is_empty() {
+            cx.rejects
+                .flush()
+                .map_err(|e| stopped(e.to_string(), marker))?;
+        }
+        next.rows += (batch.len() - bad.len()) as u64;
+        let update = super::state::update_sql(d, cx.run, table, &next);
+        if let Err(e) = sink.exec(&update).and_then(|()| sink.exec("COMMIT")) {
+            let _ = sink.exec("ROLLBACK");
+            return Err(stopped(e.to_string(), marker));
+        }
+        *marker = next;
+        written.batches += 1;
+        if let Some(note) = sink.take_note() {
+            cx.progress.event(Event::note(note));
+        }
+        cx.progress.event(Event::advance(
+            table.clone(),
+            marker.rows + marker.rejected + marker.skipped,
+        ));
+        if let Some(delay) = cx.delay {
+            std::thread::sleep(delay);
+        }
+    }
+    Ok(written)
+}
+
+/// Loads `batch` inside savepoints, splitting any piece the database
+/// refuses until the refused rows stand alone; returns them with the
+/// database's error.
+fn load_isolating(sink: &mut dyn Sink, batch: &Batch) -> SinkResult<Vec<(usize, String)>> {
+    let mut bad = Vec::new();
+    let mut stack: Vec<std::ops::Range<usize>> = Vec::new();
+    stack.push(0..batch.len());
+    while let Some(range) = stack.pop() {
+        if range.is_empty() {
+            continue;
+        }
+        let piece = if range.len() == batch.len() {
+            None
+        } else {
+            Some(batch.slice(range.clone()))
+        };
+        sink.exec("SAVEPOINT transit_piece")?;
+        match sink.load(piece.as_ref().unwrap_or(batch)) {
+            Ok(()) => sink.exec("RELEASE SAVEPOINT transit_piece")?,
+            Err(SinkError::Data(message)) => {
+                sink.exec("ROLLBACK TO SAVEPOINT transit_piece")?;
+                sink.exec("RELEASE SAVEPOINT transit_piece")?;
+                if range.len() == 1 {
+                    bad.push((range.start, message));
+                } else {
+                    let mid = range.start + range.len() / 2;
+                    stack.push(mid..range.end);
+                    stack.push(range.start..mid);
+                }
+            }
+            Err(fatal) => return Err(fatal),
+        }
+    }
+    bad.sort_by_key(|(r, _)| *r);
+    Ok(bad)
+}
+
+/// The canonical keys of `batch` that the target already holds.
+fn existing_keys(
+    sink: &mut dyn Sink,
+    plan: &TablePlan,
+    batch: &Batch,
+) -> SinkResult<HashSet<Vec<u8>>> {
+    let d = sink.dialect();
+    let names = plan.key_names();
+    let select: Vec<String> = names.iter().map(|n| d.cast_text(&d.ident(n))).collect();
+    let mut found = HashSet::new();
+    for start in (0..batch.len()).step_by(500) {
+        let end = (start + 500).min(batch.len());
+        let tuples: Vec<String> = (start..end)
+            .map(|r| {
+                let lits: Vec<String> = plan
+                    .key
+                    .iter()
+                    .map(|&k| {
+                        let text = String::from_utf8_lossy(batch.cell(r, k).unwrap_or_default())
+                            .into_owned();
+                        plan.key_literal(d, k, &text)
+                    })
+                    .collect();
+                if lits.len() == 1 {
+                    lits[0].clone()
+                } else {
+                    format!("({})", lits.join(", "))
+                }
+            })
+            .collect();
+        let left = if names.len() == 1 {
+            d.ident(names[0])
+        } else {
+            format!("({})", d.ident_list(&names))
+        };
+        let list = if names.len() > 1 && d.engine() == crate::engine::Engine::Sqlite {
+            format!("VALUES {}", tuples.join(", "))
+        } else {
+            tuples.join(", ")
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {left} IN ({list})",
+            select.join(", "),
+            d.ident(&plan.table.name)
+        );
+        for row in sink.query(&sql)? {
+            let mut key = Vec::new();
+            for (i, &k) in plan.key.iter().enumerate() {
+                let kind: CanonKind = plan.kinds[k];
+                canon::cell(kind, row.get(i).and_then(|v| v.as_deref()), &mut key);
+            }
+            found.insert(key);
+        }
+    }
+    Ok(found)
+}
+
+/// Appends `bytes` escaped for a tab-separated bulk format (PostgreSQL COPY
+/// text, MariaDB LOAD DATA with `ESCAPED BY '\\'`).
+pub fn escape_tsv(bytes: &[u8], out: &mut Vec<u8>, nul_escape: bool) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            0 if nul_escape => b"\\0",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(rep);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// The rows written per key-ordered batch, for messages and docs.
+pub const DEFAULT_BATCH_ROWS: usize = 20_000;

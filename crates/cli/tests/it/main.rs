@@ -4,6 +4,7 @@
 mod common;
 mod console;
 mod db;
+mod db_copy;
 mod diff;
 mod export;
 mod import;

@@ -229,13 +229,17 @@ pub fn filter_for(filters: &[String], table: &Table) -> Option<String> {
     })
 }
 
-fn new_run_name(runs_dir: &Path) -> String {
+/// A new run's name, `copy-YYYYMMDDThhmmssZ[-N]`, not yet in `runs_dir`.
+fn new_run_name(runs_dir: &Path, mut n: u32) -> String {
     let base = format!(
         "copy-{}",
         transit_core::time::compact(transit_core::time::now())
     );
-    let mut name = base.clone();
-    let mut n = 1;
+    let mut name = if n > 1 {
+        format!("{base}-{n}")
+    } else {
+        base.clone()
+    };
     while runs_dir.join(&name).exists() {
         n += 1;
         name = format!("{base}-{n}");
@@ -283,7 +287,13 @@ pub fn copy(
             (run.clone(), options)
         }
         None => {
-            let run = new_run_name(&run_options.runs_dir);
+            resolve_tables(&options.tables, from, to)?;
+            let mut run = new_run_name(&run_options.runs_dir, 1);
+            let mut n = 1;
+            while local.run(state::run_options(&mut tgt, &run))?.is_some() {
+                n += 1;
+                run = new_run_name(&run_options.runs_dir, n);
+            }
             let stored = serde_json::to_string(options).unwrap_or_default();
             let now = transit_core::time::rfc3339(transit_core::time::now());
             local.run(state::create_run(&mut tgt, &run, &stored, &now))?;
@@ -291,7 +301,9 @@ pub fn copy(
         }
     };
     let tables = resolve_tables(&options.tables, from, to)?;
-    let run_dir = run_options.runs_dir.join(&run);
+    let runs_dir = std::path::absolute(&run_options.runs_dir)
+        .map_err(|e| DbError::Io(transit_core::PathIoError::new(&run_options.runs_dir, e)))?;
+    let run_dir = runs_dir.join(&run);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| DbError::Io(transit_core::PathIoError::new(&run_dir, e)))?;
     let run_json = serde_json::json!({

@@ -122,8 +122,9 @@ impl Sink for PgSink {
             .map(|row| {
                 (0..row.len())
                     .map(|i| {
-                        row.try_get_unchecked::<Option<&[u8]>, _>(i)
-                            .map(|v| v.map(<[u8]>::to_vec))
+                        // Queries here select text (keys cast to text).
+                        row.try_get_unchecked::<Option<String>, _>(i)
+                            .map(|v| v.map(String::into_bytes))
                             .map_err(sink_error)
                     })
                     .collect()

@@ -13,4 +13,5 @@ mod restore;
 mod schedule;
 mod server;
 mod update;
+mod update_provider;
 mod wizard_tmux;

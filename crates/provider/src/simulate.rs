@@ -20,7 +20,8 @@ use transit_update::InstallVersion;
 pub struct SimulateOptions {
     /// How many distinct machines (check-ins cycle through them).
     pub clients: u64,
-    /// Check-ins per second.
+    /// Check-ins per second; 0 for closed loop: each connection sends
+    /// its next check-in as soon as the last is answered (capacity).
     pub rate: f64,
     /// How long.
     pub duration: Duration,
@@ -123,6 +124,33 @@ fn error_name(e: &ClientError) -> String {
     }
 }
 
+type Errors = Mutex<std::collections::BTreeMap<String, u64>>;
+
+fn record(
+    outcome: Result<crate::api::CheckInReply, ClientError>,
+    micros: u32,
+    ok: &AtomicU64,
+    latencies: &Mutex<Vec<u32>>,
+    errors: &Errors,
+) {
+    match outcome {
+        Ok(_) => {
+            ok.fetch_add(1, Ordering::Relaxed);
+            latencies
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(micros);
+        }
+        Err(e) => {
+            *errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(error_name(&e))
+                .or_default() += 1;
+        }
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -131,7 +159,8 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[idx]) / 1000.0
 }
 
-/// Runs the load: check-ins at `rate` per second for `duration`, cycling
+/// Runs the load: check-ins at `rate` per second for `duration` (or, with
+/// a rate of 0, as fast as `connections` closed-loop senders go), cycling
 /// through `clients` machines, at most `connections` in flight. Stops
 /// early when `stop` is cancelled.
 pub async fn run(
@@ -147,12 +176,44 @@ pub async fn run(
     );
     let permits = Arc::new(Semaphore::new(options.connections.max(1)));
     let latencies: Arc<Mutex<Vec<u32>>> = Arc::new(Mutex::new(Vec::new()));
-    let errors: Arc<Mutex<std::collections::BTreeMap<String, u64>>> = Arc::default();
+    let errors: Arc<Errors> = Arc::default();
     let ok = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let total = (options.rate * options.duration.as_secs_f64()).round() as u64;
+    let closed = options.rate <= 0.0;
+    let total = if closed {
+        0
+    } else {
+        (options.rate * options.duration.as_secs_f64()).round() as u64
+    };
     let mut sent: u64 = 0;
     let mut tasks = tokio::task::JoinSet::new();
+    if closed {
+        let next = Arc::new(AtomicU64::new(0));
+        let deadline = start + options.duration;
+        for _ in 0..options.connections.max(1) {
+            let (client, machines, latencies, errors, ok, next, stop) = (
+                client.clone(),
+                Arc::clone(&machines),
+                Arc::clone(&latencies),
+                Arc::clone(&errors),
+                Arc::clone(&ok),
+                Arc::clone(&next),
+                stop.clone(),
+            );
+            tasks.spawn(async move {
+                while Instant::now() < deadline && !stop.is_cancelled() {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let idx = (n % machines.len() as u64) as usize;
+                    let t0 = Instant::now();
+                    let outcome = client.checkin(&machines[idx]).await;
+                    let micros = t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+                    record(outcome, micros, &ok, &latencies, &errors);
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        sent = next.load(Ordering::Relaxed);
+    }
     while sent < total && !stop.is_cancelled() {
         let due_now = ((start.elapsed().as_secs_f64() * options.rate) as u64).min(total);
         while sent < due_now {
@@ -172,22 +233,7 @@ pub async fn run(
                 };
                 let outcome = client.checkin(&body[idx]).await;
                 let micros = due.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-                match outcome {
-                    Ok(_) => {
-                        ok.fetch_add(1, Ordering::Relaxed);
-                        latencies
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(micros);
-                    }
-                    Err(e) => {
-                        *errors
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .entry(error_name(&e))
-                            .or_default() += 1;
-                    }
-                }
+                record(outcome, micros, &ok, &latencies, &errors);
             });
             sent += 1;
         }

@@ -265,7 +265,8 @@ pub enum UpdateCommand {
         /// Distinct simulated machines.
         #[arg(long, default_value_t = 1000)]
         clients: u64,
-        /// Check-ins per second (open loop).
+        /// Check-ins per second (open loop); 0: closed loop, each
+        /// connection as fast as it is answered (capacity).
         #[arg(long, default_value_t = 100.0)]
         rate: f64,
         /// Seconds to run.

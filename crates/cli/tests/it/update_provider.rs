@@ -158,3 +158,71 @@ fn provider_and_the_groups_machines_updates_report_activity_and_simulate_command
         .assert()
         .exit(Exit::Failure);
 }
+
+#[test]
+fn server_start_hosts_the_provider_and_stop_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("s");
+    transit(&root)
+        .args([
+            "server",
+            "init",
+            "--name",
+            "CIC01",
+            "--site-name",
+            "Indy",
+            "--site-id",
+            "1",
+        ])
+        .args(["--release", "2018 R1"])
+        .assert()
+        .success();
+    let data = dir.path().join("data");
+    transit(&root)
+        .args(["update", "keygen", "--data"])
+        .arg(&data)
+        .arg("--root-key")
+        .arg(dir.path().join("offline/root.key"))
+        .assert()
+        .success();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    transit(&root)
+        .args([
+            "server",
+            "start",
+            "--daemon",
+            "--update-listen",
+            &listen,
+            "--update-data",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    let url = format!("http://{listen}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let out = transit(&root)
+            .args(["update", "groups", "list", "--json", "--provider", &url])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            assert_eq!(json(&out.stdout)[0]["name"], "Default");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hosted provider never answered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    transit(&root).args(["server", "stop"]).assert().success();
+    transit(&root)
+        .args(["update", "groups", "list", "--provider", &url])
+        .assert()
+        .exit(Exit::Failure);
+}

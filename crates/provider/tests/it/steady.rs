@@ -34,3 +34,20 @@ fn twenty_seconds_of_steady_load_commit_every_checkin() {
     let committed: i64 = machines.iter().map(|m| m.checkins).sum();
     assert_eq!(committed as u64, report.ok, "every 200 is in the database");
 }
+
+#[test]
+fn closed_loop_capacity_mode_sends_as_fast_as_answered() {
+    let fx = Fixture::new();
+    let p = Running::start(fx.config(Database::Sqlite));
+    let options = SimulateOptions {
+        clients: 50,
+        rate: 0.0,
+        duration: Duration::from_secs(1),
+        connections: 4,
+        seed: 3,
+    };
+    let report = rt().block_on(simulate::run(&p.client(), &options, &CancelToken::new()));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.ok > 0);
+    assert_eq!(report.ok, report.sent);
+}

@@ -84,9 +84,19 @@ pub fn next_interval(app: &App) -> Duration {
         app.config.check_max.max(app.config.check_min),
     );
     let base = rand::thread_rng().gen_range(min.as_secs_f64()..=max.as_secs_f64());
-    let rate = app.load.rate() as f64;
-    let stretch = (rate / app.config.capacity.max(1.0)).max(1.0);
-    Duration::from_secs_f64(base * stretch)
+    stretch(
+        Duration::from_secs_f64(base),
+        app.load.rate(),
+        app.config.capacity,
+    )
+}
+
+/// `base` stretched by the ratio of the current check-in `rate` to the
+/// `capacity` (never shortened): at twice the capacity, twice as long, so
+/// the machines' average rate falls back toward the capacity.
+pub fn stretch(base: Duration, rate: u64, capacity: f64) -> Duration {
+    let factor = (rate as f64 / capacity.max(1.0)).max(1.0);
+    base.mul_f64(factor)
 }
 
 /// `POST /v1/checkin`.
@@ -263,4 +273,34 @@ pub async fn progress(
             coalesced: u64::from(!fresh),
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_stretch_only_above_capacity() {
+        let base = Duration::from_secs(1800);
+        assert_eq!(stretch(base, 0, 1000.0), base);
+        assert_eq!(stretch(base, 1000, 1000.0), base);
+        assert_eq!(stretch(base, 2000, 1000.0), base * 2);
+        assert_eq!(stretch(base, 2500, 1000.0), Duration::from_secs(4500));
+        assert_eq!(
+            stretch(base, 10, 0.0),
+            base * 10,
+            "capacity below 1 counts as 1"
+        );
+    }
+
+    #[test]
+    fn ids_and_tokens_are_checked() {
+        assert!(check_id("WS-01.example:{1}").is_ok());
+        for bad in ["", "a b", "x/../y", &"a".repeat(65)] {
+            assert!(check_id(bad).is_err(), "{bad}");
+        }
+        assert!(check_token(&"t".repeat(16)).is_ok());
+        assert!(check_token(&"t".repeat(15)).is_err());
+        assert!(check_token(&"t".repeat(129)).is_err());
+    }
 }

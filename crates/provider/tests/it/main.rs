@@ -5,6 +5,7 @@
 mod api;
 mod bad_input;
 mod common;
+mod group_commit;
 mod hosting;
 mod steady;
 mod store_suite;

@@ -15,7 +15,8 @@
 #
 #   bench/provider.sh [MACHINES] [RATE] [SECONDS]
 #   (defaults 100000 1000 300; env CAP_SECONDS=30 DL_MB=1024 ROUNDS=5
-#    RANGES=50 RANGE_MB=200 PG=postgres://postgres@127.0.0.1:5432/test)
+#    RANGES=50 RANGE_MB=200 PG=postgres://postgres@127.0.0.1:5432/test;
+#    TRANSIT_BIN=path to use a built binary instead of a release build)
 #
 # Needs: cargo, nginx, curl, sqlite3, psql (for PG), about 2 x DL_MB of disk.
 set -euo pipefail
@@ -33,8 +34,10 @@ for tool in nginx curl sqlite3 psql; do
   command -v $tool >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
 [ "$RANGE_MB" -le "$DL_MB" ] || { echo "RANGE_MB must not exceed DL_MB" >&2; exit 1; }
-cargo build --release --bin transit -q
-T=$PWD/target/release/transit
+if [ -n "${TRANSIT_BIN:-}" ]; then T=$TRANSIT_BIN; else
+  cargo build --release --bin transit -q
+  T=$PWD/target/release/transit
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/transit-provider-bench.XXXXXX")
 PGDB=transit_bench_$$
 PIDS=()
@@ -91,7 +94,7 @@ simulate() { # simulate URL OUT CLIENTS RATE SECONDS CONNECTIONS
 }
 fresh_store() { # fresh_store sqlite|pg: empties the store between runs
   sqlite3 "$WORK/data/provider.db" "DELETE FROM machines; DELETE FROM progress;" 2>/dev/null || true
-  psql -q "$PG" -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null
+  psql -q "$PG" -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null 2>&1
   psql -q "$PG" -c "CREATE DATABASE $PGDB" >/dev/null
 }
 PGURL="${PG%/*}/$PGDB"

@@ -1,5 +1,6 @@
 //! What a provider runs with.
 
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,12 +13,13 @@ pub const DEFAULT_PORT: u16 = 8092;
 pub const CLIENT_APP: &str = "Interactive Update Client";
 
 /// Where the store lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Database {
     /// `provider.db` in the data folder (the default).
     Sqlite,
-    /// A PostgreSQL URL (`postgres://…`).
-    Postgres(String),
+    /// A PostgreSQL URL (`postgres://…`), held as a secret: it may carry a
+    /// password (better kept in `PGPASSWORD` or `~/.pgpass`).
+    Postgres(SecretString),
 }
 
 impl Database {
@@ -27,7 +29,7 @@ impl Database {
         match text {
             None | Some("sqlite") | Some("") => Ok(Database::Sqlite),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(Database::Postgres(url.to_string()))
+                Ok(Database::Postgres(SecretString::from(url)))
             }
             Some(other) => Err(format!(
                 "`{}` is not a provider database (sqlite, or a postgres:// URL)",

@@ -80,7 +80,10 @@ pub async fn open_store(
 ) -> Result<Arc<dyn Store>, ProviderError> {
     Ok(match &config.database {
         Database::Sqlite => Arc::new(store::sqlite::SqliteStore::open(&repo.store_path())?),
-        Database::Postgres(url) => Arc::new(store::postgres::PgStore::connect(url).await?),
+        Database::Postgres(url) => {
+            use secrecy::ExposeSecret;
+            Arc::new(store::postgres::PgStore::connect(url.expose_secret()).await?)
+        }
     })
 }
 

@@ -75,7 +75,11 @@ impl PgStore {
     /// missing (under an advisory lock, so two providers starting at once
     /// do not race).
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
-        let options = PgConnectOptions::from_str(url).map_err(pg("URL"))?;
+        // sqlx's error for a bad URL may quote it; say only that it is bad.
+        let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::Postgres {
+            what: "URL",
+            source: sqlx::Error::Configuration("not a valid postgres:// URL".into()),
+        })?;
         let describe = format!(
             "postgres://{}@{}:{}/{}",
             options.get_username(),

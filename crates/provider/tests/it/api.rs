@@ -68,7 +68,7 @@ fn checkins_on_postgres_commit_and_refuse_a_claimed_id() {
             return;
         };
         {
-            let cfg = fx.config(Database::Postgres(db.url.clone()));
+            let cfg = fx.config(Database::parse(Some(&db.url)).unwrap());
             let p = tokio::task::spawn_blocking(move || Running::start(cfg))
                 .await
                 .unwrap();

@@ -103,10 +103,11 @@ pub fn simulate(
     seed: u64,
     json: bool,
 ) -> anyhow::Result<()> {
-    if !(rate > 0.0 && rate.is_finite()) || clients == 0 || connections == 0 {
-        return Err(
-            UsageError("--rate, --clients and --connections must be positive".into()).into(),
-        );
+    if !(rate >= 0.0 && rate.is_finite()) || clients == 0 || connections == 0 {
+        return Err(UsageError(
+            "--clients and --connections must be positive, --rate 0 (closed loop) or more".into(),
+        )
+        .into());
     }
     let client = client(provider, connections)?;
     let stop = CancelToken::new();

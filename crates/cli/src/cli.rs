@@ -394,6 +394,21 @@ pub enum ServerCommand {
         /// Detach and run in the background.
         #[arg(long)]
         daemon: bool,
+        /// Host the update provider for this data folder (the version gate
+        /// is this server's release and patch).
+        #[arg(long, value_name = "DIR")]
+        update_data: Option<PathBuf>,
+        /// Where the hosted provider listens.
+        #[arg(long, default_value = "0.0.0.0:8092", requires = "update_data")]
+        update_listen: std::net::SocketAddr,
+        /// The hosted provider's store: sqlite or a postgres:// URL.
+        #[arg(
+            long,
+            env = "TRANSIT_UPDATE_DATABASE",
+            value_name = "URL",
+            requires = "update_data"
+        )]
+        update_database: Option<String>,
     },
     /// Stop the running server service.
     Stop,

@@ -235,6 +235,9 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_update::manifest::ManifestError,
             transit_update::store::StoreError,
             transit_update::states::StateError,
+            transit_provider::ProviderError,
+            transit_provider::client::ClientError,
+            transit_provider::store::StoreError,
         )
     })
 }

@@ -67,7 +67,7 @@ impl ServerLevel {
 }
 
 /// What an offer asks the machine to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Install the update.

@@ -82,7 +82,8 @@ pub enum ActivityStatus {
 }
 
 impl ActivityStatus {
-    fn as_str(self) -> &'static str {
+    /// The status as the activity log shows it (`Download Failed`).
+    pub fn as_str(self) -> &'static str {
         match self {
             ActivityStatus::Ingested => "Ingested",
             ActivityStatus::IngestFailed => "Ingest Failed",
@@ -96,7 +97,8 @@ impl ActivityStatus {
         }
     }
 
-    fn parse(text: &str) -> Option<ActivityStatus> {
+    /// The status for its [`ActivityStatus::as_str`] text.
+    pub fn parse(text: &str) -> Option<ActivityStatus> {
         [
             ActivityStatus::Ingested,
             ActivityStatus::IngestFailed,
@@ -114,7 +116,7 @@ impl ActivityStatus {
 }
 
 /// One activity-log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activity {
     /// The entry's ID (ascending with time).
     pub id: i64,

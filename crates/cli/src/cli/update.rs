@@ -2,8 +2,45 @@
 //! commands (handlers in `cmd/update.rs`).
 
 use clap::{ArgGroup, Args, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use transit_provider::api::{InstallDay, Mode};
 use transit_update::UpdateState;
+
+/// Which provider the API commands talk to.
+#[derive(Debug, Clone, Args)]
+pub struct ProviderArg {
+    /// The provider's URL.
+    #[arg(
+        long,
+        env = "TRANSIT_UPDATE_PROVIDER",
+        default_value = "http://127.0.0.1:8092"
+    )]
+    pub provider: String,
+    /// A PEM certificate to trust for an https provider (besides the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+/// A group's settings on the command line; unset fields keep their value.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GroupSettingsArgs {
+    /// Update mode: automatic, download, notify or manual.
+    #[arg(long)]
+    pub mode: Option<Mode>,
+    /// Install day: everyday, or sunday … saturday.
+    #[arg(long)]
+    pub day: Option<InstallDay>,
+    /// Install hour, 0-23.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=23))]
+    pub hour: Option<u8>,
+    /// The assigned providers, in order (comma-separated; empty to clear).
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub providers: Option<Vec<String>>,
+    /// "Allow Interactive Update Migration".
+    #[arg(long)]
+    pub allow_migration: Option<bool>,
+}
 
 /// The provider's data folder.
 #[derive(Debug, Clone, Args)]
@@ -157,13 +194,90 @@ pub enum UpdateCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The activity log, newest first.
+    /// The activity log through the provider (sorted, grouped, paged,
+    /// CSV, cleared); with --data, the newest entries read offline from
+    /// the data folder.
     Activity {
         #[command(flatten)]
-        data: DataArg,
-        /// How many entries.
-        #[arg(long, default_value_t = 50)]
+        provider: ProviderArg,
+        /// Read the data folder's log directly (no provider needed).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// How many entries (with --data).
+        #[arg(long, default_value_t = 50, requires = "data")]
         limit: usize,
+        /// Sort by: time, machine, application, release, patch, status.
+        #[arg(long, default_value = "time")]
+        sort: String,
+        /// Oldest / smallest first.
+        #[arg(long)]
+        asc: bool,
+        /// Group by: time (day), machine, application, release, patch, status.
+        #[arg(long)]
+        group: Option<String>,
+        /// Only this machine (its name).
+        #[arg(long)]
+        machine: Option<String>,
+        /// The page, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        /// Entries per page.
+        #[arg(long, default_value_t = 50)]
+        per_page: u64,
+        /// Print every matching entry as CSV.
+        #[arg(long, conflicts_with_all = ["json", "clear"])]
+        csv: bool,
+        /// Clear the activity log.
+        #[arg(long)]
+        clear: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the provider: the client API, downloads and the administration
+    /// API, on port 8092 by default.
+    Provider(ProviderArgs),
+    /// Groups and their settings (U-03).
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// Machines: search, detail.
+    #[command(subcommand)]
+    Machines(MachinesCommand),
+    /// Updates as the provider sees them.
+    #[command(subcommand)]
+    Updates(UpdatesCommand),
+    /// Each machine's status (UpToDate, NeedsAttention, ErrorState) with
+    /// every reason and its last contact.
+    Report {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// Last contact at or after: 2w, 3m, 6m or YYYY-MM-DD.
+        #[arg(long)]
+        since: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load generator: seeded simulated machines check in at a fixed rate.
+    Simulate {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// Distinct simulated machines.
+        #[arg(long, default_value_t = 1000)]
+        clients: u64,
+        /// Check-ins per second (open loop); 0: closed loop, each
+        /// connection as fast as it is answered (capacity).
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Connections (requests in flight at most).
+        #[arg(long, default_value_t = 256)]
+        connections: usize,
+        /// The inventories' seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -193,6 +307,175 @@ pub enum UpdateCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `transit update groups …`
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// List the groups with their settings and member counts.
+    List {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a group.
+    Add {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The name.
+        name: String,
+        #[command(flatten)]
+        settings: GroupSettingsArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a group's settings (the default group's too).
+    Set {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The group.
+        name: String,
+        #[command(flatten)]
+        settings: GroupSettingsArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a group; its members go to the default group.
+    Delete {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The group.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add machines to a group (moving them out of theirs).
+    AddMembers {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The group.
+        name: String,
+        /// Machine IDs.
+        #[arg(required = true)]
+        machines: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a machine from a group: back to the default group.
+    RemoveMember {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The group.
+        name: String,
+        /// The machine ID.
+        machine: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `transit update machines …`
+#[derive(Debug, Subcommand)]
+pub enum MachinesCommand {
+    /// List machines, searched by the start of the name or by IP.
+    List {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The start of the name, or of the IP address.
+        #[arg(long)]
+        search: Option<String>,
+        /// Only this group.
+        #[arg(long)]
+        group: Option<String>,
+        /// At most this many (0: all).
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One machine: status, installed against available versions, activity.
+    Show {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The machine ID.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `transit update updates …`
+#[derive(Debug, Subcommand)]
+pub enum UpdatesCommand {
+    /// List the provider's updates with how many machines activated each.
+    List {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an update's state through the provider.
+    SetState {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The update's ID.
+        id: i64,
+        /// The new state.
+        state: UpdateState,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `transit update provider`.
+#[derive(Debug, Clone, Args)]
+pub struct ProviderArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// The store: sqlite (provider.db in the data folder) or a postgres:// URL.
+    #[arg(long, env = "TRANSIT_UPDATE_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// Where to listen.
+    #[arg(long, default_value = "0.0.0.0:8092")]
+    pub listen: SocketAddr,
+    /// A PEM certificate chain: serve HTTPS (with --key).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The certificate's PEM private key.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// The CIC server's release (the version gate); default: the server root's.
+    #[arg(long, requires = "patch")]
+    pub release: Option<String>,
+    /// The CIC server's patch.
+    #[arg(long, requires = "release")]
+    pub patch: Option<u16>,
+    /// Open connections served at once; more get 503 with Retry-After.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Check-ins per second before check-in intervals are stretched.
+    #[arg(long, default_value_t = 1000.0)]
+    pub capacity: f64,
+    /// Shortest check-in interval handed out, in minutes.
+    #[arg(long, default_value_t = 30)]
+    pub check_min: u64,
+    /// Longest check-in interval handed out, in minutes.
+    #[arg(long, default_value_t = 60)]
+    pub check_max: u64,
+    /// Serve the administration API to other hosts too (default: loopback only).
+    #[arg(long)]
+    pub admin_remote: bool,
 }
 
 /// `transit update publishers …`
@@ -260,7 +543,23 @@ impl UpdateCommand {
             | UpdateCommand::Activity { json, .. }
             | UpdateCommand::Check { json, .. } => *json,
             UpdateCommand::Publishers(PublishersCommand::List { json, .. })
-            | UpdateCommand::Folders(FoldersCommand::List { json, .. }) => *json,
+            | UpdateCommand::Folders(FoldersCommand::List { json, .. })
+            | UpdateCommand::Report { json, .. }
+            | UpdateCommand::Simulate { json, .. }
+            | UpdateCommand::Groups(
+                GroupsCommand::List { json, .. }
+                | GroupsCommand::Add { json, .. }
+                | GroupsCommand::Set { json, .. }
+                | GroupsCommand::Delete { json, .. }
+                | GroupsCommand::AddMembers { json, .. }
+                | GroupsCommand::RemoveMember { json, .. },
+            )
+            | UpdateCommand::Machines(
+                MachinesCommand::List { json, .. } | MachinesCommand::Show { json, .. },
+            )
+            | UpdateCommand::Updates(
+                UpdatesCommand::List { json, .. } | UpdatesCommand::SetState { json, .. },
+            ) => *json,
             _ => false,
         }
     }

@@ -44,7 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs(cmd) => logs::run(&cli.server_root, cmd),
         Command::Diff(args) => diff::run(args),
         Command::Db(cmd) => db::run(cmd),
-        Command::Update(cmd) => update::run(cmd),
+        Command::Update(cmd) => update::run(&cli.server_root, cmd),
         Command::Components { role, json } => components::run(&cli.server_root, role, json),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man => docs::man(),

@@ -30,12 +30,22 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
             users,
             seed,
         } => demo(root, identity, users, seed),
-        ServerCommand::Start { daemon } => {
+        ServerCommand::Start {
+            daemon,
+            update_data,
+            update_listen,
+            update_database,
+        } => {
             let server = ServerRoot::open(root)?;
+            let hosted = update_data.map(|data| Hosted {
+                data,
+                listen: update_listen,
+                database: update_database,
+            });
             if daemon {
-                start_daemon(&server)
+                start_daemon(&server, hosted.as_ref())
             } else {
-                run_foreground(&server)
+                run_foreground(&server, hosted)
             }
         }
         ServerCommand::Stop => {
@@ -106,8 +116,31 @@ fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::R
     Ok(())
 }
 
-fn run_foreground(server: &ServerRoot) -> anyhow::Result<()> {
-    let host = transit_server::ServiceHost::new();
+/// The update provider `server start` hosts.
+struct Hosted {
+    data: std::path::PathBuf,
+    listen: std::net::SocketAddr,
+    database: Option<String>,
+}
+
+fn run_foreground(server: &ServerRoot, hosted: Option<Hosted>) -> anyhow::Result<()> {
+    let mut host = transit_server::ServiceHost::new();
+    if let Some(h) = hosted {
+        let id = &server.identity().server;
+        let mut config = transit_provider::ProviderConfig::new(
+            h.data,
+            transit_update::ServerLevel {
+                release: id.product_release,
+                patch: u16::try_from(id.patch).unwrap_or(u16::MAX),
+            },
+        );
+        config.listen = h.listen;
+        config.database = transit_provider::Database::parse(h.database.as_deref())
+            .map_err(crate::exit::UsageError)?;
+        host.register(Box::new(transit_provider::service::ProviderService::new(
+            config,
+        )));
+    }
     let stopped = host.run_foreground(server, &transit_core::CancelToken::new(), |pid| {
         println!(
             "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",
@@ -121,18 +154,25 @@ fn run_foreground(server: &ServerRoot) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn start_daemon(server: &ServerRoot) -> anyhow::Result<()> {
+fn start_daemon(server: &ServerRoot, hosted: Option<&Hosted>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("locating the transit binary")?;
-    let pid = transit_server::service::start_daemon(
-        server,
-        &exe,
-        &[
-            "--server-root".as_ref(),
-            server.dir().as_os_str(),
-            "server".as_ref(),
-            "start".as_ref(),
-        ],
-    )?;
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--server-root".into(),
+        server.dir().into(),
+        "server".into(),
+        "start".into(),
+    ];
+    if let Some(h) = hosted {
+        let data = std::path::absolute(&h.data).context("the update data folder")?;
+        args.extend(["--update-data".into(), data.into_os_string()]);
+        args.extend(["--update-listen".into(), h.listen.to_string().into()]);
+        if let Some(db) = &h.database {
+            // Through the environment, not the process list (it may hold a password).
+            std::env::set_var("TRANSIT_UPDATE_DATABASE", db);
+        }
+    }
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let pid = transit_server::service::start_daemon(server, &exe, &args)?;
     println!("server service started (pid {pid})");
     Ok(())
 }

@@ -14,4 +14,5 @@ mod restore;
 mod schedule;
 mod server;
 mod update;
+mod update_provider;
 mod wizard_tmux;

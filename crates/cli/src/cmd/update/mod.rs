@@ -1,5 +1,7 @@
 //! `transit update …`: the update service's bundles, TUF repository,
-//! ingest and verification (crates/update).
+//! ingest and verification (crates/update); the provider, its API
+//! commands and the load generator (crates/provider) in `provider.rs`
+//! and `console.rs`.
 
 use crate::cli::update::{DataArg, FoldersCommand, PublishersCommand, UpdateCommand};
 use crate::exit::UsageError;
@@ -27,8 +29,12 @@ fn open(data: &DataArg) -> anyhow::Result<UpdateRepository> {
     Ok(UpdateRepository::open(&data.data)?)
 }
 
-/// Runs a `transit update` subcommand.
-pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
+mod console;
+mod provider;
+
+/// Runs a `transit update` subcommand (`server_root`: the gate of a
+/// provider started without --release).
+pub fn run(server_root: &Path, cmd: UpdateCommand) -> anyhow::Result<()> {
     match cmd {
         UpdateCommand::Keygen {
             data,
@@ -144,27 +150,65 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
             targets_key,
             json,
         } => scan(&data, once, targets_key, json),
-        UpdateCommand::Activity { data, limit, json } => {
-            let repo = open(&data)?;
+        UpdateCommand::Activity {
+            data: Some(data),
+            limit,
+            json,
+            ..
+        } => {
+            let repo = UpdateRepository::open(&data)?;
             let entries = Store::open(&repo.store_path())?.activity(limit)?;
             if json {
                 return print_json(&entries);
             }
-            for e in entries {
-                let status = serde_json::to_value(e.status)?;
-                println!(
-                    "{}  {:<10} {:<16} {} {} {}  {}",
-                    e.time,
-                    e.machine,
-                    status.as_str().unwrap_or(""),
-                    e.application,
-                    e.release,
-                    e.patch,
-                    e.description
-                );
-            }
+            console::print_activity(&entries);
             Ok(())
         }
+        UpdateCommand::Activity {
+            provider,
+            data: None,
+            sort,
+            asc,
+            group,
+            machine,
+            page,
+            per_page,
+            csv,
+            clear,
+            json,
+            ..
+        } => console::activity(
+            &provider,
+            console::ActivityArgs {
+                sort,
+                asc,
+                group,
+                machine,
+                page,
+                per_page,
+                csv,
+                clear,
+            },
+            json,
+        ),
+        UpdateCommand::Provider(args) => provider::run(server_root, args),
+        UpdateCommand::Simulate {
+            provider,
+            clients,
+            rate,
+            duration,
+            connections,
+            seed,
+            json,
+        } => provider::simulate(&provider, clients, rate, duration, connections, seed, json),
+        UpdateCommand::Groups(cmd) => console::groups(cmd),
+        UpdateCommand::Machines(cmd) => console::machines(cmd),
+        UpdateCommand::Updates(cmd) => console::updates(cmd),
+        UpdateCommand::Report {
+            provider,
+            since,
+            json,
+        } => console::report(&provider, since.as_deref(), json),
         UpdateCommand::Check {
             repo,
             root,

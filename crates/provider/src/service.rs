@@ -1,0 +1,38 @@
+//! The provider as a service of `transit server start` (the service host).
+
+use crate::config::ProviderConfig;
+use transit_core::CancelToken;
+use transit_server::service::{Service, ServiceFailure};
+use transit_server::ServerRoot;
+
+/// Runs the provider while the server service runs.
+#[derive(Debug)]
+pub struct ProviderService {
+    config: ProviderConfig,
+}
+
+impl ProviderService {
+    /// A provider service with these settings.
+    pub fn new(config: ProviderConfig) -> ProviderService {
+        ProviderService { config }
+    }
+}
+
+impl Service for ProviderService {
+    fn name(&self) -> &str {
+        "update provider"
+    }
+
+    fn run(self: Box<Self>, server: &ServerRoot, stop: &CancelToken) -> Result<(), ServiceFailure> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("provider")
+            .enable_all()
+            .build()?;
+        let name = server.name().to_string();
+        runtime.block_on(crate::run(self.config, stop.clone(), |addr| {
+            tracing::info!(server = %name, %addr, "update provider hosted by the server service");
+        }))?;
+        Ok(())
+    }
+}

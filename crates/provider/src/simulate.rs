@@ -1,0 +1,268 @@
+//! The load generator: seeded simulated machines check in at a fixed
+//! arrival rate (open loop: a slow reply does not slow the arrivals, and
+//! a check-in's latency counts from when it was due, so queueing shows).
+
+use crate::api::{CheckIn, InstalledJson};
+use crate::client::{ClientError, ProviderClient};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use transit_core::CancelToken;
+use transit_update::InstallVersion;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SimulateOptions {
+    /// How many distinct machines (check-ins cycle through them).
+    pub clients: u64,
+    /// Check-ins per second; 0 for closed loop: each connection sends
+    /// its next check-in as soon as the last is answered (capacity).
+    pub rate: f64,
+    /// How long.
+    pub duration: Duration,
+    /// Requests in flight at most (the connection count).
+    pub connections: usize,
+    /// The seed of the machines' inventories.
+    pub seed: u64,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulateReport {
+    /// Check-ins started.
+    pub sent: u64,
+    /// Check-ins answered 200 (committed).
+    pub ok: u64,
+    /// Check-ins that failed, by reason.
+    pub errors: Vec<(String, u64)>,
+    /// Seconds the run took.
+    pub seconds: f64,
+    /// The rate asked for.
+    pub target_rate: f64,
+    /// Committed check-ins per second.
+    pub achieved_rate: f64,
+    /// Latency percentiles in milliseconds: p50, p90, p99, p99.9, max.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// The slowest.
+    pub max_ms: f64,
+}
+
+const APPS: &[(&str, u16)] = &[
+    ("Interaction Desktop", 0),
+    ("Interaction Connect", 0),
+    ("Interactive Update Client", 0),
+    ("Interaction Administrator", 0),
+    ("Interaction Scripter", 0),
+    ("Interaction Attendant", 0),
+    ("Interaction Recorder Client", 0),
+    ("Interaction SIP Station", 0),
+];
+
+/// Machine `i` of seed `seed`: its ID, secret and a realistic inventory
+/// (2 to 6 applications on one of a few releases and patches; about one
+/// machine in a hundred reports an error, two need a restart).
+pub fn machine(seed: u64, i: u64) -> CheckIn {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let token = hex::encode(Sha256::digest(format!("{seed}:{i}").as_bytes()));
+    let releases = [("2018 R1", 18, 1), ("2018 R2", 18, 2), ("2019 R1", 19, 1)];
+    let (release, major, minor) = releases[rng.gen_range(0..releases.len())];
+    let patch: u16 = rng.gen_range(0..6);
+    let n = rng.gen_range(2..=6usize);
+    let mut installed: Vec<InstalledJson> = Vec::with_capacity(n);
+    let start = rng.gen_range(0..APPS.len());
+    for k in 0..n {
+        let (app, _) = APPS[(start + k) % APPS.len()];
+        installed.push(InstalledJson {
+            application: app.to_string(),
+            release: release.to_string(),
+            patch,
+            version: InstallVersion::new(major, minor, patch, rng.gen_range(1..40)),
+            previous: None,
+        });
+    }
+    let errors = if rng.gen_ratio(1, 100) {
+        vec!["Interactive Update Client service is disabled".to_string()]
+    } else {
+        Vec::new()
+    };
+    CheckIn {
+        machine_id: format!("sim-{seed}-{i:07}"),
+        token: token[..32].to_string(),
+        name: format!("WS{i:07}"),
+        ip: Some(format!(
+            "10.{}.{}.{}",
+            (i >> 16) & 0xff,
+            (i >> 8) & 0xff,
+            i & 0xff
+        )),
+        group: None,
+        cic_server: false,
+        installed,
+        errors,
+        restart_required: rng.gen_ratio(2, 100),
+    }
+}
+
+fn error_name(e: &ClientError) -> String {
+    match e {
+        ClientError::Api { status, code, .. } => format!("{status} {code}"),
+        ClientError::Unreachable { source, .. } if source.is_timeout() => "timeout".into(),
+        ClientError::Unreachable { .. } => "connection".into(),
+        ClientError::Decode { .. } => "bad reply".into(),
+        ClientError::Setup(_) => "setup".into(),
+    }
+}
+
+type Errors = Mutex<std::collections::BTreeMap<String, u64>>;
+
+fn record(
+    outcome: Result<crate::api::CheckInReply, ClientError>,
+    micros: u32,
+    ok: &AtomicU64,
+    latencies: &Mutex<Vec<u32>>,
+    errors: &Errors,
+) {
+    match outcome {
+        Ok(_) => {
+            ok.fetch_add(1, Ordering::Relaxed);
+            latencies
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(micros);
+        }
+        Err(e) => {
+            *errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(error_name(&e))
+                .or_default() += 1;
+        }
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    f64::from(sorted[idx]) / 1000.0
+}
+
+/// Runs the load: check-ins at `rate` per second for `duration` (or, with
+/// a rate of 0, as fast as `connections` closed-loop senders go), cycling
+/// through `clients` machines, at most `connections` in flight. Stops
+/// early when `stop` is cancelled.
+pub async fn run(
+    client: &ProviderClient,
+    options: &SimulateOptions,
+    stop: &CancelToken,
+) -> SimulateReport {
+    let clients = options.clients.max(1);
+    let machines: Arc<Vec<CheckIn>> = Arc::new(
+        (0..clients.min(1_000_000))
+            .map(|i| machine(options.seed, i))
+            .collect(),
+    );
+    let permits = Arc::new(Semaphore::new(options.connections.max(1)));
+    let latencies: Arc<Mutex<Vec<u32>>> = Arc::new(Mutex::new(Vec::new()));
+    let errors: Arc<Errors> = Arc::default();
+    let ok = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let closed = options.rate <= 0.0;
+    let total = if closed {
+        0
+    } else {
+        (options.rate * options.duration.as_secs_f64()).round() as u64
+    };
+    let mut sent: u64 = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    if closed {
+        let next = Arc::new(AtomicU64::new(0));
+        let deadline = start + options.duration;
+        for _ in 0..options.connections.max(1) {
+            let (client, machines, latencies, errors, ok, next, stop) = (
+                client.clone(),
+                Arc::clone(&machines),
+                Arc::clone(&latencies),
+                Arc::clone(&errors),
+                Arc::clone(&ok),
+                Arc::clone(&next),
+                stop.clone(),
+            );
+            tasks.spawn(async move {
+                while Instant::now() < deadline && !stop.is_cancelled() {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let idx = (n % machines.len() as u64) as usize;
+                    let t0 = Instant::now();
+                    let outcome = client.checkin(&machines[idx]).await;
+                    let micros = t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+                    record(outcome, micros, &ok, &latencies, &errors);
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        sent = next.load(Ordering::Relaxed);
+    }
+    while sent < total && !stop.is_cancelled() {
+        let due_now = ((start.elapsed().as_secs_f64() * options.rate) as u64).min(total);
+        while sent < due_now {
+            let due = start + Duration::from_secs_f64(sent as f64 / options.rate);
+            let body = Arc::clone(&machines);
+            let idx = (sent % machines.len() as u64) as usize;
+            let (client, permits, latencies, errors, ok) = (
+                client.clone(),
+                Arc::clone(&permits),
+                Arc::clone(&latencies),
+                Arc::clone(&errors),
+                Arc::clone(&ok),
+            );
+            tasks.spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
+                let outcome = client.checkin(&body[idx]).await;
+                let micros = due.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+                record(outcome, micros, &ok, &latencies, &errors);
+            });
+            sent += 1;
+        }
+        while tasks.try_join_next().is_some() {}
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    while tasks.join_next().await.is_some() {}
+    let seconds = start.elapsed().as_secs_f64();
+    let mut lat = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    lat.sort_unstable();
+    let ok = ok.load(Ordering::Relaxed);
+    let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|p| p.into_inner()))
+        .into_iter()
+        .collect();
+    SimulateReport {
+        sent,
+        ok,
+        errors,
+        seconds,
+        target_rate: options.rate,
+        achieved_rate: if options.duration.is_zero() {
+            0.0
+        } else {
+            ok as f64 / seconds.max(options.duration.as_secs_f64())
+        },
+        p50_ms: percentile(&lat, 0.50),
+        p90_ms: percentile(&lat, 0.90),
+        p99_ms: percentile(&lat, 0.99),
+        p999_ms: percentile(&lat, 0.999),
+        max_ms: lat.last().map_or(0.0, |&m| f64::from(m) / 1000.0),
+    }
+}

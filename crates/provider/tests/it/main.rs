@@ -1,0 +1,11 @@
+//! The provider's integration tests: the store suite on SQLite and
+//! PostgreSQL, the APIs over HTTP, bad input, TLS and hosting, and a
+//! 20-second steady load.
+
+mod api;
+mod bad_input;
+mod common;
+mod group_commit;
+mod hosting;
+mod steady;
+mod store_suite;

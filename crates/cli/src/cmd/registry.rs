@@ -30,7 +30,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                     if json {
                         output::print(&ValueJson::new(name, &data))?;
                     } else {
-                        println!("{data}");
+                        outln!("{data}");
                     }
                 }
                 None => {
@@ -44,7 +44,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                     } else {
                         for v in values {
                             let shown = if v.name.is_empty() { "@" } else { &v.name };
-                            println!(
+                            outln!(
                                 "{shown}\t{}\t{}",
                                 v.data.kind(),
                                 v.data.to_string().replace('\n', "\\0")
@@ -177,7 +177,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             let stats = interop::import_reg(&mut registry, input)
                 .with_context(|| format!("importing {}", file.display()))?;
             tracing::info!(keys = stats.keys, values = stats.values, file = %file.display(), "registry imported");
-            println!(
+            outln!(
                 "imported {} keys, {} values from {} in {:.2?}",
                 stats.keys,
                 stats.values,

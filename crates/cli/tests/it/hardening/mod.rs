@@ -1,0 +1,4 @@
+//! The Migrator hardening of issue 11: each module reproduces one way the
+//! Migrator broke under a hostile user or a failing machine.
+
+mod pipes;

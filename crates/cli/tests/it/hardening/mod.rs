@@ -1,4 +1,6 @@
 //! The Migrator hardening of issue 11: each module reproduces one way the
 //! Migrator broke under a hostile user or a failing machine.
 
+mod disk_full;
+mod exits;
 mod pipes;

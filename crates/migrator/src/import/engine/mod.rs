@@ -144,6 +144,7 @@ pub fn import(
         _ => None,
     };
     crash_point("restore-point");
+    faults::pause_point("restore-point", cancel);
 
     let mut component_reports = std::mem::take(&mut files.component_reports);
     let staging = root.dir().join(STAGING_DIR);

@@ -476,7 +476,7 @@ pub enum RegistryCommand {
         /// The file format.
         #[arg(long, value_enum, default_value_t = FormatArg::Regedit5)]
         format: FormatArg,
-        /// The output file; standard output if omitted.
+        /// The output file (`-` or none: standard output). A symlink is followed; a FIFO or device is written as a stream.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },

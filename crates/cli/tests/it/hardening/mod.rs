@@ -3,4 +3,5 @@
 
 mod disk_full;
 mod exits;
+mod outputs;
 mod pipes;

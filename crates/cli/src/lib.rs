@@ -32,6 +32,7 @@ mod output;
 mod progress;
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Runs `transit` with the process arguments; returns its exit status.
@@ -59,7 +60,9 @@ pub fn main() -> ExitCode {
                     },
                 });
             }
-            eprintln!("error: {err:#}");
+            // Not eprintln!, which panics when standard error is gone (a
+            // closed terminal).
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(exit.code())
         }
     }

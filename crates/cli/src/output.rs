@@ -184,6 +184,19 @@ pub struct ComponentsJson<'a> {
     pub groups: Vec<GroupJson<'a>>,
 }
 
+/// `transit registry import --json`.
+#[derive(Debug, Serialize)]
+pub struct RegImportJson<'a> {
+    /// The `.reg` file.
+    pub file: &'a Path,
+    /// Keys read.
+    pub keys: u64,
+    /// Values read (set or deleted).
+    pub values: u64,
+    /// Warnings, such as a file that may be cut off.
+    pub warnings: Vec<&'a str>,
+}
+
 /// `transit server status --json`.
 #[derive(Debug, Serialize)]
 pub struct StatusJson<'a> {

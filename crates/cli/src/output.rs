@@ -126,7 +126,7 @@ impl<'a> ValueJson<'a> {
             ValueData::MultiSz(items) => DataJson::List(items),
             ValueData::Dword(n) => DataJson::Number(u64::from(*n)),
             ValueData::Qword(n) => DataJson::Number(*n),
-            ValueData::Binary(_) => DataJson::Text(data.to_string().into()),
+            ValueData::Binary(_) | ValueData::Raw { .. } => DataJson::Text(data.to_string().into()),
         };
         ValueJson {
             name,

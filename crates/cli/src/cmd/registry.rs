@@ -324,6 +324,9 @@ fn parse_data(kind: ValueKind, args: &[String]) -> anyhow::Result<ValueData> {
         }
     };
     Ok(match kind {
+        ValueKind::Other(_) => {
+            return Err(UsageError(format!("{kind} cannot be set from the command line")).into())
+        }
         ValueKind::Sz => ValueData::Sz(one()?.to_string()),
         ValueKind::ExpandSz => ValueData::ExpandSz(one()?.to_string()),
         ValueKind::MultiSz => ValueData::MultiSz(args.to_vec()),

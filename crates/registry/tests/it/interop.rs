@@ -350,3 +350,28 @@ fn a_file_without_its_final_line_end_is_flagged_and_refused_when_strict() {
         ))
     );
 }
+
+/// Raw types (`hex(0)`, `hex(5)`, `hex(8)`) and a short `hex(b)` survive
+/// the store and come back byte for byte, unpadded.
+#[test]
+fn raw_types_and_short_numbers_round_trip_byte_for_byte() {
+    let text = "Windows Registry Editor Version 5.00\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence]\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC]\r\n\
+        \"a none\"=hex(0):\r\n\
+        \"b big\"=hex(5):00,00,00,2a\r\n\
+        \"c list\"=hex(8):01,00,00,00,02\r\n\
+        \"d short\"=hex(b):01,02,03\r\n\
+        \"e dword\"=hex(4):07\r\n\r\n";
+    let (_d, mut reg) = fresh();
+    import_reg(&mut reg, &utf16(text)[..]).unwrap();
+    assert_eq!(
+        reg.get_value(&k("EIC"), "d short").unwrap(),
+        Some(ValueData::Raw {
+            kind: 11,
+            bytes: vec![1, 2, 3]
+        })
+    );
+    let out = export_bytes(&reg, &KeyPath::root(), RegFormat::Regedit5);
+    assert_eq!(out, utf16(text));
+}

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS vals(
     name TEXT NOT NULL,
     kind INTEGER NOT NULL,
     data BLOB NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY(key_id, name_fold)
 ) WITHOUT ROWID;
 ";

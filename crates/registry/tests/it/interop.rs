@@ -375,3 +375,36 @@ fn raw_types_and_short_numbers_round_trip_byte_for_byte() {
     let out = export_bytes(&reg, &KeyPath::root(), RegFormat::Regedit5);
     assert_eq!(out, utf16(text));
 }
+
+/// Values come back in the order they were stored, as regedit writes
+/// them, so a real regedit file round-trips byte for byte; a replaced
+/// value keeps its place.
+#[test]
+fn values_keep_their_stored_order() {
+    let text = "Windows Registry Editor Version 5.00\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence]\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC]\r\n\
+        \"Zeta\"=\"1\"\r\n\
+        @=\"default\"\r\n\
+        \"alpha\"=dword:00000002\r\n\
+        \"Mid\"=\"3\"\r\n\r\n";
+    let (_d, mut reg) = fresh();
+    import_reg(&mut reg, &utf16(text)[..]).unwrap();
+    assert_eq!(
+        export_bytes(&reg, &KeyPath::root(), RegFormat::Regedit5),
+        utf16(text)
+    );
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("EIC"), "alpha", &ValueData::Dword(9))
+        .unwrap();
+    txn.set_value(&k("EIC"), "New", &ValueData::Sz("4".into()))
+        .unwrap();
+    txn.commit().unwrap();
+    let names: Vec<String> = reg
+        .values(&k("EIC"))
+        .unwrap()
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    assert_eq!(names, ["Zeta", "", "alpha", "Mid", "New"]);
+}

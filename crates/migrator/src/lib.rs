@@ -18,6 +18,7 @@ pub mod diff;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod locks;
 pub mod restore;
 pub mod schedule;
 

@@ -14,7 +14,7 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
     match cmd {
         ServerCommand::Init(identity) => {
             let root = ServerRoot::init(root, init_params(identity)?)?;
-            println!(
+            outln!(
                 "created server {} (site {} #{}, {} {}) at {}",
                 root.name(),
                 root.site_name(),
@@ -37,6 +37,8 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
             update_database,
         } => {
             let server = ServerRoot::open(root)?;
+            // A server does not start on a registry it cannot read.
+            server.check_registry()?;
             let hosted = update_data.map(|data| Hosted {
                 data,
                 listen: update_listen,
@@ -51,7 +53,7 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
         ServerCommand::Stop => {
             let server = ServerRoot::open(root)?;
             let pid = lock::stop(&server.run_dir(), Duration::from_secs(15))?;
-            println!("server service stopped (pid {pid})");
+            outln!("server service stopped (pid {pid})");
             Ok(())
         }
         ServerCommand::Status { json } => {
@@ -68,9 +70,9 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
                     pid,
                 })?;
             } else if let Some(pid) = pid {
-                println!("running (pid {pid})");
+                outln!("running (pid {pid})");
             } else {
-                println!("stopped");
+                outln!("stopped");
             }
             Ok(())
         }
@@ -99,11 +101,13 @@ fn init_params(args: IdentityArgs) -> anyhow::Result<InitParams> {
 fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let init = init_params(identity)?;
+    let params = DemoParams { init, users, seed };
+    demo::check(root, &params)?;
     let bars = Bars::new(false);
-    let result = demo::generate(root, DemoParams { init, users, seed }, &bars);
+    let result = demo::generate(root, params, &bars);
     bars.finish();
     let (server, stats) = result?;
-    println!(
+    outln!(
         "created demo server {} at {}: {} users, {} registry values, {} files ({:.1} MB) in {:.1?}",
         server.name(),
         server.dir().display(),
@@ -142,12 +146,12 @@ fn run_foreground(server: &ServerRoot, hosted: Option<Hosted>) -> anyhow::Result
         )));
     }
     let stopped = host.run_foreground(server, &transit_core::CancelToken::new(), |pid| {
-        println!(
+        outln!(
             "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",
             server.name()
         );
     })?;
-    println!("server service stopped");
+    outln!("server service stopped");
     if let Some((name, error)) = stopped.failures.first() {
         anyhow::bail!("service {name} failed: {error}");
     }
@@ -173,6 +177,6 @@ fn start_daemon(server: &ServerRoot, hosted: Option<&Hosted>) -> anyhow::Result<
     }
     let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let pid = transit_server::service::start_daemon(server, &exe, &args)?;
-    println!("server service started (pid {pid})");
+    outln!("server service started (pid {pid})");
     Ok(())
 }

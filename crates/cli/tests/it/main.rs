@@ -7,6 +7,7 @@ mod db;
 mod db_copy;
 mod diff;
 mod export;
+mod hardening;
 mod import;
 mod logs;
 mod registry;

@@ -36,9 +36,15 @@ fn set_get_list_delete() {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v[0]["name"], "");
-    assert_eq!(v[0]["data"], "default");
-    assert_eq!(v.as_array().unwrap().len(), 6);
+    // In the order they were set, as regedit lists them.
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Name", "Count", "Big", "List", "Blob", ""]);
+    assert_eq!(v[5]["data"], "default");
     let list = transit(&root)
         .args(["registry", "get", "EIC\\Test", "List", "--json"])
         .output()

@@ -43,13 +43,11 @@ pub(crate) fn subtree_bounds(path: &KeyPath) -> (String, SqlValue) {
 }
 
 pub(crate) fn decode_value(kind: u32, bytes: &[u8], key: &str, name: &str) -> Result<ValueData> {
-    ValueKind::from_code(kind)
-        .and_then(|k| ValueData::from_windows_bytes(k, bytes))
-        .ok_or_else(|| {
-            RegistryError::Corrupt(format!(
-                "value `{name}` under `{key}` has undecodable data of type {kind}"
-            ))
-        })
+    ValueData::from_windows_bytes(ValueKind::for_code(kind), bytes).ok_or_else(|| {
+        RegistryError::Corrupt(format!(
+            "value `{name}` under `{key}` has undecodable data of type {kind}"
+        ))
+    })
 }
 
 /// Read access to a registry. Implemented by [`Registry`](super::Registry)
@@ -200,8 +198,16 @@ fn wrong_type(path: &KeyPath, name: &str, expected: ValueKind, found: &ValueData
 }
 
 fn values_of(conn: &Connection, key_id: i64, key: &str) -> Result<Vec<NamedValue>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT name, kind, data FROM vals WHERE key_id = ?1 ORDER BY name_fold")?;
+    // In the order they were stored (as regedit keeps them); a registry
+    // from before that order was kept has no `seq` and reads in name order.
+    let mut stmt = match conn.prepare_cached(
+        "SELECT name, kind, data FROM vals WHERE key_id = ?1 ORDER BY seq, name_fold",
+    ) {
+        Ok(stmt) => stmt,
+        Err(_) => conn.prepare_cached(
+            "SELECT name, kind, data FROM vals WHERE key_id = ?1 ORDER BY name_fold",
+        )?,
+    };
     let mut rows = stmt.query([key_id])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {

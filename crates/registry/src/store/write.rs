@@ -42,11 +42,20 @@ impl<'c> WriteTxn<'c> {
         // from here on the transaction only needs shared access.
         let conn: &'c Connection = conn;
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let upsert_value = match conn.prepare(
-            "INSERT INTO vals(key_id, name_fold, name, kind, data) VALUES(?1, ?2, ?3, ?4, ?5)
+        // A new value goes after the key's others (regedit keeps values in
+        // the order they were stored); a replaced one keeps its place.
+        const UPSERT: &str =
+            "INSERT INTO vals(key_id, name_fold, name, kind, data, seq) VALUES(?1, ?2, ?3, ?4, ?5,
+                 (SELECT coalesce(max(seq), 0) + 1 FROM vals WHERE key_id = ?1))
              ON CONFLICT(key_id, name_fold) DO UPDATE
-             SET name = excluded.name, kind = excluded.kind, data = excluded.data",
-        ) {
+             SET name = excluded.name, kind = excluded.kind, data = excluded.data";
+        let prepared = conn.prepare(UPSERT).or_else(|_| {
+            // A registry from before value order was kept: its values get
+            // seq 0 and keep their name order ahead of new ones.
+            conn.execute_batch("ALTER TABLE vals ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")?;
+            conn.prepare(UPSERT)
+        });
+        let upsert_value = match prepared {
             Ok(stmt) => stmt,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");

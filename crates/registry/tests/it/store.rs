@@ -45,8 +45,9 @@ fn set_get_delete_with_case_insensitive_names() {
         "EIC\\Directory Services"
     );
     let values = reg.values(&k("EIC\\Directory Services")).unwrap();
-    assert_eq!(values[0].name, "", "default value first");
-    assert_eq!(values[1].name, "Version");
+    // In the order they were stored, as regedit lists them.
+    assert_eq!(values[0].name, "Version");
+    assert_eq!(values[1].name, "", "the default value where it was stored");
 
     // Re-setting with other case keeps one value, with the new case.
     let mut txn = reg.write().unwrap();
@@ -59,7 +60,7 @@ fn set_get_delete_with_case_insensitive_names() {
     txn.commit().unwrap();
     let values = reg.values(&k("EIC\\Directory Services")).unwrap();
     assert_eq!(values.len(), 2);
-    assert_eq!(values[1].name, "version");
+    assert_eq!(values[0].name, "version", "it keeps its place");
 
     let mut txn = reg.write().unwrap();
     assert!(txn

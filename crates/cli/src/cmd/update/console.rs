@@ -41,7 +41,7 @@ fn apply(mut s: GroupSettings, a: GroupSettingsArgs) -> GroupSettings {
 
 fn print_group(g: &Group) {
     let s = &g.settings;
-    println!(
+    outln!(
         "{:<20} {:<9} {:<9} {:02}:00  members {:<6} migration {:<3} providers {}{}",
         g.name,
         s.mode,
@@ -118,7 +118,7 @@ pub fn groups(cmd: GroupsCommand) -> anyhow::Result<()> {
             if json {
                 return print_pretty(&moved);
             }
-            println!(
+            outln!(
                 "deleted group {name}: {} machines moved to the default group",
                 moved.changed
             );
@@ -135,7 +135,7 @@ pub fn groups(cmd: GroupsCommand) -> anyhow::Result<()> {
             if json {
                 return print_pretty(&moved);
             }
-            println!("{} machines moved to {name}", moved.changed);
+            outln!("{} machines moved to {name}", moved.changed);
             Ok(())
         }
         GroupsCommand::RemoveMember {
@@ -149,7 +149,7 @@ pub fn groups(cmd: GroupsCommand) -> anyhow::Result<()> {
             if json {
                 return print_pretty(&moved);
             }
-            println!("{machine} left {name}: back in the default group");
+            outln!("{machine} left {name}: back in the default group");
             Ok(())
         }
     }
@@ -171,7 +171,7 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
                 return print_pretty(&list);
             }
             for m in &list {
-                println!(
+                outln!(
                     "{:<24} {:<20} {:<15} {:<16} last contact {}",
                     m.id, m.name, m.ip, m.group, m.last_contact
                 );
@@ -185,15 +185,15 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
                 return print_pretty(&d);
             }
             let m = &d.machine;
-            println!("{} ({}), {} in group {}", m.name, m.id, m.ip, m.group);
-            println!(
+            outln!("{} ({}), {} in group {}", m.name, m.id, m.ip, m.group);
+            outln!(
                 "status: {:?}, last contact {}",
                 d.assessment.status, m.last_contact
             );
             for r in &d.assessment.reasons {
-                println!("  - {r}");
+                outln!("  - {r}");
             }
-            println!(
+            outln!(
                 "{:<32} {:<12} {:<12} status",
                 "application", "installed", "available"
             );
@@ -201,7 +201,7 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
                 let v = |v: Option<transit_update::InstallVersion>| {
                     v.map_or_else(|| "-".to_string(), |v| v.to_string())
                 };
-                println!(
+                outln!(
                     "{:<32} {:<12} {:<12} {:?}",
                     a.application,
                     v(a.installed),
@@ -210,7 +210,7 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
                 );
             }
             if !d.activity.is_empty() {
-                println!("recent activity:");
+                outln!("recent activity:");
                 print_activity(&d.activity);
             }
             Ok(())
@@ -221,7 +221,7 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
 /// `transit update updates …`
 pub fn updates(cmd: UpdatesCommand) -> anyhow::Result<()> {
     let print = |u: &transit_provider::api::UpdateJson| {
-        println!(
+        outln!(
             "{:>4} {:<12} {:<28} {:<8} p{:<3} {:<8} {}  activated on {}",
             u.id,
             u.state.to_string(),
@@ -267,7 +267,7 @@ pub fn report(provider: &ProviderArg, since: Option<&str>, json: bool) -> anyhow
     if json {
         return print_pretty(&r);
     }
-    println!(
+    outln!(
         "{} machines: {} UpToDate, {} NeedsAttention, {} ErrorState{}",
         r.machines.len(),
         r.up_to_date,
@@ -279,7 +279,7 @@ pub fn report(provider: &ProviderArg, since: Option<&str>, json: bool) -> anyhow
             .unwrap_or_default()
     );
     for m in &r.machines {
-        println!(
+        outln!(
             "{:<15} {:<20} {:<16} last contact {}",
             format!("{:?}", m.status),
             m.name,
@@ -287,7 +287,7 @@ pub fn report(provider: &ProviderArg, since: Option<&str>, json: bool) -> anyhow
             m.last_contact
         );
         for reason in &m.reasons {
-            println!("    - {reason}");
+            outln!("    - {reason}");
         }
     }
     Ok(())
@@ -296,7 +296,7 @@ pub fn report(provider: &ProviderArg, since: Option<&str>, json: bool) -> anyhow
 /// Prints activity entries, one a line.
 pub fn print_activity(entries: &[Activity]) {
     for e in entries {
-        println!(
+        outln!(
             "{}  {:<12} {:<16} {} {} {}  {}",
             e.time,
             e.machine,
@@ -337,7 +337,7 @@ pub fn activity(provider: &ProviderArg, a: ActivityArgs, json: bool) -> anyhow::
         if json {
             return print_pretty(&cleared);
         }
-        println!("cleared {} activity entries", cleared.changed);
+        outln!("cleared {} activity entries", cleared.changed);
         return Ok(());
     }
     let params = ActivityParams {
@@ -349,7 +349,7 @@ pub fn activity(provider: &ProviderArg, a: ActivityArgs, json: bool) -> anyhow::
         per_page: Some(a.per_page),
     };
     if a.csv {
-        print!("{}", rt.block_on(c.activity_csv(&params))?);
+        out!("{}", rt.block_on(c.activity_csv(&params))?);
         return Ok(());
     }
     let page = rt.block_on(c.activity(&params))?;
@@ -358,12 +358,12 @@ pub fn activity(provider: &ProviderArg, a: ActivityArgs, json: bool) -> anyhow::
     }
     for g in &page.groups {
         if !g.key.is_empty() {
-            println!("== {} ({})", g.key, g.entries.len());
+            outln!("== {} ({})", g.key, g.entries.len());
         }
         print_activity(&g.entries);
     }
     let pages = page.total.div_ceil(page.per_page.max(1));
-    println!(
+    outln!(
         "page {} of {} ({} entries)",
         page.page,
         pages.max(1),

@@ -78,9 +78,9 @@ pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
         "http"
     };
     runtime.block_on(transit_provider::run(config, stop, |addr| {
-        println!("update provider listening on {scheme}://{addr}; stop with Ctrl-C");
+        outln!("update provider listening on {scheme}://{addr}; stop with Ctrl-C");
     }))?;
-    println!("update provider stopped");
+    outln!("update provider stopped");
     Ok(())
 }
 
@@ -126,7 +126,7 @@ pub fn simulate(
     if json {
         return crate::output::print_pretty(&report);
     }
-    println!(
+    outln!(
         "{} check-ins sent to {} in {:.1} s: {} committed, {:.1}/s achieved (target {:.1}/s)",
         report.sent,
         client.base(),
@@ -135,15 +135,15 @@ pub fn simulate(
         report.achieved_rate,
         report.target_rate
     );
-    println!(
+    outln!(
         "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
         report.p50_ms, report.p90_ms, report.p99_ms, report.p999_ms, report.max_ms
     );
     if report.errors.is_empty() {
-        println!("errors: 0");
+        outln!("errors: 0");
     } else {
         for (kind, n) in &report.errors {
-            println!("errors: {n} {kind}");
+            outln!("errors: {n} {kind}");
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! The command line, declared with clap.
 
+pub mod migrator;
 pub mod update;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -48,6 +49,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Import a migration file (migration mode by default; recovery restores exactly).
     Import(ImportArgs),
+    /// The Migrator installed on the server (`migrator install --release "2018 R1"`).
+    #[command(subcommand)]
+    Migrator(migrator::MigratorCommand),
     /// Finish the manual follow-ups of an import.
     #[command(subcommand)]
     Review(ReviewCommand),

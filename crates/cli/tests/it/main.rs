@@ -6,6 +6,7 @@ mod console;
 mod db;
 mod diff;
 mod export;
+mod fidelity;
 mod import;
 mod logs;
 mod registry;

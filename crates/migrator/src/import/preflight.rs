@@ -48,12 +48,26 @@ pub enum Refusal {
     #[error("the source server runs {0}; sources at 3.0 or older are not supported (migrate through 2020 R2 first)")]
     SourceTooOld(ProductRelease),
     /// The file was written by an older Migrator release than the target's.
-    #[error("the file was written by Migrator {file}, older than this server's Migrator {target}; export again with Migrator {target}")]
+    #[error("the file was written by Migrator {file}, older than this server's Migrator {target}; export again with Migrator {target}: on the source server run `transit --server-root SOURCE migrator install --release \"{target}\" --build {target_build}`, then export again")]
     OlderMigrator {
         /// The file's Migrator release.
         file: ProductRelease,
         /// The target's Migrator release.
         target: ProductRelease,
+        /// The target's Migrator build (the build to install on the source).
+        target_build: u32,
+    },
+    /// `migrator install` of an older Migrator than the installed one.
+    #[error("Migrator {installed} build {installed_build} is installed; installing the older {requested} build {requested_build} is refused (a downgrade)")]
+    MigratorDowngrade {
+        /// The installed release.
+        installed: ProductRelease,
+        /// The installed build.
+        installed_build: u32,
+        /// The requested release.
+        requested: ProductRelease,
+        /// The requested build.
+        requested_build: u32,
     },
     /// The file was written by a newer Migrator than the target's.
     #[error("the file was written by Migrator {file} build {file_build}, newer than this server's Migrator {target} build {target_build}")]
@@ -166,6 +180,7 @@ pub fn check_versions(
         return Err(Refusal::OlderMigrator {
             file: file_migrator,
             target: target_migrator,
+            target_build,
         });
     }
     if source_release > target_release {

@@ -1,0 +1,145 @@
+//! Migrator fidelity end to end (issue 10): a 2015 R1 source migrated
+//! into a 2018 R1 target without hand edits, and the rules the vendor's
+//! reference applies.
+
+use crate::common::{demo_named, transit, Exit, ExitAssert};
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// `transit export --json` with password `pw`; returns the file.
+pub fn export_file(root: &Path, out: &Path) -> PathBuf {
+    let v: serde_json::Value = serde_json::from_slice(
+        &transit(root)
+            .args(["export", "--json", "--password-env", "PW", "--folder"])
+            .arg(out)
+            .env("PW", "pw")
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    PathBuf::from(v["file"].as_str().unwrap())
+}
+
+/// `transit import FILE --extract-to DIR --password-env PW` plus `extra`.
+pub fn import(root: &Path, file: &Path, extract: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = transit(root);
+    cmd.env("PW", "pw")
+        .arg("import")
+        .arg(file)
+        .arg("--extract-to")
+        .arg(extract)
+        .args(["--password-env", "PW"])
+        .args(extra);
+    cmd
+}
+
+fn log_text(root: &Path) -> String {
+    let mut text = String::new();
+    for e in std::fs::read_dir(root.join("logs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "log") {
+            text.push_str(&std::fs::read_to_string(p).unwrap());
+        }
+    }
+    text
+}
+
+#[test]
+fn a_2015_r1_source_migrates_into_2018_r1_after_migrator_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2015 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+
+    // Exported with the source's own Migrator 2015 R1: the target refuses
+    // and names the command that fixes it.
+    let old = export_file(&a, &dir.path().join("out1"));
+    import(&b, &old, &dir.path().join("x1"), &[])
+        .assert()
+        .exit(Exit::Refused)
+        .stderr(
+            predicate::str::contains("export again with Migrator 2018 R1").and(
+                predicate::str::contains(r#"migrator install --release "2018 R1" --build 100"#),
+            ),
+        );
+
+    // The vendor's step: install the target's Migrator on the source.
+    transit(&a)
+        .args(["migrator", "install", "--release", "2018 R1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Migrator 2018 R1 build 100 installed",
+        ));
+    assert!(
+        log_text(&a).contains("Migrator 2018 R1 build 100 installed"),
+        "the install is in the server's log"
+    );
+    // Never backwards.
+    transit(&a)
+        .args(["migrator", "install", "--release", "2015 R1"])
+        .assert()
+        .exit(Exit::Refused)
+        .stderr(predicate::str::contains("downgrade"));
+    transit(&a)
+        .args([
+            "migrator",
+            "install",
+            "--release",
+            "2018 R1",
+            "--build",
+            "99",
+        ])
+        .assert()
+        .exit(Exit::Refused);
+
+    let new = export_file(&a, &dir.path().join("out2"));
+    import(&b, &new, &dir.path().join("x2"), &[])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("x2").join("import-report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["source_release"], "2015 R1");
+}
+
+/// The README's "migrate 2015 R1 → 2018 R1" recipe, run as written by
+/// bash in an empty folder with `transit` on the PATH.
+#[test]
+fn the_readme_migration_recipe_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let at = readme
+        .find("**Recipe: migrate 2015 R1 → 2018 R1.**")
+        .expect("the recipe is in the README");
+    let rest = &readme[at..];
+    let start = rest.find("```sh\n").unwrap() + "```sh\n".len();
+    let script = &rest[start..start + rest[start..].find("```").unwrap()];
+    assert!(script.contains("migrator install"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("transit");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .env_remove("TRANSIT_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the recipe failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("extracted/import-report.txt").is_file());
+}

@@ -143,3 +143,48 @@ fn the_readme_migration_recipe_runs_as_written() {
     );
     assert!(dir.path().join("extracted/import-report.txt").is_file());
 }
+
+#[test]
+fn recovery_before_2015_r1_is_refused_with_the_reference_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    demo_named(&a, "CIC01", "Indy", 1, "4.0", 1);
+    let file = export_file(&a, &dir.path().join("out"));
+    import(&a, &file, &dir.path().join("x"), &["--mode", "recovery"])
+        .assert()
+        .exit(Exit::Refused)
+        .stderr(predicate::str::contains("only from 2015 R1 on"));
+}
+
+#[test]
+fn a_renamed_media_server_gets_the_certificate_follow_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("ms01"), dir.path().join("ms02"));
+    for (root, name, site, id) in [(&a, "MS01", "Indy", 1), (&b, "MS02", "Paris", 2)] {
+        let sample = crate::common::Sample::media(name)
+            .site(site, id)
+            .release("2018 R1");
+        transit(root).args(sample.demo_args()).assert().success();
+    }
+    let file = export_file(&a, &dir.path().join("out"));
+    import(&b, &file, &dir.path().join("x"), &["--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("recreate-certificates"));
+    let text = std::fs::read_to_string(dir.path().join("x/import-report.txt")).unwrap();
+    assert!(
+        text.contains("recreate the certificates: this Media Server was MS01 and is now MS02"),
+        "{text}"
+    );
+
+    // The same name at the same release is refused before anything changes.
+    let c = dir.path().join("ms01-again");
+    let sample = crate::common::Sample::media("MS01")
+        .site("Paris", 3)
+        .release("2018 R1");
+    transit(&c).args(sample.demo_args()).assert().success();
+    import(&c, &file, &dir.path().join("y"), &[])
+        .assert()
+        .exit(Exit::Refused)
+        .stderr(predicate::str::contains("must have a different name"));
+}

@@ -117,6 +117,27 @@ pub enum Refusal {
         /// This server's name.
         target: String,
     },
+    /// Recovery of a server older than 2015 R1. The reference: "Interaction
+    /// Migrator supports recovery and version control for CIC 2015 R1 or
+    /// later to CIC 2015 R1 or later."
+    #[error("recovery mode is supported only from 2015 R1 on: the file comes from {0} (\"Interaction Migrator supports recovery and version control for CIC 2015 R1 or later to CIC 2015 R1 or later\")")]
+    RecoveryBefore2015(ProductRelease),
+    /// A same-version migration into a server of the same name. The
+    /// reference: "The CIC server to which you import data must have a
+    /// different name than the CIC server from which you export CIC
+    /// configuration data." (under "Same version to same version database
+    /// migration or recovery"; a migration from an older release may keep
+    /// the name: "Use migration mode any time you are importing data from a
+    /// server running a previous CIC or Interaction Media Server version,
+    /// or from a different machine name (for same version to same version
+    /// migrations)").
+    #[error("a same-version migration ({release} to {release}) needs a target with another name than the source's {server}: \"The CIC server to which you import data must have a different name than the CIC server from which you export\" (use recovery mode to restore the same server)")]
+    SameServerName {
+        /// The server name both share.
+        server: String,
+        /// The release both run.
+        release: ProductRelease,
+    },
     /// Migration from a server with the same site ID.
     #[error("the source and this server share site ID {0}: migration mode needs a different site ID (use recovery mode to restore the same server)")]
     SameSiteId(u32),
@@ -202,8 +223,22 @@ pub fn check_versions(
             if manifest.source.site_id == target.server.site_id {
                 return Err(Refusal::SameSiteId(target.server.site_id));
             }
+            if source_release == target_release
+                && manifest
+                    .source
+                    .server_name
+                    .eq_ignore_ascii_case(&target.server.name)
+            {
+                return Err(Refusal::SameServerName {
+                    server: target.server.name.clone(),
+                    release: target_release,
+                });
+            }
         }
         ImportMode::Recovery => {
+            if source_release < ProductRelease::FIRST_YEARLY {
+                return Err(Refusal::RecoveryBefore2015(source_release));
+            }
             if !manifest
                 .source
                 .server_name

@@ -204,6 +204,13 @@ impl ImportReport {
                     FollowUp::ReactivateMailProvider { provider } => {
                         format!("re-activate mail provider {provider}")
                     }
+                    FollowUp::RecreateCertificates { role, from, to } => {
+                        if role == "media" {
+                            format!("recreate the certificates: this Media Server was {from} and is now {to}; remove and add back every CIC server on it and mark their certificates Trusted (CIC Server Sub-System Certificates Configuration)")
+                        } else {
+                            format!("recreate the certificates: this CIC server was {from} and is now {to}; add {to} to each Media Server and mark its certificates Trusted")
+                        }
+                    }
                 };
                 let _ = writeln!(t, "  - {line}");
             }

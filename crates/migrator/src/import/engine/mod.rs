@@ -93,6 +93,11 @@ pub fn import(
         root.name(),
         plan.dry_run,
     );
+    for follow_up in
+        super::rules::name_change::follow_ups(plan.mode, identity.server.role, &source, &target)
+    {
+        report.follow_up(follow_up);
+    }
     let mut files = plan::files(root, plan, manifest, &components, &mut report)?;
     let needed = plan::space_needed(root, plan, manifest, &components, &files);
     preflight::check_space(root.dir(), needed)?;

@@ -18,6 +18,7 @@ mod files;
 mod handlers;
 mod mail_providers;
 pub mod migrated_suffix;
+pub mod name_change;
 mod rename_server_site;
 mod rescue_id;
 mod secrets;
@@ -166,6 +167,16 @@ pub enum FollowUp {
     ReactivateMailProvider {
         /// The provider.
         provider: String,
+    },
+    /// The server's name changed: certificates tie to a host name and must
+    /// be recreated (see [`name_change`]).
+    RecreateCertificates {
+        /// The role of the renamed server (`cic` or `media`).
+        role: String,
+        /// The source's server name.
+        from: String,
+        /// The target's server name.
+        to: String,
     },
 }
 

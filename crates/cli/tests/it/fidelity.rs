@@ -188,3 +188,66 @@ fn a_renamed_media_server_gets_the_certificate_follow_up() {
         .exit(Exit::Refused)
         .stderr(predicate::str::contains("must have a different name"));
 }
+
+/// "Interaction Migrator does the following when importing data components
+/// in both Migration and Recovery modes": secrets, dial-plan
+/// classifications and production reports, here in recovery mode.
+#[test]
+fn the_both_modes_rules_apply_in_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    demo_named(&a, "CIC01", "Indy", 1, "2015 R1", 1);
+    // The exported classifications lack this release's class.
+    let classes = r"EIC\Directory Services\Root\Indy\Production\CIC01\Dial Plan\Classifications";
+    transit(&a)
+        .args([
+            "registry",
+            "set",
+            classes,
+            "Classes",
+            "--type",
+            "REG_MULTI_SZ",
+        ])
+        .args(["Local", "Emergency"])
+        .assert()
+        .success();
+    let file = export_file(&a, &dir.path().join("out"));
+    let x = dir.path().join("x");
+    import(&a, &file, &x, &["--mode", "recovery"])
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(x.join("import-report.json")).unwrap()).unwrap();
+    let follow_ups = report["follow_ups"].as_array().unwrap();
+    assert!(
+        follow_ups.iter().any(|f| f["kind"] == "reset-secret"),
+        "secrets are flagged in recovery: {follow_ups:?}"
+    );
+    let component = |id: &str| {
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let reports = component("Reports");
+    assert!(
+        reports["files_skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s[1].as_str().unwrap().contains("production report")),
+        "{reports}"
+    );
+    assert_eq!(
+        component("Dial Plan")["rules"]["dial-plan-classifications"],
+        1
+    );
+    transit(&a)
+        .args(["registry", "get", classes, "Classes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Release 2015 R1"));
+}

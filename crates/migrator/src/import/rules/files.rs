@@ -4,8 +4,9 @@
 //! `handlers-extract-only`, `waves-base-language`,
 //! `reports-production-custom`, `files-overwrite` and `files-keep-existing`
 //! run in that order on every file entry. In recovery mode files are
-//! restored exactly: every file overwrites, and no entry is renamed or
-//! skipped (handlers still go to the extraction folder only).
+//! restored exactly: every file overwrites and no entry is renamed
+//! (handlers still go to the extraction folder only), except that a
+//! production report is skipped in both modes, as the reference says.
 
 use crate::import::ImportMode;
 use transit_catalog::Component;
@@ -149,7 +150,12 @@ impl FileRule for WavesBaseLanguage {
 }
 
 /// `reports-production-custom`: a report whose `.rpt` already exists under
-/// the target's Report File Path is a production report and is skipped.
+/// the target's Report File Path is a production report and is skipped,
+/// in migration and in recovery mode. The reference, under "importing data
+/// components in both Migration and Recovery modes": "Reports - […] If the
+/// .rpt file exists in the Report File Path on the server, Interaction
+/// Migrator assumes that the report is a production report and does not
+/// import the equivalent .rpt file from the CIC configuration data file."
 pub struct ProductionReports;
 
 impl FileRule for ProductionReports {
@@ -158,10 +164,8 @@ impl FileRule for ProductionReports {
     }
 
     fn apply(&self, file: &mut FileEntry, ctx: &FileContext<'_>) {
-        if ctx.mode != ImportMode::Migration
-            || !names(ctx, self.id())
-            || !file.entry.ends_with(".rpt")
-        {
+        // Both modes (see above).
+        if !names(ctx, self.id()) || !file.entry.ends_with(".rpt") {
             return;
         }
         let (Some(report_path), Some(name)) = (&ctx.report_path, file.entry.rsplit('/').next())
@@ -312,6 +316,21 @@ mod tests {
             decide("files/Reports/Custom/Mine.rpt", &c).decision,
             FileDecision::Write { .. }
         ));
+        let r = ctx("Reports", ImportMode::Recovery, &exists);
+        assert!(
+            matches!(
+                decide("files/Reports/Production/Agent.rpt", &r).decision,
+                FileDecision::Skip(_)
+            ),
+            "production reports are skipped in recovery too"
+        );
+        assert_eq!(
+            decide("files/Reports/Custom/Mine.rpt", &r).decision,
+            FileDecision::Write {
+                to: "files/Reports/Custom/Mine.rpt".into(),
+                overwrite: true
+            }
+        );
     }
 
     #[test]

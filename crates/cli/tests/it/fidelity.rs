@@ -104,6 +104,23 @@ fn a_2015_r1_source_migrates_into_2018_r1_after_migrator_install() {
     )
     .unwrap();
     assert_eq!(report["source_release"], "2015 R1");
+
+    // Names inside files: the LRA configuration follows the rename, and
+    // the report lists the rewrite.
+    let lra = std::fs::read_to_string(b.join("files/Resources/LRA/LRAConfig.xml")).unwrap();
+    assert!(lra.contains(r#"Server="CIC02" Site="Paris""#), "{lra}");
+    let lra_report = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "LRA Configuration")
+        .unwrap();
+    assert_eq!(lra_report["rules"]["rename-server-site"], 1, "{lra_report}");
+    let text = std::fs::read_to_string(dir.path().join("x2/import-report.txt")).unwrap();
+    assert!(
+        text.contains("rewrote LRA Configuration: files/Resources/LRA/LRAConfig.xml: server CIC01 → CIC02, site Indy → Paris"),
+        "{text}"
+    );
 }
 
 /// The README's "migrate 2015 R1 → 2018 R1" recipe, run as written by
@@ -174,6 +191,14 @@ fn a_renamed_media_server_gets_the_certificate_follow_up() {
     let text = std::fs::read_to_string(dir.path().join("x/import-report.txt")).unwrap();
     assert!(
         text.contains("recreate the certificates: this Media Server was MS01 and is now MS02"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(b.join("files/Config/mediaserver.xml")).unwrap();
+    assert!(xml.contains(r#"name="MS02""#), "{xml}");
+    assert!(
+        text.contains(
+            "rewrote Media Configuration: files/Config/mediaserver.xml: server MS01 → MS02"
+        ),
         "{text}"
     );
 

@@ -34,6 +34,8 @@ pub struct ComponentReport {
     pub files_extracted: u64,
     /// Files not imported, with the reason.
     pub files_skipped: Vec<(String, String)>,
+    /// Files whose server and site names were rewritten (path, what changed).
+    pub files_rewritten: Vec<(String, String)>,
     /// How often each rule acted.
     pub rules: BTreeMap<String, u64>,
 }
@@ -173,6 +175,9 @@ impl ImportReport {
             }
             for conflict in &c.conflicts {
                 let _ = writeln!(t, "  conflict {}: {conflict}", c.id);
+            }
+            for (path, what) in &c.files_rewritten {
+                let _ = writeln!(t, "  rewrote {}: {path}: {what}", c.id);
             }
         }
         if !self.follow_ups.is_empty() {

@@ -220,6 +220,7 @@ impl Work<'_> {
                 s.spawn(move || {
                     let result = stage_files(
                         stage_reader,
+                        (self.source, self.target),
                         &self.files.writes,
                         &self.files.extracts,
                         self.extract_to,
@@ -262,7 +263,7 @@ impl Work<'_> {
                         std::io::Error::other("the file-staging thread panicked"),
                     )))
                 }),
-                None => Ok(()),
+                None => Ok(Vec::new()),
             };
             (staged, applied)
         });
@@ -271,7 +272,18 @@ impl Work<'_> {
         // stager's reaction to it.
         check_cancel(cancel)?;
         applied?;
-        staged?;
+        for rewrite in staged? {
+            if let Some(cr) = component_reports
+                .iter_mut()
+                .find(|c| c.id == rewrite.component)
+            {
+                *cr.rules
+                    .entry(super::rules::file_names::ID.to_string())
+                    .or_default() += 1;
+                cr.files_rewritten
+                    .push((rewrite.to, rewrite.changes.join(", ")));
+            }
+        }
         tracing::debug!("registry changes applied");
         if let Some(j) = journal.as_deref_mut() {
             j.step("registry")?;

@@ -45,6 +45,8 @@ pub(super) struct FileWrite {
     pub to: String,
     /// Its size.
     pub size: u64,
+    /// Rewrite the server and site names inside it (`rename-server-site`).
+    pub rename: bool,
 }
 
 /// One file the import only extracts (handlers), never into the root.
@@ -149,11 +151,21 @@ pub(super) fn files(
                     } else {
                         out.changes.create.push(to.clone());
                     }
+                    let rename = plan.mode == ImportMode::Migration
+                        && component.rules.iter().any(|r| r == rules::file_names::ID)
+                        && entry.size <= rules::file_names::MAX_REWRITE;
+                    if rename && plan.dry_run {
+                        cr.files_rewritten.push((
+                            to.clone(),
+                            "server and site names are rewritten when the file is imported".into(),
+                        ));
+                    }
                     out.writes.push(FileWrite {
                         component: component.id.clone(),
                         entry: entry.path.clone(),
                         to,
                         size: entry.size,
+                        rename,
                     });
                 }
                 FileDecision::Extract { to } => {

@@ -14,6 +14,7 @@ mod dial_plan;
 mod dialer;
 mod dnis;
 mod ds_overwrite;
+pub mod file_names;
 mod files;
 mod handlers;
 mod mail_providers;

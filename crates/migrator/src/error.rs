@@ -34,6 +34,14 @@ pub enum MigratorError {
     /// An I/O failure, with the path involved.
     #[error(transparent)]
     Io(#[from] PathIoError),
+    /// `review … --only NAME` where NAME has no `_migrated` entry.
+    #[error("nothing to review in {container} for {}: no `<name>_migrated` entry has that name; nothing was changed", names.join(", "))]
+    NothingToReview {
+        /// The DS container.
+        container: String,
+        /// The names that matched nothing.
+        names: Vec<String>,
+    },
 }
 
 impl Kind for MigratorError {
@@ -48,6 +56,7 @@ impl Kind for MigratorError {
             MigratorError::Registry(e) => e.kind(),
             MigratorError::Server(e) => e.kind(),
             MigratorError::Io(e) => e.kind(),
+            MigratorError::NothingToReview { .. } => ErrorKind::Usage,
         }
     }
 }

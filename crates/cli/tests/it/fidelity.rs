@@ -276,3 +276,128 @@ fn the_both_modes_rules_apply_in_recovery() {
         .success()
         .stdout(predicate::str::contains("Release 2015 R1"));
 }
+
+/// The follow-ups each imported component calls for, `review` of IP
+/// tables and registration groups, and `--only` matching nothing.
+#[test]
+fn component_follow_ups_and_review_of_every_migrated_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    let file = export_file(&a, &dir.path().join("out"));
+    // Only Users (and the Workgroups they need): no licence, NIC, Tracker tasks.
+    let x = dir.path().join("x1");
+    import(
+        &b,
+        &file,
+        &x,
+        &["--components", "Users", "--dry-run", "--json"],
+    )
+    .assert()
+    .success()
+    .stdout(
+        predicate::str::contains("restart-service")
+            .and(predicate::str::contains("adjust-license-allocation").not())
+            .and(predicate::str::contains("tracker-database-first").not()),
+    );
+    let x = dir.path().join("x2");
+    import(&b, &file, &x, &[]).assert().success();
+    let text = std::fs::read_to_string(x.join("import-report.txt")).unwrap();
+    for task in [
+        "restart the server service",
+        "adjust license allocation",
+        "SIP lines: check the network adapter",
+        "re-publish every modified base handler",
+        "queue statistics intervals",
+        "fix by hand any error the imported profiles show",
+        "recordings storage path",
+        "the Tracker database must have been migrated",
+    ] {
+        assert!(text.contains(task), "{task} missing from:\n{text}");
+    }
+    transit(&b)
+        .args([
+            "review",
+            "ip-tables",
+            "--keep",
+            "original",
+            "--only",
+            "No Such Table",
+        ])
+        .assert()
+        .exit(Exit::Usage)
+        .stderr(predicate::str::contains("No Such Table"));
+    transit(&b)
+        .args(["review", "ip-tables", "--keep", "imported"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resolved Table 1"));
+    transit(&b)
+        .args(["review", "registration-groups", "--keep", "original"])
+        .assert()
+        .success();
+    let listed = String::from_utf8(
+        transit(&b)
+            .args([
+                "registry",
+                "list",
+                r"EIC\Directory Services\Root\Paris\Production\CIC02",
+                "--recursive",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    for container in ["IP Tables", "Registration Groups"] {
+        assert!(
+            !listed
+                .lines()
+                .any(|l| l.contains(container) && l.contains("_migrated")),
+            "{container} still has _migrated entries"
+        );
+    }
+}
+
+/// Base handlers (`Handlers/System`) export as their own component, diff
+/// against a server, and import into the extraction folder only.
+#[test]
+fn base_handlers_are_exported_diffed_and_extracted_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    let file = export_file(&a, &dir.path().join("out"));
+    let diff = |root: &Path| {
+        let mut cmd = transit(root);
+        cmd.env("PW", "pw").arg("diff").arg(root).arg(&file).args([
+            "--password-env",
+            "PW",
+            "--components",
+            "System Handlers",
+        ]);
+        cmd
+    };
+    diff(&a).assert().success();
+    let target_own = std::fs::read(b.join("files/Handlers/System/System_Email.ihd")).unwrap();
+    diff(&b)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("System_Email.ihd"));
+    let x = dir.path().join("x");
+    import(&b, &file, &x, &["--components", "System Handlers"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "re-publish every modified base handler",
+        ));
+    assert!(x.join("System/System_Email.ihd").is_file());
+    assert_eq!(
+        std::fs::read(b.join("files/Handlers/System/System_Email.ihd")).unwrap(),
+        target_own,
+        "the target's base handlers are never overwritten"
+    );
+}

@@ -209,6 +209,30 @@ impl ImportReport {
                     FollowUp::ReactivateMailProvider { provider } => {
                         format!("re-activate mail provider {provider}")
                     }
+                    FollowUp::RestartService => {
+                        "restart the server service so the imported configuration takes effect".into()
+                    }
+                    FollowUp::AdjustLicenseAllocation => {
+                        "adjust license allocation (AdminConfig was imported; licensing changes with each release)".into()
+                    }
+                    FollowUp::CheckSipNic => {
+                        "SIP lines: check the network adapter and that the NIC (or NIC team) has the same name as on the source".into()
+                    }
+                    FollowUp::RepublishBaseHandlers => {
+                        "re-publish every modified base handler on this server (base handlers change with each release; compare Handlers/System with `transit diff`)".into()
+                    }
+                    FollowUp::QueueStatisticsIntervals => {
+                        "run IC Setup Assistant to move the queue statistics intervals (LineQueueReportingInterval, QueuePeriodStatisticsInterval) to Report Configuration".into()
+                    }
+                    FollowUp::FixAttendantErrors => {
+                        "open Interaction Attendant and fix by hand any error the imported profiles show".into()
+                    }
+                    FollowUp::UpdateRecorderStoragePath => {
+                        "copy the stored recordings and update the Recorder's recordings storage path".into()
+                    }
+                    FollowUp::TrackerDatabaseFirst => {
+                        "Tracker Config: the Tracker database must have been migrated (DB assistant) before this import, or entries duplicate".into()
+                    }
                     FollowUp::RecreateCertificates { role, from, to } => {
                         if role == "media" {
                             format!("recreate the certificates: this Media Server was {from} and is now {to}; remove and add back every CIC server on it and mark their certificates Trusted (CIC Server Sub-System Certificates Configuration)")

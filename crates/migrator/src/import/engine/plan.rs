@@ -170,9 +170,11 @@ pub(super) fn files(
                 }
                 FileDecision::Extract { to } => {
                     restore::checked_relative(&to)?;
-                    report.follow_up(FollowUp::PublishHandler {
-                        handler: to.clone(),
-                    });
+                    if !to.starts_with(rules::SYSTEM_EXTRACT) {
+                        report.follow_up(FollowUp::PublishHandler {
+                            handler: to.clone(),
+                        });
+                    }
                     out.extracts.push(Extract {
                         component: component.id.clone(),
                         entry: entry.path.clone(),

@@ -97,8 +97,18 @@ fn names(ctx: &FileContext<'_>, id: &str) -> bool {
     ctx.component.rules.iter().any(|r| r == id)
 }
 
-/// `handlers-extract-only`.
+/// `handlers-extract-only`: custom handlers (`handlers/…`) go to the
+/// extraction folder to be published by hand; base handlers
+/// (`files/Handlers/System/…`) go to its `System/` folder, to compare with
+/// the target's own (the reference: "CIC base handlers change substantially
+/// in each release. […] inventory each modified base handler and modify and
+/// publish the base handlers on the new CIC server post-import").
 pub struct HandlersToExtraction;
+
+/// Base handlers inside a component zip.
+pub const SYSTEM_HANDLERS: &str = "files/Handlers/System/";
+/// Where base handlers go in the extraction folder.
+pub const SYSTEM_EXTRACT: &str = "System/";
 
 impl FileRule for HandlersToExtraction {
     fn id(&self) -> &'static str {
@@ -106,6 +116,18 @@ impl FileRule for HandlersToExtraction {
     }
 
     fn apply(&self, file: &mut FileEntry, _ctx: &FileContext<'_>) {
+        // The source's base (system) handlers: extracted beside the custom
+        // ones for comparison, never over the target's own release's.
+        if let Some(rest) = file.entry.strip_prefix(SYSTEM_HANDLERS) {
+            file.decision = FileDecision::Extract {
+                to: format!("{SYSTEM_EXTRACT}{rest}"),
+            };
+            file.notes.push((
+                self.id(),
+                "base handler extracted for comparison, never published".into(),
+            ));
+            return;
+        }
         if let Some(rest) = file.entry.strip_prefix("handlers/") {
             file.decision = FileDecision::Extract {
                 to: rest.to_string(),
@@ -275,6 +297,23 @@ mod tests {
                 to: "Routing/A.ihd".into()
             }
         );
+    }
+
+    #[test]
+    fn base_handlers_are_extracted_for_comparison_in_both_modes() {
+        let none = |_: &str| false;
+        for mode in [ImportMode::Migration, ImportMode::Recovery] {
+            let f = decide(
+                "files/Handlers/System/System_Email.ihd",
+                &ctx("System Handlers", mode, &none),
+            );
+            assert_eq!(
+                f.decision,
+                FileDecision::Extract {
+                    to: "System/System_Email.ihd".into()
+                }
+            );
+        }
     }
 
     #[test]

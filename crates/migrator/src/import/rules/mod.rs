@@ -9,6 +9,7 @@
 
 mod attendant;
 mod client_buttons;
+pub mod component_tasks;
 mod data_sources;
 mod dial_plan;
 mod dialer;
@@ -31,7 +32,9 @@ use transit_catalog::Component;
 use transit_registry::{KeyPath, NamedValue, ValueData};
 use transit_server::ProductRelease;
 
-pub use files::{decide, report_path, FileContext, FileDecision, FileEntry, FileRule, FILE_RULES};
+pub use files::{
+    decide, report_path, FileContext, FileDecision, FileEntry, FileRule, FILE_RULES, SYSTEM_EXTRACT,
+};
 
 /// One registry key from a migration file, as the rules see and change it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +182,23 @@ pub enum FollowUp {
         /// The target's server name.
         to: String,
     },
+    /// Restart the server service so the import takes effect.
+    RestartService,
+    /// AdminConfig was imported: license allocation may need adjusting.
+    AdjustLicenseAllocation,
+    /// Lines were migrated: SIP lines need the same network adapter (NIC) name.
+    CheckSipNic,
+    /// Handlers were imported: modified base handlers must be re-published.
+    RepublishBaseHandlers,
+    /// Server parameters were imported: run IC Setup Assistant for the
+    /// queue statistics intervals.
+    QueueStatisticsIntervals,
+    /// Attendant profiles were imported: errors are fixed by hand.
+    FixAttendantErrors,
+    /// The Recorder was migrated: update its recordings storage path.
+    UpdateRecorderStoragePath,
+    /// Tracker Config was migrated: the Tracker database must be migrated first.
+    TrackerDatabaseFirst,
 }
 
 /// What the rules decided for one key, and what they did.
@@ -237,6 +257,7 @@ pub fn component_follow_ups(ctx: &RuleContext<'_>) -> Vec<FollowUp> {
         .iter()
         .filter(|rule| rule.applies(ctx))
         .flat_map(|rule| rule.component_follow_ups(ctx))
+        .chain(component_tasks::tasks(ctx))
         .collect()
 }
 

@@ -75,6 +75,9 @@ pub fn review(root: &Path, cmd: ReviewCommand) -> anyhow::Result<()> {
     for name in &outcome.resolved {
         println!("resolved {name}");
     }
+    for name in &outcome.kept_for_rule {
+        println!("kept {name} as the import set it: the Dialer server resets it after processing the Dialer package");
+    }
     for name in &outcome.left_alone {
         println!("left {name}: it has no original (a custom entry); rename or delete it by hand");
     }

@@ -401,3 +401,39 @@ fn base_handlers_are_exported_diffed_and_extracted_only() {
         "the target's base handlers are never overwritten"
     );
 }
+
+/// The Dialer rule's `1` is what the report shows as the original, and
+/// `review --keep imported` never sets it back to the source's `0`.
+#[test]
+fn the_dialer_switch_survives_the_report_and_the_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    let file = export_file(&a, &dir.path().join("out"));
+    let x = dir.path().join("x");
+    import(&b, &file, &x, &[]).assert().success();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(x.join("import-report.json")).unwrap()).unwrap();
+    let pair = report["follow_ups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["original"] == "Launch Dialer Migration Package Processor")
+        .expect("the parameter is reviewed");
+    assert_eq!(pair["original_values"], "Value=1", "{pair}");
+    assert_eq!(pair["imported_values"], "Value=0", "{pair}");
+    transit(&b)
+        .args(["review", "server-params", "--keep", "imported"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "kept Launch Dialer Migration Package Processor",
+        ));
+    let key = r"EIC\Directory Services\Root\Paris\Production\CIC02\Server Parameters\Launch Dialer Migration Package Processor";
+    transit(&b)
+        .args(["registry", "get", key, "Value"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("1"));
+}

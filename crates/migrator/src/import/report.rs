@@ -96,6 +96,25 @@ impl ImportReport {
         }
     }
 
+    /// Re-reads the target's side of every `_migrated` pair with `current`
+    /// (container, original name → rendered values), after every rule has
+    /// run, so the report shows what the server holds (such as the Dialer
+    /// rule's `1`) and not a value from before the rules.
+    pub(crate) fn refresh_originals(&mut self, current: impl Fn(&str, &str) -> Option<String>) {
+        for f in &mut self.follow_ups {
+            if let FollowUp::ReviewMigrated {
+                container,
+                original,
+                original_values,
+                ..
+            } = f
+            {
+                *original_values = current(container, original);
+            }
+        }
+        self.seen = self.follow_ups.iter().cloned().collect();
+    }
+
     pub(crate) fn follow_up(&mut self, f: FollowUp) {
         if self.seen.insert(f.clone()) {
             self.follow_ups.push(f);

@@ -24,6 +24,10 @@ pub struct ReviewOutcome {
     /// `_migrated` entries without an original, left as they are (with
     /// `--keep original`) because deleting them would lose a custom parameter.
     pub left_alone: Vec<String>,
+    /// Pairs resolved to the target's value whatever `--keep` says, because
+    /// an import rule owns it (the Dialer rule's
+    /// `Launch Dialer Migration Package Processor`).
+    pub kept_for_rule: Vec<String>,
 }
 
 /// The DS containers whose entries a migration imports as `_migrated`.
@@ -92,6 +96,19 @@ pub fn resolve(
         let imported = container.join(imported_name)?;
         let original = container.join(original_name)?;
         let has_original = txn.key_exists(&original)?;
+        // The Dialer rule set this parameter for the Dialer server, which
+        // sets it back to 0 itself: the clean-up must never undo it.
+        let keep = if area == Area::ServerParameters
+            && has_original
+            && original_name.eq_ignore_ascii_case(super::rules::dialer::PARAMETER)
+        {
+            if keep == Keep::Imported {
+                outcome.kept_for_rule.push(original_name.to_string());
+            }
+            Keep::Original
+        } else {
+            keep
+        };
         match keep {
             Keep::Original if !has_original => {
                 outcome.left_alone.push(imported_name.clone());
@@ -203,6 +220,36 @@ mod tests {
             "theirs"
         );
         assert!(!reg.key_exists(&c.join("T1_migrated").unwrap()).unwrap());
+    }
+
+    #[test]
+    fn keeping_imported_never_undoes_the_dialer_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = root_with_pairs(&dir.path().join("s"));
+        let c = root.ds_container("Server Parameters");
+        let p = crate::import::rules::dialer::PARAMETER;
+        {
+            let mut reg = root.open_registry().unwrap();
+            let mut txn = reg.write().unwrap();
+            txn.set_value(&c.join(p).unwrap(), "Value", &ValueData::Sz("1".into()))
+                .unwrap();
+            txn.set_value(
+                &c.join(&format!("{p}_migrated")).unwrap(),
+                "Value",
+                &ValueData::Sz("0".into()),
+            )
+            .unwrap();
+            txn.commit().unwrap();
+        }
+        let out = server_params(&root, Keep::Imported, &[]).unwrap();
+        assert_eq!(out.kept_for_rule, [p]);
+        assert_eq!(value(&root, p).as_deref(), Some("1"));
+        assert_eq!(value(&root, &format!("{p}_migrated")), None);
+        assert_eq!(
+            value(&root, "Timeout").as_deref(),
+            Some("9"),
+            "others as asked"
+        );
     }
 
     #[test]

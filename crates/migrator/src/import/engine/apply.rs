@@ -126,6 +126,11 @@ fn apply_components(
             report.follow_up(follow_up);
         }
     }
+    // The target's side of each _migrated pair, as the rules left it.
+    report.refresh_originals(|container, original| {
+        let path = target.container(container).join(original).ok()?;
+        txn.values(&path).ok().map(|v| rules::render_values(&v))
+    });
     progress.event(Event::advance(COMPONENTS_TASK, total));
     progress.event(Event::end(COMPONENTS_TASK));
     Ok(())

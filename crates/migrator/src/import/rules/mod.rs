@@ -12,7 +12,7 @@ mod client_buttons;
 pub mod component_tasks;
 mod data_sources;
 mod dial_plan;
-mod dialer;
+pub mod dialer;
 mod dnis;
 mod ds_overwrite;
 pub mod file_names;

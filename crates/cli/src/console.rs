@@ -299,6 +299,8 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
             folder: PathBuf::from(required("-exportFolder")?),
             password,
             threads: None,
+            // The vendor console skips the Dialer package creator under -noprompt.
+            dialer_package: !has("-noprompt"),
         }),
         _ => ConsoleTask::Import(ImportPlan {
             file: PathBuf::from(required("-importfile")?),

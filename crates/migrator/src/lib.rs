@@ -15,6 +15,7 @@
 //! The engine never prints. Progress goes to a [`transit_core::Progress`];
 //! cancellation comes in through a [`transit_core::CancelToken`].
 
+pub mod dialer;
 pub mod diff;
 pub mod error;
 pub mod export;

@@ -107,7 +107,11 @@ fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::R
 }
 
 fn run_foreground(server: &ServerRoot) -> anyhow::Result<()> {
-    let host = transit_server::ServiceHost::new();
+    let mut host = transit_server::ServiceHost::new();
+    if server.identity().server.role == Role::Cic {
+        // The Dialer server's package processor (after an import).
+        host.register(Box::new(transit_migrator::dialer::PackageProcessor));
+    }
     let stopped = host.run_foreground(server, &transit_core::CancelToken::new(), |pid| {
         println!(
             "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",

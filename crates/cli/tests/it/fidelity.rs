@@ -437,3 +437,103 @@ fn the_dialer_switch_survives_the_report_and_the_review() {
         .success()
         .stdout(predicate::str::starts_with("1"));
 }
+
+const DIALER_KEY: &str = r"EIC\Directory Services\Root\Paris\Production\CIC02\Server Parameters\Launch Dialer Migration Package Processor";
+
+/// Starts B's server service, waits until the Dialer server's package
+/// processor has reset the switch, and stops the service.
+fn run_dialer_server(b: &Path) {
+    transit(b)
+        .args(["server", "start", "--daemon"])
+        .assert()
+        .success();
+    let mut value = String::new();
+    for _ in 0..300 {
+        value = String::from_utf8(
+            transit(b)
+                .args(["registry", "get", DIALER_KEY, "Value"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .unwrap();
+        if value.trim() == "0" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    transit(b).args(["server", "stop"]).assert().success();
+    assert_eq!(value.trim(), "0", "the Dialer server reset the switch");
+}
+
+#[test]
+fn the_dialer_package_is_created_extracted_and_processed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    let file = export_file(&a, &dir.path().join("out"));
+    transit(&a)
+        .env("PW", "pw")
+        .arg("inspect")
+        .arg(&file)
+        .args(["--password-env", "PW", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dialer/dialer_migration.zip"));
+    import(
+        &b,
+        &file,
+        &dir.path().join("x"),
+        &["--components", "Dialer Package"],
+    )
+    .assert()
+    .success();
+    assert!(b.join("files/Dialer/dialer_migration.zip").is_file());
+    run_dialer_server(&b);
+    assert_eq!(
+        std::fs::read(b.join("files/Server/dialer_config.xml")).unwrap(),
+        std::fs::read(a.join("files/Server/dialer_config.xml")).unwrap(),
+        "the package's configuration is the Dialer server's now"
+    );
+    assert!(!b.join("files/Dialer/dialer_migration.zip").exists());
+    assert!(log_text(&b).contains("package processor completed: successful"));
+}
+
+#[test]
+fn without_a_dialer_package_the_dialer_server_still_resets_the_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    let out = dir.path().join("out");
+    // The console's -noprompt skips the Dialer package creator.
+    transit(&a)
+        .arg("console")
+        .arg("-export")
+        .arg(format!("-exportFolder={}", out.display()))
+        .args(["-exportNodes=Dialer Package", "-password=pw", "-noprompt"])
+        .assert()
+        .success();
+    let file = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "ininmigr"))
+        .unwrap();
+    transit(&a)
+        .env("PW", "pw")
+        .arg("inspect")
+        .arg(&file)
+        .args(["--password-env", "PW", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dialer_migration.zip").not());
+    import(&b, &file, &dir.path().join("x"), &[])
+        .assert()
+        .success();
+    assert!(!b.join("files/Dialer/dialer_migration.zip").exists());
+    run_dialer_server(&b);
+    assert!(log_text(&b).contains("unable to find dialer_migration.zip"));
+}

@@ -37,6 +37,10 @@ pub struct ExportPlan {
     pub password: Option<SecretString>,
     /// Worker threads; all cores if `None`.
     pub threads: Option<usize>,
+    /// Run the Dialer package creator (`dialer_migration.zip` from the
+    /// server's `dialer_config.xml`) when the Dialer Package is exported;
+    /// the console's `-noprompt` skips it, as the vendor's does.
+    pub dialer_package: bool,
 }
 
 /// What an export produced.
@@ -134,6 +138,17 @@ pub fn export(
         .prefix(".transit-export-")
         .tempdir_in(&folder)
         .at(&folder)?;
+
+    if let Some(task) = tasks.iter_mut().find(|t| t.id == crate::dialer::COMPONENT) {
+        if !plan.dialer_package {
+            progress.event(Event::note(
+                "Dialer package creator skipped (-noprompt): no dialer_migration.zip",
+            ));
+        } else if let Some(item) = crate::dialer::create_package(root, staging.path())? {
+            task.estimate += item.size;
+            task.files.push(item);
+        }
+    }
 
     let threads = plan
         .threads

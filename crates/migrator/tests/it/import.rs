@@ -27,6 +27,7 @@ fn export_all(root: &ServerRoot, out: &Path) -> PathBuf {
         handlers: None,
         password: Some("pw".into()),
         threads: None,
+        dialer_package: true,
     };
     export(root, &plan, &|_| {}, &CancelToken::new())
         .unwrap()

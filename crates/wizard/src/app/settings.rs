@@ -111,6 +111,7 @@ impl Wizard {
             handlers: self.handlers_folder(),
             password: (!password.is_empty()).then(|| secrecy::SecretString::from(password)),
             threads: None,
+            dialer_package: true,
         }
     }
 

@@ -167,6 +167,7 @@ fn a_recovery_import_runs_to_finish_and_writes_the_reports() {
             handlers: None,
             password: Some("pw".into()),
             threads: None,
+            dialer_package: true,
         },
         &|_| {},
         &CancelToken::new(),

@@ -207,6 +207,35 @@ impl FileRule for ProductionReports {
     }
 }
 
+/// `dialer-package`: the Dialer package (`dialer_migration.zip`) is
+/// extracted for the Dialer server, replacing an unprocessed one, after a
+/// migration; the Dialer server processes it (see `crate::dialer`).
+pub struct DialerPackage;
+
+impl FileRule for DialerPackage {
+    fn id(&self) -> &'static str {
+        "dialer-package"
+    }
+
+    fn apply(&self, file: &mut FileEntry, ctx: &FileContext<'_>) {
+        if file.entry != crate::dialer::ENTRY || !names(ctx, self.id()) {
+            return;
+        }
+        if ctx.mode == ImportMode::Migration {
+            file.decision = FileDecision::Write {
+                to: format!("files/{}", transit_server::layout::files::DIALER_PACKAGE),
+                overwrite: true,
+            };
+            file.notes
+                .push((self.id(), "extracted for the Dialer server".into()));
+        } else {
+            let reason = "the Dialer package is processed after a migration only";
+            file.notes.push((self.id(), reason.into()));
+            file.decision = FileDecision::Skip(reason.into());
+        }
+    }
+}
+
 /// `files-overwrite`: the LRA configuration and dial-plan files replace
 /// the target's.
 pub struct Overwrite;
@@ -254,6 +283,7 @@ pub static FILE_RULES: &[&dyn FileRule] = &[
     &HandlersToExtraction,
     &WavesBaseLanguage,
     &ProductionReports,
+    &DialerPackage,
     &Overwrite,
     &KeepExisting,
 ];

@@ -537,3 +537,113 @@ fn without_a_dialer_package_the_dialer_server_still_resets_the_switch() {
     run_dialer_server(&b);
     assert!(log_text(&b).contains("unable to find dialer_migration.zip"));
 }
+
+/// A dry run shows the files the real run writes; the report lists items,
+/// the wave-folder renames, the releases and the Migrator builds.
+#[test]
+fn dry_runs_and_reports_tell_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2015 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    transit(&a)
+        .args([
+            "migrator",
+            "install",
+            "--release",
+            "2018 R1",
+            "--build",
+            "90",
+        ])
+        .assert()
+        .success();
+    let file = export_file(&a, &dir.path().join("out"));
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_slice(
+            &import(&b, &file, &dir.path().join("x"), args)
+                .assert()
+                .success()
+                .get_output()
+                .stdout,
+        )
+        .unwrap()
+    };
+    let files = |report: &serde_json::Value| -> Vec<(String, u64, u64)> {
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    c["files_written"].as_u64().unwrap(),
+                    c["files_extracted"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let dry = json(&["--dry-run", "--json"]);
+    let real = json(&["--json"]);
+    assert_eq!(
+        files(&dry),
+        files(&real),
+        "the dry run shows the real files"
+    );
+    let count = |id: &str| {
+        files(&dry)
+            .into_iter()
+            .find(|(c, _, _)| c == id)
+            .map(|(_, w, e)| w + e)
+            .unwrap()
+    };
+    assert!(count("Dial Plan") > 0 && count("LRA Configuration") == 1);
+    assert!(count("Attendant Waves") > 0 && count("IP\\Handlers") > 0);
+
+    let component = |id: &str| {
+        real["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let users = component("Users");
+    // The demo's 40 users, by name (each user key is one item).
+    let items = users["items"].as_array().unwrap();
+    assert_eq!(items.len(), 40, "{users}");
+    assert!(users["keys_imported"].as_u64().unwrap() >= 40);
+    let waves = component("Attendant Waves");
+    assert!(
+        waves["folders_renamed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == "files/Resources/Attendant/Waves/fr-fr"
+                && r[1] == "files/Resources/Attendant/Waves/fr"),
+        "{waves}"
+    );
+    assert_eq!(real["target_release"], "2018 R1");
+    assert_eq!(real["file_migrator"], "2018 R1 build 90");
+    assert_eq!(real["target_migrator"], "2018 R1 build 100");
+    let text = std::fs::read_to_string(dir.path().join("x/import-report.txt")).unwrap();
+    assert!(text.contains("renamed folder Attendant Waves"), "{text}");
+    // The profiles' Language values follow the wave rename.
+    let profiles = component("Attendant Profiles");
+    assert!(
+        profiles["rules"]["waves-base-language"].as_u64().unwrap() > 0,
+        "{profiles}"
+    );
+    // Profile 2 was fr-fr on the source (the demo cycles en-us, fr-fr, de-de).
+    transit(&b)
+        .args([
+            "registry",
+            "get",
+            r"EIC\Directory Services\Root\Paris\Production\CIC02\Attendant Profiles\Profile 2",
+            "Language",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("fr\n"));
+    assert!(text.contains("imported Users: "), "{text}");
+}

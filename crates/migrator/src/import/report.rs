@@ -36,6 +36,14 @@ pub struct ComponentReport {
     pub files_skipped: Vec<(String, String)>,
     /// Files whose server and site names were rewritten (path, what changed).
     pub files_rewritten: Vec<(String, String)>,
+    /// The entries imported: the names directly under the component's
+    /// registry keys (users, workgroups, parameters, …), as imported.
+    pub items: Vec<String>,
+    /// The files written into the server root and extracted, by path.
+    pub files: Vec<String>,
+    /// Folders renamed on the way in (from, to), such as the Attendant
+    /// waves' `fr-fr` → `fr`.
+    pub folders_renamed: Vec<(String, String)>,
     /// How often each rule acted.
     pub rules: BTreeMap<String, u64>,
 }
@@ -53,6 +61,12 @@ pub struct ImportReport {
     pub target_server: String,
     /// The source's product release, from the manifest.
     pub source_release: String,
+    /// The target's product release.
+    pub target_release: String,
+    /// The Migrator release and build that wrote the file.
+    pub file_migrator: String,
+    /// The target's Migrator release and build, which imported it.
+    pub target_migrator: String,
     /// Nothing was changed (`--dry-run`).
     pub dry_run: bool,
     /// The restore point taken first, if any.
@@ -87,6 +101,9 @@ impl ImportReport {
             source_server: source.to_string(),
             target_server: target.to_string(),
             source_release: source_release.to_string(),
+            target_release: String::new(),
+            file_migrator: String::new(),
+            target_migrator: String::new(),
             dry_run,
             restore_point: None,
             components: Vec::new(),
@@ -166,6 +183,11 @@ impl ImportReport {
             self.target_server,
             self.elapsed_ms
         );
+        let _ = writeln!(
+            t,
+            "Releases: {} → {}; file written by Migrator {}, imported by Migrator {}",
+            self.source_release, self.target_release, self.file_migrator, self.target_migrator
+        );
         if let Some(rp) = &self.restore_point {
             let _ = writeln!(t, "Restore point: {rp} (undo with `transit rollback {rp}`)");
         }
@@ -194,6 +216,24 @@ impl ImportReport {
             }
             for conflict in &c.conflicts {
                 let _ = writeln!(t, "  conflict {}: {conflict}", c.id);
+            }
+            for (from, to) in &c.folders_renamed {
+                let _ = writeln!(t, "  renamed folder {}: {from} → {to}", c.id);
+            }
+            if !c.items.is_empty() {
+                const SHOWN: usize = 12;
+                let more = c.items.len().saturating_sub(SHOWN);
+                let _ = writeln!(
+                    t,
+                    "  imported {}: {}{}",
+                    c.id,
+                    c.items[..c.items.len().min(SHOWN)].join(", "),
+                    if more > 0 {
+                        format!(" … and {more} more (all in import-report.json)")
+                    } else {
+                        String::new()
+                    }
+                );
             }
             for (path, what) in &c.files_rewritten {
                 let _ = writeln!(t, "  rewrote {}: {path}: {what}", c.id);

@@ -93,6 +93,15 @@ pub fn import(
         root.name(),
         plan.dry_run,
     );
+    report.target_release = identity.server.product_release.to_string();
+    report.file_migrator = format!(
+        "{} build {}",
+        manifest.migrator.release, manifest.migrator.build
+    );
+    report.target_migrator = format!(
+        "{} build {}",
+        identity.migrator.release, identity.migrator.build
+    );
     for follow_up in
         super::rules::name_change::follow_ups(plan.mode, identity.server.role, &source, &target)
     {
@@ -291,6 +300,19 @@ impl Work<'_> {
         crash_point("registry-written");
         if plan.dry_run {
             txn.rollback()?;
+            // What the real run writes and extracts, counted the same way.
+            for w in &self.files.writes {
+                if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
+                    cr.files_written += 1;
+                    cr.files.push(w.to.clone());
+                }
+            }
+            for e in &self.files.extracts {
+                if let Some(cr) = component_reports.iter_mut().find(|c| c.id == e.component) {
+                    cr.files_extracted += 1;
+                    cr.files.push(e.to.clone());
+                }
+            }
             return Ok(());
         }
         txn.commit()?;

@@ -137,6 +137,11 @@ pub(super) fn files(
             for (rule, _) in &decided.notes {
                 *cr.rules.entry(rule.to_string()).or_default() += 1;
             }
+            if let Some(renamed) = rules::folder_renamed(&entry.path, &decided) {
+                if !cr.folders_renamed.contains(&renamed) {
+                    cr.folders_renamed.push(renamed);
+                }
+            }
             match decided.decision {
                 FileDecision::Write { to, overwrite } => {
                     // Never write outside the root's file areas.

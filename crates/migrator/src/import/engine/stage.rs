@@ -38,6 +38,7 @@ pub(super) fn move_into_place(
         std::fs::rename(&from, &to).at(&to)?;
         if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
             cr.files_written += 1;
+            cr.files.push(w.to.clone());
         }
     }
     for extract in extracts {
@@ -46,6 +47,7 @@ pub(super) fn move_into_place(
             .find(|c| c.id == extract.component)
         {
             cr.files_extracted += 1;
+            cr.files.push(extract.to.clone());
         }
     }
     Ok(())

@@ -278,6 +278,25 @@ impl FileRule for KeepExisting {
     }
 }
 
+/// The folder a file rule renamed on the way in, as (from, to) folder
+/// paths relative to the root, such as the waves' `…/fr-fr` → `…/fr`.
+pub fn folder_renamed(entry: &str, file: &FileEntry) -> Option<(String, String)> {
+    let FileDecision::Write { to, .. } = &file.decision else {
+        return None;
+    };
+    if to == entry {
+        return None;
+    }
+    let from_dir = entry.rsplit_once('/')?.0;
+    let to_dir = to.rsplit_once('/')?.0;
+    (from_dir != to_dir
+        && file
+            .notes
+            .iter()
+            .any(|(id, _)| *id == "waves-base-language"))
+    .then(|| (from_dir.to_string(), to_dir.to_string()))
+}
+
 /// Every file rule, in the order they run.
 pub static FILE_RULES: &[&dyn FileRule] = &[
     &HandlersToExtraction,

@@ -21,6 +21,7 @@ mod handlers;
 mod mail_providers;
 pub mod migrated_suffix;
 pub mod name_change;
+mod profile_languages;
 mod rename_server_site;
 mod rescue_id;
 mod secrets;
@@ -33,7 +34,8 @@ use transit_registry::{KeyPath, NamedValue, ValueData};
 use transit_server::ProductRelease;
 
 pub use files::{
-    decide, report_path, FileContext, FileDecision, FileEntry, FileRule, FILE_RULES, SYSTEM_EXTRACT,
+    decide, folder_renamed, report_path, FileContext, FileDecision, FileEntry, FileRule,
+    FILE_RULES, SYSTEM_EXTRACT,
 };
 
 /// One registry key from a migration file, as the rules see and change it.
@@ -300,6 +302,7 @@ pub static KEY_RULES: &[&dyn KeyRule] = &[
     &secrets::FlagForReset,
     &dialer::ProcessorSwitch,
     &attendant::OverwriteActive,
+    &profile_languages::ProfileLanguages,
     &dnis::Merge,
     &ds_overwrite::OverwriteAttributes,
     &telephony::Redetect,

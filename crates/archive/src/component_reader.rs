@@ -236,7 +236,7 @@ impl ComponentReader {
         let mut entry = self
             .zip
             .by_index(index)
-            .map_err(|e| ArchiveError::from_zip(&file, &label, e))?;
+            .map_err(|e| ArchiveError::from_zip_read(&file, &label, e))?;
         let mut checked = CheckedReader {
             inner: &mut entry,
             declared: expected.size,

@@ -10,11 +10,15 @@ use zip::result::ZipError;
 /// Every variant names the file (`path`) and, where there is one, the entry.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    /// The password does not match the encrypted file.
-    #[error("wrong password for {}", path.display())]
+    /// The password does not match the encrypted file. When `certain` is
+    /// false the format cannot tell a wrong password from damage (one
+    /// entry's password check failed and no other entry could be tried).
+    #[error("wrong password for {}{}", path.display(), if *certain { "" } else { " (or the file is damaged)" })]
     WrongPassword {
         /// The migration file.
         path: PathBuf,
+        /// Whether every entry refused the password.
+        certain: bool,
     },
     /// The file is encrypted but no password was given.
     #[error("{} is encrypted: a password is required", path.display())]
@@ -58,7 +62,8 @@ pub enum ArchiveError {
         supported: u32,
     },
     /// Content differs from what the manifest (or the AES authentication code) says.
-    #[error("{} was tampered with or damaged: entry {entry}: {detail}", path.display())]
+    /// An empty `entry` concerns the file as a whole.
+    #[error("{} was tampered with or damaged: {}{detail}", path.display(), EntryPrefix(entry))]
     Tampered {
         /// The migration file.
         path: PathBuf,
@@ -107,14 +112,28 @@ pub enum ArchiveError {
     /// An I/O error on a file.
     #[error(transparent)]
     Io(#[from] transit_core::PathIoError),
-    /// Any other error reported by the zip library.
-    #[error("{}: {source}", path.display())]
+    /// Any other error reported by the zip library. Its text is part of
+    /// this message (not a separate cause, which would print it twice).
+    #[error("{}: {error}", path.display())]
     Zip {
         /// The file concerned.
         path: PathBuf,
         /// The underlying error.
-        source: ZipError,
+        error: ZipError,
     },
+}
+
+/// `entry NAME: `, or nothing for an empty name.
+struct EntryPrefix<'a>(&'a str);
+
+impl std::fmt::Display for EntryPrefix<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            write!(f, "entry {}: ", self.0)
+        }
+    }
 }
 
 impl transit_core::Kind for ArchiveError {
@@ -153,6 +172,7 @@ impl ArchiveError {
         match err {
             ZipError::InvalidPassword => Self::WrongPassword {
                 path: path.to_path_buf(),
+                certain: false,
             },
             ZipError::UnsupportedArchive(msg) if msg == ZipError::PASSWORD_REQUIRED => {
                 Self::PasswordRequired {
@@ -162,7 +182,31 @@ impl ArchiveError {
             ZipError::Io(e) => Self::from_read(path, entry, e),
             other => Self::Zip {
                 path: path.to_path_buf(),
-                source: other,
+                error: other,
+            },
+        }
+    }
+
+    /// Maps an error the `zip` crate returned while opening an entry of
+    /// `path` for reading: what is not a password or I/O problem is damage
+    /// (an unreadable local header, an unsupported method), never the zip
+    /// library's raw text alone.
+    pub(crate) fn from_zip_read(path: &Path, entry: &str, err: ZipError) -> Self {
+        match err {
+            ZipError::InvalidPassword | ZipError::Io(_) | ZipError::UnsupportedArchive(_) => {
+                match Self::from_zip(path, entry, err) {
+                    Self::Zip { error, .. } => Self::Tampered {
+                        path: path.to_path_buf(),
+                        entry: entry.to_string(),
+                        detail: format!("unreadable entry ({error})"),
+                    },
+                    mapped => mapped,
+                }
+            }
+            other => Self::Tampered {
+                path: path.to_path_buf(),
+                entry: entry.to_string(),
+                detail: format!("unreadable entry ({other})"),
             },
         }
     }
@@ -206,7 +250,12 @@ impl ArchiveError {
                 detail: format!("entry {entry} ends early: {text}"),
             };
         }
-        if err.kind() == io::ErrorKind::InvalidData {
+        // A decompressor that meets garbage (`corrupt deflate stream`)
+        // says InvalidInput; bad data says InvalidData: both are damage.
+        if matches!(
+            err.kind(),
+            io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
+        ) {
             return Self::Tampered {
                 path: path.to_path_buf(),
                 entry: entry.to_string(),

@@ -105,6 +105,19 @@ impl MigrationReader {
     /// Opens `path`, checks the password situation and reads and validates
     /// `manifest.json`.
     pub fn open(path: &Path, password: Option<&str>) -> Result<Self, ArchiveError> {
+        // A folder, FIFO or device is not a migration file (and opening a
+        // FIFO would wait for a writer).
+        let kind = std::fs::metadata(path).at(path)?.file_type();
+        if !kind.is_file() {
+            return Err(ArchiveError::NotAMigrationFile {
+                path: path.to_path_buf(),
+                detail: if kind.is_dir() {
+                    "it is a folder".to_string()
+                } else {
+                    "it is not a regular file".to_string()
+                },
+            });
+        }
         let file = File::open(path).at(path)?;
         let meta = file.metadata().at(path)?;
         let file_size = meta.len();
@@ -171,6 +184,22 @@ impl MigrationReader {
         };
         reader.check_entries()?;
         Ok(reader)
+    }
+
+    /// A read failure on a file that was changed since it was opened (say,
+    /// overwritten in place during an import) is reported as that change.
+    fn explain_change(&self, err: ArchiveError) -> ArchiveError {
+        let unchanged = std::fs::metadata(&self.path)
+            .is_ok_and(|meta| FileIdentity::of(&meta) == self.identity);
+        if unchanged {
+            err
+        } else {
+            ArchiveError::Tampered {
+                path: self.path.clone(),
+                entry: String::new(),
+                detail: "the file was replaced or changed while it was being read".into(),
+            }
+        }
     }
 
     /// Checks entry names and the encryption situation.
@@ -261,11 +290,68 @@ impl MigrationReader {
         index: usize,
         name: &str,
     ) -> Result<ZipFile<'_, BufReader<File>>, ArchiveError> {
-        let result = match &self.password {
-            Some(p) if self.encrypted => self.zip.by_index_decrypt(index, p.as_bytes()),
-            _ => self.zip.by_index(index),
+        let password = match &self.password {
+            Some(p) if self.encrypted => p.clone(),
+            _ => {
+                return self
+                    .zip
+                    .by_index(index)
+                    .map_err(|e| ArchiveError::from_zip_read(&self.path, name, e))
+            }
         };
-        result.map_err(|e| ArchiveError::from_zip(&self.path, name, e))
+        // Opening checks the entry's password verifier; a refusal is looked
+        // at more closely before the entry is opened for reading.
+        if let Err(e) = self
+            .zip
+            .by_index_decrypt(index, password.as_bytes())
+            .map(drop)
+        {
+            return Err(self.password_failure(index, name, &password, e));
+        }
+        self.zip
+            .by_index_decrypt(index, password.as_bytes())
+            .map_err(|e| ArchiveError::from_zip_read(&self.path, name, e))
+    }
+
+    /// Tells a wrong password from a damaged entry. WinZip AES keeps a salt
+    /// and a 2-byte password verifier per entry: when another entry accepts
+    /// the same password, the password is right and this entry's salt or
+    /// verifier is damaged; when none does, the password is wrong.
+    fn password_failure(
+        &mut self,
+        index: usize,
+        name: &str,
+        password: &str,
+        err: zip::result::ZipError,
+    ) -> ArchiveError {
+        if !matches!(err, zip::result::ZipError::InvalidPassword) {
+            return ArchiveError::from_zip_read(&self.path, name, err);
+        }
+        /// Enough other entries to be sure, without deriving a key for
+        /// each of thousands of junk entries.
+        const PROBES: usize = 16;
+        let others: Vec<usize> = (0..self.zip.len())
+            .filter(|&i| i != index)
+            .take(PROBES)
+            .collect();
+        for &other in &others {
+            if self
+                .zip
+                .by_index_decrypt(other, password.as_bytes())
+                .map(drop)
+                .is_ok()
+            {
+                return ArchiveError::Tampered {
+                    path: self.path.clone(),
+                    entry: name.to_string(),
+                    detail: "its AES salt or password verifier is damaged (the password opens the other entries)".to_string(),
+                };
+            }
+        }
+        ArchiveError::WrongPassword {
+            path: self.path.clone(),
+            certain: !others.is_empty(),
+        }
     }
 
     /// The validated manifest.
@@ -446,9 +532,11 @@ impl MigrationReader {
             .at(temp_dir)?;
         let (file, temp_path) = named.into_parts();
         let mut out = BufWriter::with_capacity(BUF_SIZE, file);
-        let copy = self.copy_component(&record, &mut out, &mut |_| {})?;
+        let copy = self
+            .copy_component(&record, &mut out, &mut |_| {})
+            .map_err(|e| self.explain_change(e))?;
         if let CopyCheck::Bad(e) = self.check_copy(&record, &copy) {
-            return Err(e);
+            return Err(self.explain_change(e));
         }
         let mut file = out
             .into_inner()

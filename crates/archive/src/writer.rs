@@ -86,6 +86,17 @@ impl MigrationWriter {
             .tempfile_in(dir)
             .at(dest)?;
         let (file, temp) = named.into_parts();
+        // Held until the file is closed: a partial file whose lock is free
+        // was left by an export that was killed.
+        file.try_lock().map_err(|e| {
+            ArchiveError::at(
+                &temp,
+                match e {
+                    std::fs::TryLockError::Error(e) => e,
+                    std::fs::TryLockError::WouldBlock => io::ErrorKind::WouldBlock.into(),
+                },
+            )
+        })?;
         Ok(Self {
             dest: dest.to_path_buf(),
             zip: ZipWriter::new(BufWriter::with_capacity(BUF_SIZE, file)),
@@ -93,6 +104,11 @@ impl MigrationWriter {
             password: password.map(str::to_string),
             records: Vec::new(),
         })
+    }
+
+    /// The partial file being written (`<dest>.partial-XXXXXX`).
+    pub fn partial_path(&self) -> &Path {
+        &self.temp
     }
 
     /// Appends a built component's inner zip as one outer entry: method Stored

@@ -183,6 +183,9 @@ pub struct ImportArgs {
     /// Print the plan and the report; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Extract into a folder that already holds files, overwriting them.
+    #[arg(long)]
+    pub force: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -358,13 +361,13 @@ pub enum LogsCommand {
 #[derive(Debug, Args)]
 pub struct IdentityArgs {
     /// The server name.
-    #[arg(long)]
+    #[arg(long, value_parser = server_name)]
     pub name: String,
     /// The site name.
-    #[arg(long)]
+    #[arg(long, value_parser = server_name)]
     pub site_name: String,
     /// The numeric site ID (1–32767).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(transit_server::identity::MAX_SITE_ID)))]
     pub site_id: u32,
     /// The product release, such as "2015 R1".
     #[arg(long)]
@@ -375,6 +378,13 @@ pub struct IdentityArgs {
     /// CIC server or Media Server.
     #[arg(long, value_enum, default_value_t = RoleArg::Cic)]
     pub role: RoleArg,
+}
+
+/// A server or site name as `server.toml` takes it (checked on the command
+/// line, so a bad value is a usage error naming the option).
+fn server_name(text: &str) -> Result<String, String> {
+    transit_server::identity::check_name("the name", text)?;
+    Ok(text.to_string())
 }
 
 /// `--role`.
@@ -395,8 +405,8 @@ pub enum ServerCommand {
     Demo {
         #[command(flatten)]
         identity: IdentityArgs,
-        /// The number of users; everything else scales with it.
-        #[arg(long, default_value_t = 100)]
+        /// The number of users (at most 200000); everything else scales with it.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=transit_demo::MAX_USERS))]
         users: u64,
         /// The random seed (the same seed gives the same server).
         #[arg(long, default_value_t = 1)]
@@ -479,7 +489,7 @@ pub enum RegistryCommand {
         /// The file format.
         #[arg(long, value_enum, default_value_t = FormatArg::Regedit5)]
         format: FormatArg,
-        /// The output file; standard output if omitted.
+        /// The output file (`-` or none: standard output). A symlink is followed; a FIFO or device is written as a stream.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },

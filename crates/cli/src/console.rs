@@ -303,6 +303,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
             dialer_package: !has("-noprompt"),
         }),
         _ => ConsoleTask::Import(ImportPlan {
+            force: false,
             file: PathBuf::from(required("-importfile")?),
             components: nodes("-importNodes")?,
             extract_to: PathBuf::from(required("-extractionfolder")?),

@@ -42,7 +42,7 @@ exit_codes! {
     BadInput = 3,
     /// refused by a safety or version rule (such as initialising over an existing server)
     Refused = 4,
-    /// the server service is running (stop it first)
+    /// the server service is running (stop it first), or another import or an export of the server is (wait for it)
     ServiceRunning = 5,
     /// wrong password for a migration file
     WrongPassword = 6,
@@ -58,6 +58,10 @@ exit_codes! {
     NotMigrationFile = 11,
     /// the migration file has a newer format than this build reads
     NewerFormat = 12,
+    /// the disk filled up: the message names where, and whether the import was rolled back
+    DiskFull = 13,
+    /// a `.reg` export met data its format cannot hold (REGEDIT4 and a character outside Windows-1252)
+    ExportUnrepresentable = 14,
     /// database: the server cannot be reached (refused, no route, timed out)
     DbUnreachable = 20,
     /// database: the server refused the login (wrong user name or password)
@@ -119,6 +123,8 @@ impl Exit {
             ErrorKind::NotMigrationFile => Exit::NotMigrationFile,
             ErrorKind::NewerFormat => Exit::NewerFormat,
             ErrorKind::Cancelled => Exit::Stopped,
+            ErrorKind::DiskFull => Exit::DiskFull,
+            ErrorKind::ExportUnrepresentable => Exit::ExportUnrepresentable,
             ErrorKind::DbUnreachable => Exit::DbUnreachable,
             ErrorKind::DbCredentials => Exit::DbCredentials,
             ErrorKind::DbMissing => Exit::DbMissing,
@@ -219,6 +225,7 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_migrator::schedule::ScheduleError,
             transit_units::UnitError,
             transit_wizard::WizardError,
+            transit_demo::DemoRefusal,
             transit_dbassist::DbError,
             transit_update::BundleError,
             transit_update::VerifyError,

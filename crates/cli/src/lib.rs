@@ -5,6 +5,24 @@
 //! ([`exit::Exit`]) and the build can generate completions and the man
 //! page from [`cli::Cli`]; `src/main.rs` only calls [`main`].
 
+/// `println!` for command output: a closed standard output (`| head`) is
+/// not a crash (see [`output::write_stdout`]).
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
 pub mod cli;
 mod cmd;
 mod console;
@@ -14,6 +32,7 @@ mod output;
 mod progress;
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Runs `transit` with the process arguments; returns its exit status.
@@ -41,7 +60,9 @@ pub fn main() -> ExitCode {
                     },
                 });
             }
-            eprintln!("error: {err:#}");
+            // Not eprintln!, which panics when standard error is gone (a
+            // closed terminal).
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
             ExitCode::from(exit.code())
         }
     }

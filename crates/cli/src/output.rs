@@ -2,7 +2,10 @@
 //! JSON a script reads is declared in one place.
 
 use serde::Serialize;
+use std::fmt;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use transit_registry::ValueData;
 
 /// An error under `--json`: `{"error": {...}}` on standard output.
@@ -209,12 +212,41 @@ pub struct RestorePointJson<'a> {
 
 /// Prints `value` as one line of JSON on standard output.
 pub fn print<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string(value)?);
+    outln!("{}", serde_json::to_string(value)?);
     Ok(())
 }
 
 /// Prints `value` as pretty JSON on standard output.
 pub fn print_pretty<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// Set once standard output failed (its reader went away): later output is
+/// dropped instead of failing again.
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output (what `outln!` and `out!` expand to).
+///
+/// `println!` panics when standard output is a pipe whose reader has gone
+/// (`transit inspect … | head -1`). Here a reader that went away is what it
+/// is for a Unix tool: the rest of the output is dropped, the command
+/// finishes its work (an import still completes) and exits as it would
+/// have. Any other write failure is logged and treated the same way.
+pub fn write_stdout(args: fmt::Arguments<'_>) {
+    write_stdout_bytes(args.to_string().as_bytes());
+}
+
+/// Writes raw bytes to standard output, as [`write_stdout`] does.
+pub fn write_stdout_bytes(bytes: &[u8]) {
+    if STDOUT_GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    if let Err(err) = out.write_all(bytes).and_then(|()| out.flush()) {
+        STDOUT_GONE.store(true, Ordering::Relaxed);
+        if err.kind() != io::ErrorKind::BrokenPipe {
+            tracing::warn!("standard output failed: {err}; the rest of the output is dropped");
+        }
+    }
 }

@@ -43,6 +43,12 @@ pub enum ErrorKind {
     NewerFormat,
     /// The user stopped the operation; nothing was left half-done.
     Cancelled,
+    /// The disk filled up during the operation (an import names where,
+    /// and whether it was rolled back).
+    DiskFull,
+    /// A `.reg` export met data the chosen format cannot hold (REGEDIT4
+    /// and a character outside Windows-1252).
+    ExportUnrepresentable,
     /// DB assistant: the database server could not be reached.
     DbUnreachable,
     /// DB assistant: the database server refused the user name or password.

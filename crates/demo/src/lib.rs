@@ -50,12 +50,89 @@ pub struct DemoStats {
     pub file_bytes: u64,
 }
 
+/// The most users a demo server takes (`server demo --users`): about 4 GB
+/// of files and 10M registry values.
+pub const MAX_USERS: u64 = 200_000;
+
+/// Registry bytes per value on disk, with indexes and WAL headroom.
+const BYTES_PER_VALUE: u64 = 250;
+
+/// Why a demo server is refused before anything is written.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoRefusal {
+    /// More users than [`MAX_USERS`].
+    #[error("--users {0} is more than the maximum of {MAX_USERS}")]
+    TooManyUsers(u64),
+    /// The disk cannot hold it.
+    #[error("not enough free space for a demo server with {users} users in {}: it needs about {} MB, {} MB are free", .path.display(), .needed / 1_000_000, .available / 1_000_000)]
+    NotEnoughSpace {
+        /// The folder checked (the root or its nearest existing parent).
+        path: std::path::PathBuf,
+        /// The users asked for.
+        users: u64,
+        /// The estimated size in bytes.
+        needed: u64,
+        /// Free bytes.
+        available: u64,
+    },
+}
+
+impl transit_core::Kind for DemoRefusal {
+    fn kind(&self) -> transit_core::ErrorKind {
+        match self {
+            DemoRefusal::TooManyUsers(_) => transit_core::ErrorKind::Usage,
+            DemoRefusal::NotEnoughSpace { .. } => transit_core::ErrorKind::Refused,
+        }
+    }
+}
+
+/// Roughly how many bytes a demo server of `role` with `users` users
+/// takes on disk (files and registry).
+pub fn estimated_size(role: Role, users: u64) -> u64 {
+    match role {
+        Role::Cic => files::estimated_bytes(users) + cic::estimated_values(users) * BYTES_PER_VALUE,
+        Role::Media => media::estimated_bytes(users) + 1_000_000,
+    }
+}
+
+/// Checks a demo server can be generated at `dir`: at most [`MAX_USERS`]
+/// users, and room for its estimated size on the disk.
+pub fn check(dir: &Path, params: &DemoParams) -> std::result::Result<(), DemoRefusal> {
+    if params.users > MAX_USERS {
+        return Err(DemoRefusal::TooManyUsers(params.users));
+    }
+    let mut probe = dir;
+    while !probe.exists() {
+        probe = probe.parent().unwrap_or(Path::new("/"));
+    }
+    let probe = if probe.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        probe
+    };
+    let needed = estimated_size(params.init.role, params.users);
+    if let Ok(stat) = nix::sys::statvfs::statvfs(probe) {
+        let available = stat.blocks_available() * stat.fragment_size();
+        if needed > available {
+            return Err(DemoRefusal::NotEnoughSpace {
+                path: probe.to_path_buf(),
+                users: params.users,
+                needed,
+                available,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The progress task counting registry values written.
 pub const REGISTRY_TASK: &str = "registry";
 /// The progress task counting file bytes written.
 pub const FILES_TASK: &str = "files";
 
-/// Creates a server root at `dir` and fills it with demo data.
+/// Creates a server root at `dir` and fills it with demo data. Its
+/// `server.toml` is written last, so a generation that is interrupted (a
+/// SIGTERM, a full disk) leaves no folder that looks like a server.
 pub fn generate(
     dir: &Path,
     params: DemoParams,
@@ -63,14 +140,26 @@ pub fn generate(
 ) -> Result<(ServerRoot, DemoStats)> {
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let key = MachineKey::from_rng(&mut rng);
-    let role = params.init.role;
-    let root = ServerRoot::init(
+    let users = params.users;
+    ServerRoot::init_with(
         dir,
         InitParams {
             machine_key: Some(key.clone()),
             ..params.init
         },
-    )?;
+        |root| fill(root, &key, users, &mut rng, progress),
+    )
+}
+
+/// Writes the demo data into a new root.
+fn fill(
+    root: &ServerRoot,
+    key: &MachineKey,
+    users: u64,
+    rng: &mut ChaCha8Rng,
+    progress: &dyn Progress,
+) -> Result<DemoStats> {
+    let role = root.identity().server.role;
     let mut stats = DemoStats::default();
     let mut registry = root.open_registry()?;
     let mut sink = Sink {
@@ -81,48 +170,29 @@ pub fn generate(
     };
     match role {
         Role::Cic => {
-            sink.begin(
-                REGISTRY_TASK,
-                Unit::Items,
-                cic::estimated_values(params.users),
-            );
-            cic::registry(
-                &mut registry,
-                &root,
-                &key,
-                params.users,
-                &mut rng,
-                &mut sink,
-            )?;
-            sink.begin(
-                FILES_TASK,
-                Unit::Bytes,
-                files::estimated_bytes(params.users),
-            );
-            files::cic(&root, params.users, &mut rng, &mut sink)?;
+            sink.begin(REGISTRY_TASK, Unit::Items, cic::estimated_values(users));
+            cic::registry(&mut registry, root, key, users, &mut *rng, &mut sink)?;
+            sink.begin(FILES_TASK, Unit::Bytes, files::estimated_bytes(users));
+            files::cic(root, users, &mut *rng, &mut sink)?;
         }
         Role::Media => {
             sink.begin(REGISTRY_TASK, Unit::Items, 1);
-            media::registry(&mut registry, &root, params.users, &mut rng, &mut sink)?;
-            sink.begin(
-                FILES_TASK,
-                Unit::Bytes,
-                media::estimated_bytes(params.users),
-            );
-            media::files(&root, params.users, &mut rng, &mut sink)?;
+            media::registry(&mut registry, root, users, &mut *rng, &mut sink)?;
+            sink.begin(FILES_TASK, Unit::Bytes, media::estimated_bytes(users));
+            media::files(root, users, &mut *rng, &mut sink)?;
         }
     }
     sink.finish();
     drop(registry);
     tracing::info!(
         server = root.name(),
-        users = params.users,
+        users = users,
         values = stats.values,
         files = stats.files,
         bytes = stats.file_bytes,
         "demo server generated"
     );
-    Ok((root, stats))
+    Ok(stats)
 }
 
 /// Counts what the generators write and forwards progress.

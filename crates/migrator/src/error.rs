@@ -25,6 +25,27 @@ pub enum MigratorError {
     /// A migration file problem.
     #[error(transparent)]
     Archive(#[from] transit_archive::ArchiveError),
+    /// The migration file failed the check every import makes first (the
+    /// same as `transit verify`); nothing changed.
+    #[error("{} was tampered with or damaged ({} problem(s); `transit verify` lists them): {}", file.display(), mismatches.len(), first_problem(mismatches))]
+    Damaged {
+        /// The migration file.
+        file: PathBuf,
+        /// Every problem found.
+        mismatches: Vec<transit_archive::Mismatch>,
+    },
+    /// The disk filled up during an import.
+    #[error("{}", disk_full_text(place, *rolled_back, cause))]
+    DiskFull {
+        /// Where the space ran out (the extraction folder, the server
+        /// root's registry or files).
+        place: PathBuf,
+        /// Whether the import was rolled back at once (otherwise the next
+        /// command rolls it back, once there is space).
+        rolled_back: bool,
+        /// The failure as it happened.
+        cause: Box<MigratorError>,
+    },
     /// A registry problem.
     #[error(transparent)]
     Registry(#[from] transit_registry::RegistryError),
@@ -53,11 +74,37 @@ impl Kind for MigratorError {
             MigratorError::Cancelled => ErrorKind::Cancelled,
             MigratorError::Catalog(e) => e.kind(),
             MigratorError::Archive(e) => e.kind(),
+            MigratorError::Damaged { .. } => ErrorKind::Tampered,
+            MigratorError::DiskFull { .. } => ErrorKind::DiskFull,
             MigratorError::Registry(e) => e.kind(),
             MigratorError::Server(e) => e.kind(),
             MigratorError::Io(e) => e.kind(),
             MigratorError::NothingToReview { .. } => ErrorKind::Usage,
         }
+    }
+}
+
+/// The message of [`MigratorError::DiskFull`].
+fn disk_full_text(place: &std::path::Path, rolled_back: bool, cause: &MigratorError) -> String {
+    let undone = if rolled_back {
+        "the import was rolled back: the server is as it was before. Free some space and import again"
+    } else {
+        "the import could not be rolled back yet: free some space, then any `transit` command on this server (such as `transit recover`) rolls it back"
+    };
+    format!(
+        "the disk is full at {}: {undone} (the failure: {cause})",
+        place.display()
+    )
+}
+
+/// The first problem of a verification, as one line.
+fn first_problem(mismatches: &[transit_archive::Mismatch]) -> String {
+    match mismatches.first() {
+        Some(m) => match &m.entry {
+            Some(entry) => format!("{} / {entry}: {}", m.component, m.problem),
+            None => format!("{}: {}", m.component, m.problem),
+        },
+        None => String::new(),
     }
 }
 

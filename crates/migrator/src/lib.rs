@@ -21,6 +21,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod install;
+pub mod locks;
 pub mod restore;
 pub mod schedule;
 

@@ -104,6 +104,26 @@ impl From<rusqlite::Error> for RegistryError {
     }
 }
 
+impl RegistryError {
+    /// True when SQLite (or a file write) reported a full disk.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            RegistryError::Io(e) => transit_core::error::is_disk_full(e),
+            RegistryError::Sqlite(e) => {
+                e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            }
+            _ => false,
+        }
+    }
+
+    /// True when SQLite reported a disk I/O error (which is how a failed
+    /// write to its WAL or shared-memory file on a full disk shows).
+    pub fn is_disk_io_error(&self) -> bool {
+        matches!(self, RegistryError::Sqlite(e)
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::SystemIoFailure))
+    }
+}
+
 /// The registry's result type.
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
@@ -111,8 +131,8 @@ impl transit_core::Kind for RegistryError {
     fn kind(&self) -> transit_core::ErrorKind {
         use transit_core::ErrorKind;
         match self {
-            RegistryError::RegFile(_)
-            | RegistryError::OutsideRoot { .. }
+            RegistryError::RegFile(e) => e.kind(),
+            RegistryError::OutsideRoot { .. }
             | RegistryError::BadKeyLine { .. }
             | RegistryError::BadValueLine { .. }
             | RegistryError::Corrupt(_) => ErrorKind::BadInput,

@@ -128,11 +128,17 @@ impl ServerIdentity {
 
     /// Reads and validates `server.toml`.
     pub fn load(path: &Path) -> Result<ServerIdentity> {
-        let text = std::fs::read_to_string(path).at(path)?;
+        let bytes = std::fs::read(path).at(path)?;
         let bad = |reason: String| ServerError::BadIdentity {
             path: path.to_path_buf(),
             reason,
         };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            bad(format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         let identity: ServerIdentity =
             toml::from_str(&text).map_err(|e| bad(e.to_string().trim_end().to_string()))?;
         identity.validate().map_err(bad)?;

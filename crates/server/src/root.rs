@@ -47,6 +47,27 @@ impl ServerRoot {
     /// not already hold a server). The registry gets the server's DS
     /// skeleton.
     pub fn init(dir: &Path, params: InitParams) -> Result<ServerRoot> {
+        Ok(ServerRoot::init_with(dir, params, |_| Ok::<(), ServerError>(()))?.0)
+    }
+
+    /// [`init`](Self::init), with `fill` run on the new root before
+    /// `server.toml` is written: until `fill` returns, the folder is not a
+    /// server root, so an interrupted fill (a demo server killed half-way)
+    /// never leaves one that looks valid.
+    pub fn init_with<T, E: From<ServerError>>(
+        dir: &Path,
+        params: InitParams,
+        fill: impl FnOnce(&ServerRoot) -> std::result::Result<T, E>,
+    ) -> std::result::Result<(ServerRoot, T), E> {
+        let root = ServerRoot::prepare(dir, params)?;
+        let filled = fill(&root)?;
+        // server.toml last: a root without it is not a server yet.
+        root.identity.save(&root.dir.join("server.toml"))?;
+        Ok((root, filled))
+    }
+
+    /// Everything of a new root but its `server.toml`.
+    fn prepare(dir: &Path, params: InitParams) -> Result<ServerRoot> {
         let toml = dir.join("server.toml");
         if toml.exists() {
             return Err(ServerError::AlreadyExists(dir.to_path_buf()));
@@ -103,8 +124,7 @@ impl ServerRoot {
             }
         }
         txn.commit()?;
-        // server.toml last: a root without it is not a server yet.
-        root.identity.save(&toml)?;
+        drop(registry);
         Ok(root)
     }
 
@@ -172,6 +192,12 @@ impl ServerRoot {
     /// Opens the registry (which must exist).
     pub fn open_registry(&self) -> Result<Registry> {
         Ok(Registry::open_existing(&self.registry_path())?)
+    }
+
+    /// Checks the registry opens and passes SQLite's quick integrity check
+    /// (what `server start` does before it starts).
+    pub fn check_registry(&self) -> Result<()> {
+        Ok(self.open_registry()?.quick_check()?)
     }
 
     /// Loads the machine key and checks it is the one `server.toml` names.

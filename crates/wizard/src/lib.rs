@@ -29,6 +29,10 @@ use std::path::Path;
 /// Why the wizard could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum WizardError {
+    /// SIGTERM or SIGHUP, or the terminal went away: the wizard stopped
+    /// its job (an import rolled back) and exited.
+    #[error("{0}")]
+    Stopped(&'static str),
     /// The terminal could not be set up or drawn.
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
@@ -43,6 +47,7 @@ pub enum WizardError {
 impl transit_core::Kind for WizardError {
     fn kind(&self) -> transit_core::ErrorKind {
         match self {
+            WizardError::Stopped(_) => transit_core::ErrorKind::Cancelled,
             WizardError::Terminal(_) => transit_core::ErrorKind::Other,
             WizardError::Server(e) => e.kind(),
             WizardError::Catalog(e) => e.kind(),
@@ -55,6 +60,13 @@ impl transit_core::Kind for WizardError {
 pub fn run(root: &Path) -> Result<(), WizardError> {
     let server = transit_server::ServerRoot::open(root)?;
     let mut wizard = Wizard::new(server)?;
-    terminal::run(&mut wizard)?;
-    Ok(())
+    match terminal::run(&mut wizard)? {
+        terminal::Ending::Quit => Ok(()),
+        terminal::Ending::Signal => Err(WizardError::Stopped(
+            "stopped by a signal: a running job was stopped first (an import was rolled back)",
+        )),
+        terminal::Ending::TerminalLost => Err(WizardError::Stopped(
+            "the terminal went away: a running job was stopped first (an import was rolled back)",
+        )),
+    }
 }

@@ -95,52 +95,130 @@ fn panic_point(key: &KeyEvent) {
     }
 }
 
-/// Runs `wizard` on the process's terminal until it quits.
-pub fn run(wizard: &mut Wizard) -> io::Result<()> {
+/// How the event loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The user finished or quit.
+    Quit,
+    /// SIGTERM or SIGHUP: the running job (if any) was stopped first.
+    Signal,
+    /// The terminal went away (hung up, or input at an error): the running
+    /// job (if any) was stopped first.
+    TerminalLost,
+}
+
+/// The controlling terminal, watched with poll(2) before crossterm reads
+/// it: on a hung-up terminal crossterm's `poll` never returns (its read
+/// loop stops only on "would block", and a hung-up terminal reads EOF or
+/// EIO forever), so the wizard would spin and miss every signal.
+struct TerminalWatch {
+    tty: Option<std::fs::File>,
+}
+
+impl TerminalWatch {
+    fn open() -> TerminalWatch {
+        TerminalWatch {
+            tty: std::fs::File::open("/dev/tty").ok(),
+        }
+    }
+
+    /// Waits up to `timeout` for input (`true` when some came). `Err` when
+    /// the terminal is gone.
+    fn wait(&self, timeout: Duration) -> Result<bool, ()> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use std::os::fd::AsFd;
+        let Some(tty) = &self.tty else {
+            return Err(());
+        };
+        let mut fds = [PollFd::new(tty.as_fd(), PollFlags::POLLIN)];
+        let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+        match poll(&mut fds, PollTimeout::from(millis)) {
+            Ok(0) => Ok(false),
+            Ok(_) => {
+                let events = fds[0].revents().unwrap_or(PollFlags::empty());
+                if events.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
+                {
+                    Err(())
+                } else {
+                    Ok(events.contains(PollFlags::POLLIN))
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => Ok(false),
+            Err(_) => Err(()),
+        }
+    }
+}
+
+/// Runs `wizard` on the process's terminal until it quits, a signal ends
+/// it, or its terminal goes away; in the last two cases a running job is
+/// stopped (an import rolls back) and waited for before it returns.
+pub fn run(wizard: &mut Wizard) -> io::Result<Ending> {
     // SIGTERM or SIGHUP (a closed terminal) quits like `q`: a running job
     // is stopped (an import rolls back) before the wizard exits.
     let terminated = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(signal, terminated.clone())?;
     }
+    let watch = TerminalWatch::open();
     let _session = Session::enter()?;
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     loop {
         let mut small = false;
-        terminal.draw(|frame| {
+        let drawn = terminal.draw(|frame| {
             small = ui::too_small(frame.area());
             ui::draw(frame, wizard);
-        })?;
-        if event::poll(TICK)? {
-            match event::read()? {
-                Event::Key(key) if key.kind != KeyEventKind::Release => {
-                    panic_point(&key);
-                    // While the terminal is too small nothing is visible:
-                    // only quitting is allowed.
-                    let effect = if small {
-                        if is_quit_key(&key) {
-                            wizard.quit()
-                        } else {
-                            Effect::None
-                        }
-                    } else {
-                        wizard.handle(key)
-                    };
-                    if effect == Effect::Quit {
-                        break;
-                    }
+        });
+        if drawn.is_err() || watch.wait(TICK).is_err() {
+            return Ok(finish_without_terminal(wizard));
+        }
+        // Every event crossterm has (a paste brings many at once); the
+        // terminal was just seen alive, so this does not block.
+        while event::poll(Duration::ZERO)? {
+            if let Event::Key(key) = event::read()? {
+                if key.kind == KeyEventKind::Release {
+                    continue;
                 }
-                _ => {}
+                panic_point(&key);
+                // While the terminal is too small nothing is visible:
+                // only quitting is allowed.
+                let effect = if small {
+                    if is_quit_key(&key) {
+                        wizard.quit()
+                    } else {
+                        Effect::None
+                    }
+                } else {
+                    wizard.handle(key)
+                };
+                if effect == Effect::Quit {
+                    return Ok(Ending::Quit);
+                }
             }
         }
-        if terminated.load(std::sync::atomic::Ordering::Relaxed) && wizard.quit() == Effect::Quit {
-            break;
+        if terminated.load(std::sync::atomic::Ordering::Relaxed) {
+            if wizard.quit() == Effect::Quit {
+                return Ok(Ending::Signal);
+            }
+            // A job is stopping: keep showing its progress until it ends.
+            if wizard.poll() == Effect::Quit {
+                return Ok(Ending::Signal);
+            }
+            continue;
         }
         if wizard.poll() == Effect::Quit {
-            break;
+            return Ok(Ending::Quit);
         }
     }
-    Ok(())
+}
+
+/// The terminal is gone: stops the running job, if any, and waits for it
+/// (an import rolls back), drawing nothing.
+fn finish_without_terminal(wizard: &mut Wizard) -> Ending {
+    tracing::warn!("the terminal went away: stopping the wizard");
+    if wizard.quit() != Effect::Quit {
+        while wizard.wait(TICK) != Effect::Quit {}
+    }
+    Ending::TerminalLost
 }

@@ -40,9 +40,9 @@ pub fn run(root: &Path, role: Option<RoleArg>, json: bool) -> anyhow::Result<()>
             .collect();
         return output::print_pretty(&ComponentsJson { role, groups });
     }
-    println!("{} components ({} role)", catalog.components.len(), role);
+    outln!("{} components ({} role)", catalog.components.len(), role);
     for group in &catalog.groups {
-        println!("{}", group.id);
+        outln!("{}", group.id);
         let children: Vec<_> = catalog.children(&group.id).collect();
         for (i, c) in children.iter().enumerate() {
             let branch = if i + 1 == children.len() {
@@ -55,7 +55,7 @@ pub fn run(root: &Path, role: Option<RoleArg>, json: bool) -> anyhow::Result<()>
             } else {
                 format!("  requires {}", c.requires.join(", "))
             };
-            println!("  {branch} {:<30} [{}]{requires}", c.id, c.method.name());
+            outln!("  {branch} {:<30} [{}]{requires}", c.id, c.method.name());
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ pub fn run(root: &Path, switches: &[String]) -> anyhow::Result<()> {
             .iter()
             .any(|h| s.eq_ignore_ascii_case(h))
     }) {
-        println!("{}", console::HELP);
+        outln!("{}", console::HELP);
         return Ok(());
     }
     let command = console::parse(switches)?;

@@ -225,7 +225,7 @@ impl DbCommand {
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -260,17 +260,23 @@ fn generate(args: GenerateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "{:<28} {:>12} {:>11} {:>7}",
-        "table", "rows", "duplicates", "NULLs"
+        "table",
+        "rows",
+        "duplicates",
+        "NULLs"
     );
     for t in &report.tables {
-        println!(
+        outln!(
             "{:<28} {:>12} {:>11} {:>7}",
-            t.table, t.rows, t.planted_duplicates, t.planted_nulls
+            t.table,
+            t.rows,
+            t.planted_duplicates,
+            t.planted_nulls
         );
     }
-    println!(
+    outln!(
         "{} rows in {} tables ({} calls, {} sites, {} days from {}); {} hostile values, {} daylight-saving rows",
         report.total_rows,
         report.tables.len(),
@@ -281,7 +287,7 @@ fn generate(args: GenerateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         report.hostile.len(),
         report.dst.len()
     );
-    println!("checksum {}", report.checksum);
+    outln!("checksum {}", report.checksum);
     Ok(())
 }
 
@@ -294,10 +300,10 @@ fn check(url: &DbUrl, expect: Option<VersionArg>, json: bool) -> anyhow::Result<
     if json {
         print_json(&report)?;
     } else {
-        println!("{} ({})", report.target, report.engine);
+        outln!("{} ({})", report.target, report.engine);
         for item in &report.checks {
             let mark = if item.passed { "PASS" } else { "FAIL" };
-            println!("  {mark}  {:<17} {}", item.name, item.detail);
+            outln!("  {mark}  {:<17} {}", item.name, item.detail);
         }
     }
     match report.failure.take() {
@@ -320,18 +326,21 @@ fn upgrade(url: &DbUrl, to: Version, json: bool, cancel: &CancelToken) -> anyhow
         return print_json(&report);
     }
     if report.applied.is_empty() {
-        println!(
+        outln!(
             "{} is at {} already; nothing changed",
-            report.target, report.to
+            report.target,
+            report.to
         );
     } else {
         for step in &report.applied {
-            println!(
+            outln!(
                 "applied {} {} ({} statements)",
-                step.version, step.build, step.statements
+                step.version,
+                step.build,
+                step.statements
             );
         }
-        println!("{}: {} -> {}", report.target, report.from, report.to);
+        outln!("{}: {} -> {}", report.target, report.from, report.to);
     }
     Ok(())
 }
@@ -357,26 +366,28 @@ fn repair(url: &DbUrl, mode: RepairMode, json: bool, cancel: &CancelToken) -> an
         return print_json(&report);
     }
     for script in &report.scripts {
-        println!("-----");
-        println!("Executing sproc {}", script.script);
-        println!(
+        outln!("-----");
+        outln!("Executing sproc {}", script.script);
+        outln!(
             "Rows inserted into {} = {}",
-            script.audit_table, script.rows_inserted
+            script.audit_table,
+            script.rows_inserted
         );
         if mode == RepairMode::Delete {
-            println!(
+            outln!(
                 "Rows deleted from {} = {}",
-                script.table, script.rows_deleted
+                script.table,
+                script.rows_deleted
             );
         }
     }
-    println!("-----");
+    outln!("-----");
     let found: u64 = report.scripts.iter().map(|s| s.rows_inserted).sum();
     match mode {
-        RepairMode::AuditOnly => println!(
+        RepairMode::AuditOnly => outln!(
             "audit only: {found} offending row(s) copied; the source tables are unchanged (run with --delete to remove them)"
         ),
-        RepairMode::Delete => println!("{found} offending row(s) copied to audit tables and deleted"),
+        RepairMode::Delete => outln!("{found} offending row(s) copied to audit tables and deleted"),
     }
     Ok(())
 }
@@ -402,10 +413,10 @@ fn setup_user(
     if print_sql {
         let statements = transit_dbassist::setup_user::print_sql(&target, &user)?;
         if statements.is_empty() {
-            println!("-- SQLite has no users: access is the file's permissions.");
+            outln!("-- SQLite has no users: access is the file's permissions.");
         }
         for sql in statements {
-            println!("{sql};");
+            outln!("{sql};");
         }
         return Ok(());
     }
@@ -419,11 +430,11 @@ fn setup_user(
         return print_json(&report);
     }
     if let Some(note) = &report.note {
-        println!("{note}");
+        outln!("{note}");
         return Ok(());
     }
     let verb = if report.existed { "updated" } else { "created" };
-    println!(
+    outln!(
         "{verb} migration user `{}` on {} ({} statements){}",
         report.user,
         report.target,

@@ -3,14 +3,14 @@
 
 use crate::cli::Cli;
 use clap::CommandFactory;
-use std::io::Write;
 
 /// Writes the completion script for `shell` to standard output.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut command = Cli::command();
-    let mut out = std::io::stdout().lock();
+    // Generated into memory first: clap_complete panics when its writer fails.
+    let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "transit", &mut out);
-    out.flush()?;
+    crate::output::write_stdout_bytes(&out);
     Ok(())
 }
 
@@ -18,13 +18,13 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
 /// then one section per subcommand.
 pub fn man() -> anyhow::Result<()> {
     let command = Cli::command();
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut out)?;
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("transit-{}", sub.get_name());
         let page = sub.clone().name(name);
         clap_mangen::Man::new(page).render(&mut out)?;
     }
-    out.flush()?;
+    crate::output::write_stdout_bytes(&out);
     Ok(())
 }

@@ -23,6 +23,7 @@ pub fn run(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
         restore_point: !args.no_restore_point,
         dev_mode: args.dev_mode,
         dry_run: args.dry_run,
+        force: args.force,
     };
     run_import(root, &plan, args.json)
 }
@@ -50,11 +51,11 @@ pub fn run_import(root: &Path, plan: &ImportPlan, json: bool) -> anyhow::Result<
         Some(report.save(&server, &plan.extract_to)?)
     };
     if json {
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        out!("{}", report.to_text());
         if let Some(path) = saved {
-            println!("\nReport written to {}", path.display());
+            outln!("\nReport written to {}", path.display());
         }
     }
     Ok(())
@@ -73,15 +74,15 @@ pub fn review(root: &Path, cmd: ReviewCommand) -> anyhow::Result<()> {
     };
     let outcome = review::resolve(&server, area, keep, &args.only)?;
     for name in &outcome.resolved {
-        println!("resolved {name}");
+        outln!("resolved {name}");
     }
     for name in &outcome.kept_for_rule {
-        println!("kept {name} as the import set it: the Dialer server resets it after processing the Dialer package");
+        outln!("kept {name} as the import set it: the Dialer server resets it after processing the Dialer package");
     }
     for name in &outcome.left_alone {
-        println!("left {name}: it has no original (a custom entry); rename or delete it by hand");
+        outln!("left {name}: it has no original (a custom entry); rename or delete it by hand");
     }
-    println!(
+    outln!(
         "{} {} entr(ies) resolved in one transaction",
         outcome.resolved.len(),
         area.container()

@@ -12,7 +12,7 @@ pub fn run(root: &Path, cmd: LogsCommand) -> anyhow::Result<()> {
             let server = ServerRoot::open(root)?;
             let out = out.unwrap_or_else(|| support::default_name(&server));
             let path = support::bundle(&server, &out, env!("CARGO_PKG_VERSION"))?;
-            println!("{}", path.display());
+            outln!("{}", path.display());
             Ok(())
         }
     }

@@ -87,8 +87,8 @@ pub fn run_export(
             retention_deleted: deleted.clone(),
         })?;
     } else {
-        println!("{}", outcome.path.display());
-        println!(
+        outln!("{}", outcome.path.display());
+        outln!(
             "{} ({}), {} components: {keys} keys, {values} values, {files} files, in {:.1?}{}",
             human_bytes(outcome.size),
             outcome.size,
@@ -101,7 +101,7 @@ pub fn run_export(
             }
         );
         for path in &deleted {
-            println!("retention: deleted {}", path.display());
+            outln!("retention: deleted {}", path.display());
         }
     }
     match retention_error {
@@ -131,13 +131,13 @@ pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<(
             encrypted: reader.encrypted(),
         });
     }
-    println!("file:            {}", file.display());
-    println!(
+    outln!("file:            {}", file.display());
+    outln!(
         "size:            {} ({})",
         human_bytes(reader.file_size()),
         reader.file_size()
     );
-    println!(
+    outln!(
         "encrypted:       {}",
         if reader.encrypted() {
             "yes (AES-256)"
@@ -145,12 +145,13 @@ pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<(
             "no"
         }
     );
-    println!("format version:  {}", m.format_version);
-    println!(
+    outln!("format version:  {}", m.format_version);
+    outln!(
         "migrator:        {} build {}",
-        m.migrator.release, m.migrator.build
+        m.migrator.release,
+        m.migrator.build
     );
-    println!(
+    outln!(
         "source:          {} (site {} #{}, {} {} patch {})",
         m.source.server_name,
         m.source.site_name,
@@ -159,14 +160,18 @@ pub fn inspect(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<(
         m.source.product_release,
         m.source.patch
     );
-    println!("created (UTC):   {}", m.created_utc);
-    println!();
-    println!(
+    outln!("created (UTC):   {}", m.created_utc);
+    outln!();
+    outln!(
         "{:<30} {:>10} {:>9} {:>10} {:>8}",
-        "component", "size", "keys", "values", "files"
+        "component",
+        "size",
+        "keys",
+        "values",
+        "files"
     );
     for c in &m.components {
-        println!(
+        outln!(
             "{:<30} {:>10} {:>9} {:>10} {:>8}",
             c.id,
             human_bytes(c.size),
@@ -194,11 +199,11 @@ pub fn verify(file: &Path, args: &PasswordArgs, json: bool) -> anyhow::Result<()
     } else {
         for m in &report.mismatches {
             match &m.entry {
-                Some(entry) => println!("MISMATCH {} / {entry}: {}", m.component, m.problem),
-                None => println!("MISMATCH {}: {}", m.component, m.problem),
+                Some(entry) => outln!("MISMATCH {} / {entry}: {}", m.component, m.problem),
+                None => outln!("MISMATCH {}: {}", m.component, m.problem),
             }
         }
-        println!(
+        outln!(
             "{}: {} entries, {} checked, {} mismatches",
             if report.is_ok() { "OK" } else { "FAILED" },
             report.checked_entries,

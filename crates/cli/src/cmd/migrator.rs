@@ -11,13 +11,13 @@ pub fn run(root: &Path, cmd: MigratorCommand) -> anyhow::Result<()> {
             let done = transit_migrator::install::install(&server, release, build)?;
             let (r, b) = done.after;
             if done.unchanged() {
-                println!(
+                outln!(
                     "Migrator {r} build {b} is already installed on {}",
                     server.name()
                 );
             } else {
                 let (was, was_build) = done.before;
-                println!(
+                outln!(
                     "Migrator {r} build {b} installed on {} (was {was} build {was_build}); exports now carry it",
                     server.name()
                 );

@@ -5,7 +5,7 @@ use crate::exit::UsageError;
 use crate::output::{self, KeyJson, ValueJson};
 use anyhow::Context;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use transit_registry::interop::{self, TransferStats};
 use transit_registry::regfile::RegFormat;
@@ -30,7 +30,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                     if json {
                         output::print(&ValueJson::new(name, &data))?;
                     } else {
-                        println!("{data}");
+                        outln!("{data}");
                     }
                 }
                 None => {
@@ -44,7 +44,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
                     } else {
                         for v in values {
                             let shown = if v.name.is_empty() { "@" } else { &v.name };
-                            println!(
+                            outln!(
                                 "{shown}\t{}\t{}",
                                 v.data.kind(),
                                 v.data.to_string().replace('\n', "\\0")
@@ -150,8 +150,10 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             // Export reads one snapshot, so it is consistent even while
             // the registry is being written.
             let snapshot = registry.snapshot()?;
+            // `-o -` is standard output, as for other Unix tools.
+            let output = output.filter(|p| p.as_os_str() != "-");
             let stats = match &output {
-                Some(path) => export_to_file(&snapshot, &key, format, path)?,
+                Some(path) => export_to_path(&snapshot, &key, format, path)?,
                 None => interop::export_reg(&snapshot, &key, std::io::stdout().lock(), format)?.1,
             };
             tracing::info!(
@@ -177,7 +179,7 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             let stats = interop::import_reg(&mut registry, input)
                 .with_context(|| format!("importing {}", file.display()))?;
             tracing::info!(keys = stats.keys, values = stats.values, file = %file.display(), "registry imported");
-            println!(
+            outln!(
                 "imported {} keys, {} values from {} in {:.2?}",
                 stats.keys,
                 stats.values,
@@ -187,6 +189,57 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes an export to `path`. A regular file (or a new one) is written
+/// to a temporary file beside it and renamed into place, so a failed
+/// export never leaves a partial file; a symlink is followed and its
+/// target replaced the same way (the link stays); a FIFO, a character
+/// device or a socket is written to as a stream.
+fn export_to_path(
+    snapshot: &impl RegistryRead,
+    key: &KeyPath,
+    format: RegFormat,
+    path: &Path,
+) -> anyhow::Result<TransferStats> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            Err(UsageError(format!("{} is a folder, not a file", path.display())).into())
+        }
+        Ok(meta) if !meta.is_file() => {
+            let stream = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let (_, stats) = interop::export_reg(snapshot, key, stream, format)?;
+            Ok(stats)
+        }
+        _ => export_to_file(snapshot, key, format, &link_target(path)?),
+    }
+}
+
+/// Where `path` leads: itself, or for a symlink (even a dangling one) the
+/// file it points to, followed through every link.
+fn link_target(path: &Path) -> anyhow::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current)
+                    .with_context(|| format!("reading the link {}", current.display()))?;
+                current = match current.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(UsageError(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    ))
+    .into())
 }
 
 /// Writes to a temporary file beside the target and renames it into place,

@@ -25,15 +25,15 @@ pub fn recover_first(root: &Path) -> anyhow::Result<()> {
 pub fn recover(root: &Path) -> anyhow::Result<()> {
     let server = ServerRoot::open(root)?;
     match restore::recover(&server)? {
-        RecoveryOutcome::Clean => println!("nothing to recover: no interrupted import"),
+        RecoveryOutcome::Clean => outln!("nothing to recover: no interrupted import"),
         RecoveryOutcome::ImportRunning => {
-            println!("an import is running on this server; nothing done")
+            outln!("an import is running on this server; nothing done")
         }
         RecoveryOutcome::RolledBack {
             restore_point,
             step,
         } => {
-            println!("rolled back an interrupted import (stopped at step `{step}`) to restore point {restore_point}")
+            outln!("rolled back an interrupted import (stopped at step `{step}`) to restore point {restore_point}")
         }
     }
     Ok(())
@@ -53,9 +53,10 @@ pub fn rollback(root: &Path, id: Option<&str>) -> anyhow::Result<()> {
             .ok_or_else(|| UsageError("this server has no restore points".into()))?,
     };
     restore::rollback(&server, point)?;
-    println!(
+    outln!(
         "rolled back to restore point {} ({})",
-        point.meta.id, point.meta.reason
+        point.meta.id,
+        point.meta.reason
     );
     Ok(())
 }
@@ -78,10 +79,10 @@ pub fn points(root: &Path, cmd: RestorePointsCommand) -> anyhow::Result<()> {
                     .collect();
                 crate::output::print(&list)?;
             } else if points.is_empty() {
-                println!("no restore points");
+                outln!("no restore points");
             } else {
                 for p in points {
-                    println!(
+                    outln!(
                         "{}  {}  {} file(s) saved, {} to remove  {}",
                         p.meta.id,
                         p.meta.created_utc,
@@ -94,7 +95,7 @@ pub fn points(root: &Path, cmd: RestorePointsCommand) -> anyhow::Result<()> {
         }
         RestorePointsCommand::Prune { keep } => {
             let deleted = restore::prune(&server, keep)?;
-            println!(
+            outln!(
                 "deleted {} restore point(s){}",
                 deleted.len(),
                 if deleted.is_empty() {

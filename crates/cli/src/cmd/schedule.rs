@@ -61,21 +61,21 @@ fn add(root: &Path, args: ScheduleAddArgs) -> anyhow::Result<()> {
         );
     }
     if args.cron {
-        println!("{}", schedule.cron_line());
+        outln!("{}", schedule.cron_line());
         return Ok(());
     }
     if args.print {
-        println!("# {stem}.service");
-        print!("{}", schedule.service_unit());
-        println!("\n# {stem}.timer");
-        print!("{}", schedule.timer_unit());
+        outln!("# {stem}.service");
+        out!("{}", schedule.service_unit());
+        outln!("\n# {stem}.timer");
+        out!("{}", schedule.timer_unit());
         return Ok(());
     }
     let units = UnitFolder::new(args.unit_dir)?;
     for path in schedule::install(&units, &schedule)? {
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
-    println!(
+    outln!(
         "scheduled {} export {} at {} (OnCalendar={})",
         schedule.name,
         schedule.every,
@@ -84,12 +84,12 @@ fn add(root: &Path, args: ScheduleAddArgs) -> anyhow::Result<()> {
     );
     let timer = format!("{stem}.timer");
     match units.enable_hint(&timer) {
-        Some(hint) if units.scope() == transit_units::Scope::User => println!(
+        Some(hint) if units.scope() == transit_units::Scope::User => outln!(
             "enable it with:\n  {hint}\n\
              user timers run only while you are logged in, unless lingering is on:\n  loginctl enable-linger \"$USER\""
         ),
-        Some(hint) => println!("enable it with:\n  {hint}"),
-        None => println!(
+        Some(hint) => outln!("enable it with:\n  {hint}"),
+        None => outln!(
             "{} is not a folder systemd reads: copy or link both units into one, then enable {timer}",
             units.dir().display()
         ),
@@ -121,15 +121,15 @@ fn list(units: &UnitFolder, json: bool) -> anyhow::Result<()> {
                 timer,
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        outln!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
     if found.is_empty() {
-        println!("no scheduled exports in {}", units.dir().display());
+        outln!("no scheduled exports in {}", units.dir().display());
         return Ok(());
     }
     for (s, _) in &found {
-        println!(
+        outln!(
             "{:<16} {:<12} {}  {} -> {}  keep {}{}",
             s.name,
             s.every.to_string(),
@@ -150,15 +150,15 @@ fn list(units: &UnitFolder, json: bool) -> anyhow::Result<()> {
 fn remove(units: &UnitFolder, name: &str) -> anyhow::Result<()> {
     let removed = schedule::remove(units, name)?;
     match removed.disabled {
-        Some(Ok(message)) => println!("{message}"),
+        Some(Ok(message)) => outln!("{message}"),
         Some(Err(message)) => eprintln!("warning: {message}"),
         None => {}
     }
     for path in &removed.deleted {
-        println!("deleted {}", path.display());
+        outln!("deleted {}", path.display());
     }
     if let Some(hint) = units.reload_hint() {
-        println!("then: {hint}");
+        outln!("then: {hint}");
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
     match cmd {
         ServerCommand::Init(identity) => {
             let root = ServerRoot::init(root, init_params(identity)?)?;
-            println!(
+            outln!(
                 "created server {} (site {} #{}, {} {}) at {}",
                 root.name(),
                 root.site_name(),
@@ -32,6 +32,8 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
         } => demo(root, identity, users, seed),
         ServerCommand::Start { daemon } => {
             let server = ServerRoot::open(root)?;
+            // A server does not start on a registry it cannot read.
+            server.check_registry()?;
             if daemon {
                 start_daemon(&server)
             } else {
@@ -41,7 +43,7 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
         ServerCommand::Stop => {
             let server = ServerRoot::open(root)?;
             let pid = lock::stop(&server.run_dir(), Duration::from_secs(15))?;
-            println!("server service stopped (pid {pid})");
+            outln!("server service stopped (pid {pid})");
             Ok(())
         }
         ServerCommand::Status { json } => {
@@ -58,9 +60,9 @@ pub fn run(root: &Path, cmd: ServerCommand) -> anyhow::Result<()> {
                     pid,
                 })?;
             } else if let Some(pid) = pid {
-                println!("running (pid {pid})");
+                outln!("running (pid {pid})");
             } else {
-                println!("stopped");
+                outln!("stopped");
             }
             Ok(())
         }
@@ -89,11 +91,13 @@ fn init_params(args: IdentityArgs) -> anyhow::Result<InitParams> {
 fn demo(root: &Path, identity: IdentityArgs, users: u64, seed: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let init = init_params(identity)?;
+    let params = DemoParams { init, users, seed };
+    demo::check(root, &params)?;
     let bars = Bars::new(false);
-    let result = demo::generate(root, DemoParams { init, users, seed }, &bars);
+    let result = demo::generate(root, params, &bars);
     bars.finish();
     let (server, stats) = result?;
-    println!(
+    outln!(
         "created demo server {} at {}: {} users, {} registry values, {} files ({:.1} MB) in {:.1?}",
         server.name(),
         server.dir().display(),
@@ -113,12 +117,12 @@ fn run_foreground(server: &ServerRoot) -> anyhow::Result<()> {
         host.register(Box::new(transit_migrator::dialer::PackageProcessor));
     }
     let stopped = host.run_foreground(server, &transit_core::CancelToken::new(), |pid| {
-        println!(
+        outln!(
             "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",
             server.name()
         );
     })?;
-    println!("server service stopped");
+    outln!("server service stopped");
     if let Some((name, error)) = stopped.failures.first() {
         anyhow::bail!("service {name} failed: {error}");
     }
@@ -137,6 +141,6 @@ fn start_daemon(server: &ServerRoot) -> anyhow::Result<()> {
             "start".as_ref(),
         ],
     )?;
-    println!("server service started (pid {pid})");
+    outln!("server service started (pid {pid})");
     Ok(())
 }

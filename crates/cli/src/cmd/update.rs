@@ -61,7 +61,7 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
         UpdateCommand::SetState { data, id, state } => {
             let repo = open(&data)?;
             let update = Store::open(&repo.store_path())?.set_state(id, state)?;
-            println!("{} {}: {}", update.id, update.target, update.state);
+            outln!("{} {}: {}", update.id, update.target, update.state);
             Ok(())
         }
         UpdateCommand::Delete {
@@ -88,7 +88,7 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
                     description: update.target.clone(),
                 },
             )?;
-            println!("deleted {} {}", update.id, update.target);
+            outln!("deleted {} {}", update.id, update.target);
             Ok(())
         }
         UpdateCommand::Refresh { data, force, json } => {
@@ -101,12 +101,12 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
                 return print_json(&done);
             }
             match done {
-                Some(s) => println!(
+                Some(s) => outln!(
                     "re-signed: timestamp v{}{}",
                     s.timestamp_version,
                     s.snapshot_version.map(|v| format!(", snapshot v{v}")).unwrap_or_default()
                 ),
-                None => println!("nothing due: the timestamp and snapshot have more than half their lifetime left"),
+                None => outln!("nothing due: the timestamp and snapshot have more than half their lifetime left"),
             }
             Ok(())
         }
@@ -130,7 +130,7 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
             if json {
                 return print_json(&report);
             }
-            println!(
+            outln!(
                 "root v{} signed by the old and the new root key; keep {} offline",
                 report.root_version,
                 new_root_key.display()
@@ -152,7 +152,7 @@ pub fn run(cmd: UpdateCommand) -> anyhow::Result<()> {
             }
             for e in entries {
                 let status = serde_json::to_value(e.status)?;
-                println!(
+                outln!(
                     "{}  {:<10} {:<16} {} {} {}  {}",
                     e.time,
                     e.machine,
@@ -221,15 +221,15 @@ fn keygen(
         if json {
             return print_json(&report);
         }
-        println!(
+        outln!(
             "publisher key: {} (keep it private)",
             report.key_file.display()
         );
-        println!(
+        outln!(
             "public key:    {} (give it to providers: transit update publishers add FILE)",
             report.public_file.display()
         );
-        println!("key ID:        {}", report.key_id);
+        outln!("key ID:        {}", report.key_id);
         return Ok(());
     }
     let root_key = root_key.expect("clap requires --root-key or --publisher");
@@ -241,17 +241,17 @@ fn keygen(
     if json {
         return print_json(&report);
     }
-    println!("repository: {}", report.dir.display());
-    println!(
+    outln!("repository: {}", report.dir.display());
+    outln!(
         "root key:   {} (offline: move it off this machine; needed only to rotate keys)",
         report.root_key.display()
     );
     let mut ids: Vec<_> = report.key_ids.iter().collect();
     ids.sort();
     for (role, id) in ids {
-        println!("  {role:<10} {id}");
+        outln!("  {role:<10} {id}");
     }
-    println!(
+    outln!(
         "timestamp expires after {} days; the provider re-signs it (transit update refresh)",
         report.expiry.timestamp_days
     );
@@ -266,7 +266,7 @@ fn publishers(cmd: PublishersCommand) -> anyhow::Result<()> {
             let mut list = AllowList::load(&repo.publishers_path())?;
             let added = list.trust(&name, &key);
             list.save(&repo.publishers_path())?;
-            println!(
+            outln!(
                 "{} {name} (key {})",
                 if added { "trusted" } else { "already trusted:" },
                 key.key_id()
@@ -280,7 +280,7 @@ fn publishers(cmd: PublishersCommand) -> anyhow::Result<()> {
                 return print_json(&list.publishers);
             }
             for p in &list.publishers {
-                println!("{}: {} key(s)", p.name, p.keys.len());
+                outln!("{}: {} key(s)", p.name, p.keys.len());
             }
             Ok(())
         }
@@ -304,7 +304,7 @@ fn build(from: &Path, manifest: &Path, key: &Path, out: &Path, json: bool) -> an
         .payload
         .as_ref()
         .expect("a built manifest has its payload");
-    println!(
+    outln!(
         "{}: {} {} ({} files, {} bytes, sha256 {})",
         built.path.display(),
         built.manifest.application,
@@ -345,7 +345,7 @@ fn verify(file: &Path, publishers: Option<&Path>, json: bool) -> anyhow::Result<
     if json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "{}: OK: {} {} {} by {} (key {})",
         file.display(),
         report.manifest.application,
@@ -355,19 +355,21 @@ fn verify(file: &Path, publishers: Option<&Path>, json: bool) -> anyhow::Result<
         report.signer_key_id
     );
     if !report.publisher_checked {
-        println!("the publisher was not checked against an allow-list (--publishers FILE)");
+        outln!("the publisher was not checked against an allow-list (--publishers FILE)");
     }
     Ok(())
 }
 
 fn print_ingested(done: &ingest::Ingested) {
     if done.already_present {
-        println!(
+        outln!(
             "{} {}: already in the repository ({})",
-            done.id, done.target, done.state
+            done.id,
+            done.target,
+            done.state
         );
     } else {
-        println!(
+        outln!(
             "{} {}: added in {} ({} {} patch {}, {} bytes, by {})",
             done.id,
             done.target,
@@ -380,7 +382,7 @@ fn print_ingested(done: &ingest::Ingested) {
         );
     }
     for s in &done.superseded {
-        println!("  only the latest patch should be GA: mark {} {} ({}) Inactive: transit update set-state {} inactive", s.id, s.target, s.state, s.id);
+        outln!("  only the latest patch should be GA: mark {} {} ({}) Inactive: transit update set-state {} inactive", s.id, s.target, s.state, s.id);
     }
 }
 
@@ -443,7 +445,7 @@ fn list(data: &DataArg, json: bool) -> anyhow::Result<()> {
         return print_json(&updates);
     }
     for u in updates {
-        println!(
+        outln!(
             "{:>4}  {:<13} {:<32} {} patch {} {} {}{}",
             u.id,
             u.state.to_string(),
@@ -471,7 +473,7 @@ fn folders(cmd: FoldersCommand) -> anyhow::Result<()> {
             }
             let path = transit_core::paths::resolve(&path)?;
             Store::open(&repo.store_path())?.set_folder(&path, auto)?;
-            println!(
+            outln!(
                 "{} ({})",
                 path.display(),
                 if auto { "Auto" } else { "manual" }
@@ -495,7 +497,7 @@ fn folders(cmd: FoldersCommand) -> anyhow::Result<()> {
                 return print_json(&folders);
             }
             for f in folders {
-                println!(
+                outln!(
                     "{} ({})",
                     f.path.display(),
                     if f.auto { "Auto" } else { "manual" }
@@ -590,16 +592,18 @@ fn check(
         match verified.update(&name) {
             Ok(u) => {
                 if !json {
-                    println!(
+                    outln!(
                         "{name}: OK ({} {} by {})",
-                        u.manifest.application, u.manifest.install_version, u.manifest.publisher
+                        u.manifest.application,
+                        u.manifest.install_version,
+                        u.manifest.publisher
                     );
                 }
                 report.updates.push(serde_json::to_value(&u)?);
             }
             Err(e) => {
                 if !json {
-                    println!("{name}: REFUSED: {e}");
+                    outln!("{name}: REFUSED: {e}");
                 }
                 report
                     .updates
@@ -610,7 +614,7 @@ fn check(
     if let (Some(target), Some(out)) = (download, out) {
         rt.block_on(verified.download(target, out))?;
         if !json {
-            println!("downloaded {target} to {} (hash verified)", out.display());
+            outln!("downloaded {target} to {} (hash verified)", out.display());
         }
         report.downloaded = Some(out.to_path_buf());
     }

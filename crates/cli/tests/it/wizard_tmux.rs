@@ -198,3 +198,150 @@ fn a_panic_restores_the_terminal() {
     );
     assert_restored(&after);
 }
+
+/// The children of process `pid`.
+fn children(pid: &str) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+                .flat_map(|c| c.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The terminal goes away (its tmux server is SIGKILLed, so no SIGHUP
+/// comes) while the wizard runs an import: the wizard stops the import,
+/// which rolls back, and exits instead of spinning.
+#[test]
+fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let transit = PathBuf::from(env!("CARGO_BIN_EXE_transit"));
+    let root = dir.path().join("server");
+    let run = |args: &[&str]| {
+        let out = Command::new(&transit)
+            .env_remove("TRANSIT_SERVER_ROOT")
+            .env("PW", "pw")
+            .arg("--server-root")
+            .arg(&root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out.stdout
+    };
+    run(&[
+        "server",
+        "demo",
+        "--name",
+        "CIC01",
+        "--site-name",
+        "Indy",
+        "--site-id",
+        "1",
+        "--release",
+        "2015 R1",
+        "--users",
+        "30",
+    ]);
+    let exports = dir.path().join("exports");
+    let v: serde_json::Value = serde_json::from_slice(&run(&[
+        "export",
+        "--json",
+        "--password-env",
+        "PW",
+        "--folder",
+        exports.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let file = v["file"].as_str().unwrap().to_string();
+    let before = run(&["registry", "export"]);
+
+    let tmux = Tmux {
+        socket: format!("transit-wizard-lost-{}", std::process::id()),
+    };
+    let flag = dir.path().join("paused");
+    let command = format!(
+        "env TRANSIT_PAUSE_AT=staged TRANSIT_PAUSE_FILE={} TRANSIT_LOG=info {} --server-root {} wizard",
+        quoted(&flag),
+        quoted(&transit),
+        quoted(&root),
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "wizard",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    tmux.wait_for(&["Welcome"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["Task Selection"], STEP);
+    tmux.send(&["i"]);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["Configuration"], STEP);
+    tmux.type_text(&file);
+    tmux.send(&["Tab"]);
+    tmux.type_text(&dir.path().join("extract").display().to_string());
+    tmux.send(&["Tab"]);
+    tmux.type_text("pw");
+    tmux.send(&["Tab", "Tab", "Space"]);
+    tmux.wait_for(&["Recovery"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["Select the components to import from"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["Import Confirmation"], STEP);
+    tmux.send(&["Enter"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !flag.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the import never paused:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(root.join("run/import.journal").exists());
+
+    // The wizard: the pane's process (the shell execs it), or its child.
+    let pane = tmux.run(&["list-panes", "-t", "wizard", "-F", "#{pane_pid}"]);
+    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
+    let wizard = children(&shell).into_iter().next().unwrap_or(shell);
+    let server = tmux.run(&["display-message", "-p", "#{pid}"]);
+    let server = String::from_utf8_lossy(&server.stdout).trim().to_string();
+    assert!(Command::new("kill")
+        .args(["-KILL", &server])
+        .status()
+        .unwrap()
+        .success());
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Path::new(&format!("/proc/{wizard}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the wizard still runs after its terminal went away"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let logs: String = std::fs::read_dir(root.join("logs"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(logs.contains("the terminal went away"), "{logs}");
+    assert!(
+        !root.join("run/import.journal").exists(),
+        "rolled back at once"
+    );
+    assert_eq!(run(&["registry", "export"]), before);
+}

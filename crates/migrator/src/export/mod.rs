@@ -2,11 +2,14 @@
 
 mod build;
 pub mod folders;
+pub mod leftovers;
 pub mod retention;
 
 pub use build::REGISTRY_ENTRY;
 
 use crate::error::{MigratorError, Result};
+use crate::import::Refusal;
+use crate::locks::ReadLock;
 use build::ComponentTask;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::VecDeque;
@@ -60,6 +63,72 @@ pub struct ExportOutcome {
     pub elapsed: Duration,
 }
 
+/// The first free name `<Server>_<stamp>.ininmigr` from `now` on (the
+/// next second when two exports start within one), and its writer. A
+/// name is taken when its file exists or another export is writing it.
+fn create_writer(
+    folder: &std::path::Path,
+    server: &str,
+    now: transit_core::time::OffsetDateTime,
+    plan: &ExportPlan,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, MigrationWriter)> {
+    let name_at = |offset: u64| {
+        format!(
+            "{server}_{}.{}",
+            transit_core::time::file_stamp(now + Duration::from_secs(offset)),
+            transit_archive::EXTENSION
+        )
+    };
+    let busy = |name: &str| {
+        std::fs::read_dir(folder).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(".partial-"))
+            })
+        })
+    };
+    /// Seconds tried before giving up (sixty exports within one minute).
+    const TRIES: u64 = 60;
+    let mut last = None;
+    for offset in 0..TRIES {
+        let name = name_at(offset);
+        let dest = folder.join(&name);
+        if dest.exists() || busy(&name) {
+            continue;
+        }
+        match MigrationWriter::create(&dest, plan.password.as_ref().map(|p| p.expose_secret())) {
+            Ok(writer) => {
+                if offset > 0 {
+                    progress.event(Event::note(format!(
+                        "{} is taken (another export in the same second): this export is named {name}",
+                        name_at(0)
+                    )));
+                }
+                return Ok((dest, writer));
+            }
+            Err(e @ transit_archive::ArchiveError::Exists { .. }) => last = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last
+        .unwrap_or(transit_archive::ArchiveError::Exists {
+            path: folder.join(name_at(0)),
+        })
+        .into())
+}
+
+/// A folder removed (with its content) when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Exports a server root to a migration file named
 /// `<ServerName>_<MMDDYYYYhhmmss>.ininmigr` (UTC) in the plan's folder.
 ///
@@ -81,6 +150,13 @@ pub fn export(
         progress.event(Event::note(added.explain()));
     }
     let folder = folders::prepare_export_folder(&plan.folder, root.dir())?;
+    // An import never runs while this lock is held, so the registry
+    // snapshot and the files read later are of one and the same state.
+    let _lock = ReadLock::acquire(root)?;
+    if crate::restore::journal_exists(root) {
+        return Err(Refusal::InterruptedImport.into());
+    }
+    leftovers::clean_stale(&folder, root.name());
     let handlers = match &plan.handlers {
         Some(dir) if !dir.is_dir() => return Err(MigratorError::HandlersFolder(dir.clone())),
         Some(dir) => dir.clone(),
@@ -126,25 +202,17 @@ pub fn export(
     }
 
     let now = transit_core::time::now();
-    let dest = folder.join(format!(
-        "{}_{}.{}",
-        root.name(),
-        transit_core::time::file_stamp(now),
-        transit_archive::EXTENSION
-    ));
-    let mut writer =
-        MigrationWriter::create(&dest, plan.password.as_ref().map(|p| p.expose_secret()))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".transit-export-")
-        .tempdir_in(&folder)
-        .at(&folder)?;
+    let (dest, mut writer) = create_writer(&folder, root.name(), now, plan, progress)?;
+    let staging_dir = folder.join(leftovers::staging_name(writer.partial_path()));
+    std::fs::create_dir(&staging_dir).at(&staging_dir)?;
+    let staging = RemoveOnDrop(staging_dir);
 
     if let Some(task) = tasks.iter_mut().find(|t| t.id == crate::dialer::COMPONENT) {
         if !plan.dialer_package {
             progress.event(Event::note(
                 "Dialer package creator skipped (-noprompt): no dialer_migration.zip",
             ));
-        } else if let Some(item) = crate::dialer::create_package(root, staging.path())? {
+        } else if let Some(item) = crate::dialer::create_package(root, &staging.0)? {
             task.estimate += item.size;
             task.files.push(item);
         }
@@ -169,7 +237,7 @@ pub fn export(
     std::thread::scope(|scope| {
         for snapshot in snapshots {
             let done_tx = done_tx.clone();
-            let (queue, abort, staging) = (&queue, &abort, staging.path());
+            let (queue, abort, staging) = (&queue, &abort, staging.0.as_path());
             scope.spawn(move || loop {
                 let Some(task) = queue.lock().expect("queue lock").pop_front() else {
                     break;

@@ -7,6 +7,7 @@
 //! report.
 
 mod engine;
+pub mod extract;
 pub mod preflight;
 pub mod report;
 pub mod review;

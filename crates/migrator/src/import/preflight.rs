@@ -28,6 +28,18 @@ pub enum Refusal {
         /// The service's process ID.
         pid: u32,
     },
+    /// Another import is running on this server.
+    #[error("an import is running on this server: wait for it to finish")]
+    ImportRunning,
+    /// An export is reading this server.
+    #[error("an export of this server is running: wait for it to finish, then import")]
+    ExportRunning,
+    /// An import was interrupted and not yet rolled back.
+    #[error("an interrupted import must be rolled back first: run `transit recover`")]
+    InterruptedImport,
+    /// The extraction folder already holds files.
+    #[error("the extraction folder {} is not empty: choose an empty folder, or add --force to overwrite what is in it", .0.display())]
+    ExtractionFolderNotEmpty(PathBuf),
     /// The file's manifest names a release that is not a product release.
     #[error("the migration file names an unknown release `{0}`")]
     UnknownRelease(String),
@@ -156,7 +168,9 @@ pub enum Refusal {
 impl transit_core::Kind for Refusal {
     fn kind(&self) -> transit_core::ErrorKind {
         match self {
-            Refusal::ServiceRunning { .. } => transit_core::ErrorKind::ServiceRunning,
+            Refusal::ServiceRunning { .. } | Refusal::ImportRunning | Refusal::ExportRunning => {
+                transit_core::ErrorKind::ServiceRunning
+            }
             _ => transit_core::ErrorKind::Refused,
         }
     }

@@ -16,7 +16,7 @@ mod journal;
 mod point;
 mod rollback;
 
-pub use journal::{recover, Journal, RecoveryOutcome};
+pub use journal::{journal_exists, recover, Journal, RecoveryOutcome};
 pub use point::{
     checked_relative, create, list, prune, FileChanges, RestorePoint, RestorePointMeta,
 };

@@ -55,6 +55,19 @@ impl RestorePoint {
         self.dir.join("files").join(relative)
     }
 
+    /// Sets the restore point aside because the import it was taken for
+    /// did not happen (refused, stopped or interrupted, and rolled back):
+    /// it is renamed to `.abandoned-<id>` (a rename needs no free space),
+    /// so [`list`] no longer shows it and a default rollback never picks
+    /// it; [`prune`] deletes it. Returns where it went. Idempotent.
+    pub fn abandon(&self) -> Result<PathBuf> {
+        let aside = abandoned_dir(&self.dir, &self.meta.id);
+        if self.dir.exists() {
+            std::fs::rename(&self.dir, &aside).at(&self.dir)?;
+        }
+        Ok(aside)
+    }
+
     /// Reads a restore point folder.
     pub fn open(dir: &Path) -> Result<RestorePoint> {
         let path = dir.join("meta.json");
@@ -70,6 +83,14 @@ impl RestorePoint {
             meta,
         })
     }
+}
+
+/// The name prefix of an abandoned restore point's folder.
+const ABANDONED_PREFIX: &str = ".abandoned-";
+
+/// Where [`RestorePoint::abandon`] puts the restore point `id` of `dir`.
+pub(crate) fn abandoned_dir(dir: &Path, id: &str) -> PathBuf {
+    dir.with_file_name(format!("{ABANDONED_PREFIX}{id}"))
 }
 
 /// Checks a relative path names something inside the server root.
@@ -162,7 +183,8 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
     Ok(RestorePoint { dir, meta })
 }
 
-/// Every complete restore point of a server, oldest first.
+/// Every complete restore point of a server, oldest first (abandoned ones,
+/// whose names start with a dot, left out).
 pub fn list(root: &ServerRoot) -> Result<Vec<RestorePoint>> {
     let base = root.restore_points_dir();
     let mut points = Vec::new();
@@ -181,13 +203,14 @@ pub fn list(root: &ServerRoot) -> Result<Vec<RestorePoint>> {
     Ok(points)
 }
 
-/// Deletes all but the newest `keep` restore points (and any partial ones
-/// left by a crash); returns the IDs deleted.
+/// Deletes all but the newest `keep` restore points (and any partial or
+/// abandoned ones); returns the IDs deleted.
 pub fn prune(root: &ServerRoot, keep: crate::export::retention::Keep) -> Result<Vec<String>> {
     let base = root.restore_points_dir();
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(".partial-") {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".partial-") || name.starts_with(ABANDONED_PREFIX) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }

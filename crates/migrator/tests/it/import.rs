@@ -11,7 +11,14 @@ use transit_server::{ServerError, ServerRoot};
 use transit_testkit::state::{assert_same, state};
 use transit_testkit::Sample;
 
-fn demo(dir: &Path, name: &str, site: &str, site_id: u32, release: &str, seed: u64) -> ServerRoot {
+pub fn demo(
+    dir: &Path,
+    name: &str,
+    site: &str,
+    site_id: u32,
+    release: &str,
+    seed: u64,
+) -> ServerRoot {
     Sample::cic(name)
         .site(site, site_id)
         .release(release)
@@ -20,7 +27,7 @@ fn demo(dir: &Path, name: &str, site: &str, site_id: u32, release: &str, seed: u
         .demo(dir)
 }
 
-fn export_all(root: &ServerRoot, out: &Path) -> PathBuf {
+pub fn export_all(root: &ServerRoot, out: &Path) -> PathBuf {
     let plan = ExportPlan {
         components: vec!["all".into()],
         folder: out.to_path_buf(),
@@ -34,8 +41,9 @@ fn export_all(root: &ServerRoot, out: &Path) -> PathBuf {
         .path
 }
 
-fn plan(file: &Path, extract: &Path, mode: ImportMode) -> ImportPlan {
+pub fn plan(file: &Path, extract: &Path, mode: ImportMode) -> ImportPlan {
     ImportPlan {
+        force: false,
         file: file.to_path_buf(),
         password: Some("pw".into()),
         extract_to: extract.to_path_buf(),
@@ -48,7 +56,7 @@ fn plan(file: &Path, extract: &Path, mode: ImportMode) -> ImportPlan {
 }
 
 /// Two servers: A (site 1, 2015 R1) exports; B (site 2, 2018 R1) imports.
-fn pair(dir: &Path) -> (ServerRoot, ServerRoot, PathBuf) {
+pub fn pair(dir: &Path) -> (ServerRoot, ServerRoot, PathBuf) {
     let a = demo(&dir.join("a"), "CICA", "Indy", 1, "2015 R1", 1);
     let b = demo(&dir.join("b"), "CICB", "Paris", 2, "2018 R1", 2);
     // B's Migrator is the newer one; a file from A's older Migrator would be

@@ -3,5 +3,6 @@
 
 mod diff;
 mod export;
+mod hardening;
 mod import;
 mod restore;

@@ -105,6 +105,16 @@ impl RegFileError {
     }
 }
 
+impl transit_core::Kind for RegFileError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        match self.kind {
+            // Writing: the data does not fit the format; not a bad input file.
+            RegErrorKind::Unrepresentable(_) => transit_core::ErrorKind::ExportUnrepresentable,
+            _ => transit_core::ErrorKind::BadInput,
+        }
+    }
+}
+
 impl From<std::io::Error> for RegFileError {
     fn from(e: std::io::Error) -> Self {
         RegFileError::new(RegErrorKind::Io(e), 0, 0)

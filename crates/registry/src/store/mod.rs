@@ -66,6 +66,7 @@ impl Registry {
         if !path.is_file() {
             return Err(RegistryError::Missing(path.to_path_buf()));
         }
+        check_header(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -148,6 +149,22 @@ impl Registry {
         })
     }
 
+    /// SQLite's `PRAGMA quick_check`: fails with [`RegistryError::Corrupt`]
+    /// when the database is damaged.
+    pub fn quick_check(&self) -> Result<()> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(RegistryError::Corrupt(format!(
+                "{}: {verdict}",
+                self.path.display()
+            )))
+        }
+    }
+
     /// Changes how long a write waits for another writer before failing
     /// with [`RegistryError::Locked`] (five seconds by default).
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
@@ -206,6 +223,35 @@ impl Registry {
         let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
         backup.run_to_completion(1024, Duration::from_millis(0), None)?;
         Ok(())
+    }
+}
+
+/// The first 16 bytes of every SQLite database.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a file that is not a SQLite database before SQLite opens it for
+/// writing (which would give an empty file a header, and so change it).
+fn check_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let mut file = std::fs::File::open(path)?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    match read {
+        0 => Err(RegistryError::Corrupt(format!(
+            "{} is an empty file, not a registry",
+            path.display()
+        ))),
+        16 if &head == SQLITE_HEADER => Ok(()),
+        _ => Err(RegistryError::Corrupt(format!(
+            "{} is not a SQLite database",
+            path.display()
+        ))),
     }
 }
 

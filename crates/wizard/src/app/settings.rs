@@ -132,6 +132,7 @@ impl Wizard {
             restore_point: form.checked(FieldId::RestorePoint),
             dev_mode: false,
             dry_run: false,
+            force: false,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`faults`]: the crash tests' fault-injection hooks.
 
 mod apply;
+mod disk_full;
 mod faults;
 mod parse;
 mod plan;
@@ -16,10 +17,12 @@ mod stage;
 
 pub use plan::ImportPlan;
 
+use super::extract::{self, ExtractStage};
 use super::preflight;
 use super::report::{ComponentReport, ImportReport};
 use super::rules::Names;
 use crate::error::{MigratorError, Result};
+use crate::locks::{ImportLock, ReadLock};
 use crate::restore::{self, Journal};
 use apply::{apply_registry, RegistryInputs};
 use faults::crash_point;
@@ -27,6 +30,7 @@ use plan::FilePlan;
 use secrecy::ExposeSecret;
 use stage::{move_into_place, stage_files, sync_filesystem};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use transit_archive::MigrationReader;
 use transit_catalog::{Catalog, Component};
@@ -63,10 +67,35 @@ pub fn import(
     // ---- Preflight: nothing changes until all of it passes. ----
     preflight::check_service(root)?;
     let extract_to = preflight::check_extraction_folder(&plan.extract_to, root.dir())?;
-    let reader = MigrationReader::open(
+    if !plan.dry_run {
+        extract::clean_stale(&extract_to);
+        if !plan.force && extract::holds_files(&extract_to)? {
+            return Err(preflight::Refusal::ExtractionFolderNotEmpty(extract_to).into());
+        }
+    }
+    // The import lock comes first, before the restore point: an import
+    // refused here leaves nothing behind. A dry run only reads, as an
+    // export does.
+    let lock = if plan.dry_run {
+        Hold::Read(ReadLock::acquire(root)?)
+    } else {
+        Hold::Import(ImportLock::acquire(root)?)
+    };
+    let mut reader = MigrationReader::open(
         &plan.file,
         plan.password.as_ref().map(|p| p.expose_secret()),
     )?;
+    // Every entry is read and authenticated, as `verify` does, including
+    // the ones the import will skip, before anything changes.
+    progress.event(Event::step("verifying the migration file"));
+    let verified = reader.verify(progress)?;
+    if !verified.is_ok() {
+        return Err(MigratorError::Damaged {
+            file: plan.file.clone(),
+            mismatches: verified.mismatches,
+        });
+    }
+    check_cancel(cancel)?;
     let manifest = reader.manifest();
     let identity = root.identity();
     preflight::check_versions(manifest, identity, plan.mode)?;
@@ -124,11 +153,12 @@ pub fn import(
         None
     };
     report.restore_point = point.as_ref().map(|p| p.meta.id.clone());
-    let mut journal = match &point {
-        Some(p) => Some(Journal::begin(root, p)?),
-        None => None,
+    let mut journal = match (&point, &lock) {
+        (Some(p), Hold::Import(held)) => Some(Journal::begin_held(root, p, held)?),
+        _ => None,
     };
     crash_point("restore-point");
+    faults::pause_point("restore-point", cancel);
 
     let mut component_reports = std::mem::take(&mut files.component_reports);
     let staging = root.dir().join(STAGING_DIR);
@@ -144,6 +174,7 @@ pub fn import(
         staging: &staging,
         progress,
         cancel,
+        committed: AtomicBool::new(false),
     };
     let outcome = work.run(&mut report, &mut component_reports, journal.as_mut());
     match outcome {
@@ -162,21 +193,73 @@ pub fn import(
         }
         Err(err) => {
             // Undo everything the import did, then report why.
-            if let (Some(p), false) = (&point, plan.dry_run) {
-                restore::rollback(root, p)?;
-                if let Some(j) = journal {
-                    j.finish()?;
+            let place = disk_full::place(&err, root);
+            let undone = undo(
+                root,
+                point.as_ref(),
+                journal,
+                &staging,
+                work.committed.load(Ordering::Relaxed),
+            );
+            return Err(match (place, undone) {
+                (Some(place), undone) => MigratorError::DiskFull {
+                    place,
+                    rolled_back: undone.is_ok(),
+                    cause: Box::new(err),
+                },
+                (None, Ok(())) => err,
+                (None, Err(undo_err)) => {
+                    tracing::error!("the import failed ({err}) and its rollback too ({undo_err}); the next command rolls it back");
+                    undo_err
                 }
-            } else {
-                let _ = std::fs::remove_dir_all(&staging);
-            }
-            return Err(err);
+            });
         }
     }
     report.components = component_reports;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     tracing::info!(file = %plan.file.display(), mode = %report.mode, dry_run = plan.dry_run, "import complete");
+    drop(lock);
     Ok(report)
+}
+
+/// Undoes a failed import. Before the registry commit nothing in the
+/// root changed but the staging folder, so removing it is the whole
+/// rollback (and needs no free space); after it, the restore point is
+/// restored. The restore point is then set aside, since the import did not
+/// happen, and the journal finished. On failure the journal stays, and the
+/// next command rolls back.
+fn undo(
+    root: &ServerRoot,
+    point: Option<&restore::RestorePoint>,
+    journal: Option<Journal>,
+    staging: &Path,
+    committed: bool,
+) -> Result<()> {
+    match point {
+        Some(p) if committed => restore::rollback(root, p)?,
+        _ => {
+            if staging.exists() {
+                std::fs::remove_dir_all(staging).at(staging)?;
+            }
+        }
+    }
+    let aside = point.map(|p| p.abandon()).transpose()?;
+    if let Some(j) = journal {
+        j.finish()?;
+    }
+    if let Some(aside) = aside {
+        let _ = std::fs::remove_dir_all(aside);
+    }
+    Ok(())
+}
+
+/// The lock an import holds on its server root for its whole run.
+enum Hold {
+    /// A real import: exclusive.
+    Import(ImportLock),
+    /// A dry run: shared, as an export's.
+    #[allow(dead_code)]
+    Read(ReadLock),
 }
 
 /// Everything the changing part of an import works with.
@@ -192,6 +275,8 @@ struct Work<'a> {
     staging: &'a Path,
     progress: &'a dyn Progress,
     cancel: &'a CancelToken,
+    /// Set once the registry transaction committed.
+    committed: AtomicBool,
 }
 
 impl Work<'_> {
@@ -223,6 +308,16 @@ impl Work<'_> {
         } else {
             Some(self.reader.reopen()?)
         };
+        // Extract-only files wait in a staging folder inside the
+        // extraction folder until the import completes.
+        let extract_stage = if plan.dry_run || self.files.extracts.is_empty() {
+            None
+        } else {
+            Some(ExtractStage::create(self.extract_to)?)
+        };
+        let extract_into = extract_stage
+            .as_ref()
+            .map_or(self.extract_to, ExtractStage::path);
         let (staged, applied) = std::thread::scope(|s| {
             let stager = stage_reader.map(|stage_reader| {
                 let (stop, zips) = (&stop, &zips);
@@ -232,7 +327,7 @@ impl Work<'_> {
                         (self.source, self.target),
                         &self.files.writes,
                         &self.files.extracts,
-                        self.extract_to,
+                        extract_into,
                         staging,
                         zips,
                         cancel,
@@ -316,6 +411,7 @@ impl Work<'_> {
             return Ok(());
         }
         txn.commit()?;
+        self.committed.store(true, Ordering::Relaxed);
         tracing::debug!("registry committed");
         crash_point("committed");
         self.progress.event(Event::step("moving files into place"));
@@ -326,6 +422,10 @@ impl Work<'_> {
             &self.files.extracts,
             component_reports,
             journal,
-        )
+        )?;
+        if let Some(stage) = extract_stage {
+            stage.publish(self.extract_to)?;
+        }
+        Ok(())
     }
 }

@@ -33,6 +33,9 @@ pub struct ImportPlan {
     pub dev_mode: bool,
     /// Plan and report only; change nothing.
     pub dry_run: bool,
+    /// `--force`: extract into a folder that already holds files,
+    /// overwriting them (refused otherwise).
+    pub force: bool,
 }
 
 /// One file the import writes into the server root.

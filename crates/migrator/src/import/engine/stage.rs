@@ -111,8 +111,7 @@ pub(super) fn stage_files(
             std::fs::write(&dest, &bytes).at(&dest)?;
             continue;
         }
-        let mut out = std::fs::File::create(&dest).at(&dest)?;
-        component.read_entry(&w.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+        copy_entry(component, &w.entry, &dest)?;
     }
     let mut open: Option<(String, transit_archive::ComponentReader)> = None;
     for extract in extracts {
@@ -128,13 +127,63 @@ pub(super) fn stage_files(
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).at(parent)?;
         }
-        let mut out = std::fs::File::create(&dest).at(&dest)?;
-        component.read_entry(&extract.entry, |r| std::io::copy(r, &mut out).map(|_| ()))?;
+        copy_entry(component, &extract.entry, &dest)?;
     }
     tracing::debug!("files staged");
     crash_point("staged");
     pause_point("staged", cancel);
     Ok(rewrites)
+}
+
+/// Copies one entry into `dest`. A failure to write `dest` (a full disk)
+/// names `dest`, not the migration file the bytes came from.
+fn copy_entry(
+    component: &mut transit_archive::ComponentReader,
+    entry: &str,
+    dest: &Path,
+) -> Result<()> {
+    let mut out = std::fs::File::create(dest).at(dest)?;
+    let mut write_error = None;
+    let read = component.read_entry(entry, |r| {
+        let mut sink = WriteSide {
+            inner: &mut out,
+            error: &mut write_error,
+        };
+        std::io::copy(r, &mut sink).map(|_| ())
+    });
+    if let Some(e) = write_error {
+        return Err(PathIoError::new(dest, e).into());
+    }
+    read?;
+    Ok(())
+}
+
+/// A writer that keeps its own failure apart from the reader's.
+struct WriteSide<'a, W> {
+    inner: &'a mut W,
+    error: &'a mut Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> std::io::Write for WriteSide<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner
+            .write(buf)
+            .inspect_err(|e| *self.error = Some(copy_of(e)))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner
+            .flush()
+            .inspect_err(|e| *self.error = Some(copy_of(e)))
+    }
+}
+
+/// An owned copy of an I/O error (keeping the OS error code).
+fn copy_of(e: &std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.to_string()),
+    }
 }
 
 /// Stops the stager when the user cancels or the registry side failed.

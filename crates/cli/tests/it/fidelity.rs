@@ -647,3 +647,84 @@ fn dry_runs_and_reports_tell_the_truth() {
         .stdout(predicate::str::starts_with("fr\n"));
     assert!(text.contains("imported Users: "), "{text}");
 }
+
+/// A password holding `"` reaches the console through TRANSIT_PASSWORD
+/// and an empty `-password=`; without it, the empty switch is refused.
+#[test]
+fn the_console_takes_any_password_through_transit_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    let out = dir.path().join("out");
+    let password = r#"pa"ss w'rd\"#;
+    let console = |env: Option<&str>| {
+        let mut cmd = transit(&a);
+        cmd.env_remove("TRANSIT_PASSWORD")
+            .arg("console")
+            .arg("-export")
+            .arg(format!("-exportFolder={}", out.display()))
+            .args(["-exportNodes=Roles", "-password=", "-noprompt"]);
+        if let Some(p) = env {
+            cmd.env("TRANSIT_PASSWORD", p);
+        }
+        cmd
+    };
+    console(None)
+        .assert()
+        .exit(Exit::Usage)
+        .stderr(predicate::str::contains("TRANSIT_PASSWORD"));
+    console(Some(password)).assert().success();
+    let file = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "ininmigr"))
+        .unwrap();
+    transit(&a)
+        .env("PW", password)
+        .arg("verify")
+        .arg(&file)
+        .args(["--password-env", "PW"])
+        .assert()
+        .success();
+}
+
+/// Asking for a component whose requirement the file lacks names both.
+#[test]
+fn a_missing_requirement_is_named_with_the_component_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2018 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    let out = dir.path().join("out");
+    let v: serde_json::Value = serde_json::from_slice(
+        &transit(&a)
+            .args(["export", "--json", "--components", "Users", "--folder"])
+            .arg(&out)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    let file = PathBuf::from(v["file"].as_str().unwrap());
+    transit(&b)
+        .arg("import")
+        .arg(&file)
+        .arg("--extract-to")
+        .arg(dir.path().join("x"))
+        .args(["--components", "AdminConfig"])
+        .assert()
+        .exit(Exit::Usage)
+        .stderr(
+            predicate::str::contains(r#"no component "AdminConfig""#)
+                .and(predicate::str::contains("Workstations").not()),
+        );
+    transit(&b)
+        .arg("import")
+        .arg(&file)
+        .arg("--extract-to")
+        .arg(dir.path().join("x"))
+        .args(["--components", "Users,AdminConfig"])
+        .assert()
+        .exit(Exit::Usage);
+}

@@ -94,13 +94,30 @@ pub(super) fn components<'c>(
         catalog.resolve(&plan.components)?
     };
     let selection = catalog.close(&wanted);
-    for id in &selection.ids {
+    // Name what the user asked for first; a missing dependency is named
+    // with the component that needs it.
+    for id in &wanted {
         if manifest.component(id).is_none() {
             return Err(ArchiveError::UnknownComponent {
                 path: plan.file.clone(),
                 id: id.clone(),
             }
             .into());
+        }
+    }
+    for id in &selection.ids {
+        if manifest.component(id).is_none() {
+            let required_by = selection
+                .added
+                .iter()
+                .find(|a| &a.id == id)
+                .map(|a| a.required_by.clone())
+                .unwrap_or_default();
+            return Err(crate::MigratorError::MissingRequired {
+                file: plan.file.clone(),
+                component: required_by,
+                missing: id.clone(),
+            });
         }
     }
     Ok(selection

@@ -147,7 +147,9 @@ impl Command {
             Command::Diff(args) => args.json,
             Command::Server(ServerCommand::Status { json }) => *json,
             Command::Registry(
-                RegistryCommand::Get { json, .. } | RegistryCommand::List { json, .. },
+                RegistryCommand::Get { json, .. }
+                | RegistryCommand::List { json, .. }
+                | RegistryCommand::Import { json, .. },
             ) => *json,
             Command::RestorePoints(RestorePointsCommand::List { json }) => *json,
             Command::Schedule(ScheduleCommand::List { json, .. }) => *json,
@@ -497,6 +499,12 @@ pub enum RegistryCommand {
     Import {
         /// The .reg file.
         file: PathBuf,
+        /// Refuse a file that does not end with a line end (it may be cut off).
+        #[arg(long)]
+        strict: bool,
+        /// Print the outcome (and any warning) as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

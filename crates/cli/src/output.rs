@@ -126,7 +126,7 @@ impl<'a> ValueJson<'a> {
             ValueData::MultiSz(items) => DataJson::List(items),
             ValueData::Dword(n) => DataJson::Number(u64::from(*n)),
             ValueData::Qword(n) => DataJson::Number(*n),
-            ValueData::Binary(_) => DataJson::Text(data.to_string().into()),
+            ValueData::Binary(_) | ValueData::Raw { .. } => DataJson::Text(data.to_string().into()),
         };
         ValueJson {
             name,
@@ -182,6 +182,19 @@ pub struct ComponentsJson<'a> {
     pub role: &'a str,
     /// The tree.
     pub groups: Vec<GroupJson<'a>>,
+}
+
+/// `transit registry import --json`.
+#[derive(Debug, Serialize)]
+pub struct RegImportJson<'a> {
+    /// The `.reg` file.
+    pub file: &'a Path,
+    /// Keys read.
+    pub keys: u64,
+    /// Values read (set or deleted).
+    pub values: u64,
+    /// Warnings, such as a file that may be cut off.
+    pub warnings: Vec<&'a str>,
 }
 
 /// `transit server status --json`.

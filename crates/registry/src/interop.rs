@@ -6,7 +6,9 @@
 
 use crate::error::{RegistryError, Result};
 use crate::path::KeyPath;
-use crate::regfile::{RegFormat, RegItem, RegReader, RegWriter};
+use crate::regfile::{
+    LastLine, RegErrorKind, RegFileError, RegFormat, RegItem, RegReader, RegWriter,
+};
 use crate::store::{KeyId, Registry, RegistryRead};
 use std::io::{Read, Write};
 
@@ -98,12 +100,23 @@ pub fn export_reg_many<W: Write>(
 /// created, values set, and `[-KEY]` / `"name"=-` lines delete. If any line
 /// fails, nothing changes and the error names the line.
 pub fn import_reg<R: Read>(registry: &mut Registry, input: R) -> Result<TransferStats> {
-    let reader = RegReader::new(input)?;
+    Ok(import_reg_checked(registry, input, false)?.0)
+}
+
+/// [`import_reg`], also telling whether the file lacks its final line end
+/// (so may be truncated: regedit ends every file with one). With `strict`
+/// such a file is refused ([`RegErrorKind::Truncated`]) and changes nothing.
+pub fn import_reg_checked<R: Read>(
+    registry: &mut Registry,
+    input: R,
+    strict: bool,
+) -> Result<(TransferStats, Option<LastLine>)> {
+    let mut reader = RegReader::new(input)?;
     let mut txn = registry.write()?;
     let mut stats = TransferStats::default();
     // The key that value lines apply to; `None` after a `[-KEY]`.
     let mut current: Option<(KeyId, KeyPath)> = None;
-    for item in reader {
+    for item in reader.by_ref() {
         match item? {
             RegItem::Key { path, line } => {
                 let key = map_key(&path, line)?;
@@ -134,8 +147,16 @@ pub fn import_reg<R: Read>(registry: &mut Registry, input: R) -> Result<Transfer
             }
         }
     }
+    let unterminated = reader.unterminated_last_line();
+    if let (true, Some(last)) = (strict, &unterminated) {
+        let msg = format!(
+            "the file does not end with a line end, as every file regedit writes does: it may be cut off after line {}: {}",
+            last.line, last.text
+        );
+        return Err(RegFileError::new(RegErrorKind::Truncated(msg), last.line, 0).into());
+    }
     txn.commit()?;
-    Ok(stats)
+    Ok((stats, unterminated))
 }
 
 fn map_key(windows: &str, line: u64) -> Result<KeyPath> {

@@ -17,6 +17,9 @@ pub enum ValueKind {
     MultiSz,
     /// `REG_QWORD` (11): a 64-bit little-endian number.
     Qword,
+    /// Any other Windows type code (`REG_NONE` = 0, `REG_LINK` = 6,
+    /// `REG_RESOURCE_LIST` = 8, …), whose data Transit keeps as raw bytes.
+    Other(u32),
 }
 
 impl ValueKind {
@@ -39,7 +42,14 @@ impl ValueKind {
             ValueKind::Dword => 4,
             ValueKind::MultiSz => 7,
             ValueKind::Qword => 11,
+            ValueKind::Other(code) => code,
         }
+    }
+
+    /// The kind for any Windows type code: a modelled one, or
+    /// [`ValueKind::Other`].
+    pub fn for_code(code: u32) -> ValueKind {
+        ValueKind::from_code(code).unwrap_or(ValueKind::Other(code))
     }
 
     /// The kind for a Windows type code, if Transit models it.
@@ -56,6 +66,13 @@ impl ValueKind {
             ValueKind::Dword => "REG_DWORD",
             ValueKind::MultiSz => "REG_MULTI_SZ",
             ValueKind::Qword => "REG_QWORD",
+            ValueKind::Other(0) => "REG_NONE",
+            ValueKind::Other(5) => "REG_DWORD_BIG_ENDIAN",
+            ValueKind::Other(6) => "REG_LINK",
+            ValueKind::Other(8) => "REG_RESOURCE_LIST",
+            ValueKind::Other(9) => "REG_FULL_RESOURCE_DESCRIPTOR",
+            ValueKind::Other(10) => "REG_RESOURCE_REQUIREMENTS_LIST",
+            ValueKind::Other(_) => "REG_UNKNOWN",
         }
     }
 
@@ -92,6 +109,16 @@ pub enum ValueData {
     MultiSz(Vec<String>),
     /// `REG_QWORD`.
     Qword(u64),
+    /// Typed data kept exactly as given: a type Transit does not model
+    /// (`hex(0)`, `hex(5)`, `hex(8)`, …, which real regedit exports hold),
+    /// or a number whose width is not its type's (a 3-byte `hex(b)`), so
+    /// it is written back byte for byte, never padded.
+    Raw {
+        /// The Windows type code.
+        kind: u32,
+        /// The data bytes.
+        bytes: Vec<u8>,
+    },
 }
 
 /// Why a [`ValueData`] cannot be stored.
@@ -115,6 +142,7 @@ impl ValueData {
             ValueData::Dword(_) => ValueKind::Dword,
             ValueData::MultiSz(_) => ValueKind::MultiSz,
             ValueData::Qword(_) => ValueKind::Qword,
+            ValueData::Raw { kind, .. } => ValueKind::for_code(*kind),
         }
     }
 
@@ -136,7 +164,10 @@ impl ValueData {
                     no_nul(s)
                 }
             }),
-            ValueData::Binary(_) | ValueData::Dword(_) | ValueData::Qword(_) => Ok(()),
+            ValueData::Binary(_)
+            | ValueData::Dword(_)
+            | ValueData::Qword(_)
+            | ValueData::Raw { .. } => Ok(()),
         }
     }
 
@@ -185,12 +216,14 @@ impl ValueData {
             ValueData::Binary(b) => out.extend_from_slice(b),
             ValueData::Dword(n) => out.extend_from_slice(&n.to_le_bytes()),
             ValueData::Qword(n) => out.extend_from_slice(&n.to_le_bytes()),
+            ValueData::Raw { bytes, .. } => out.extend_from_slice(bytes),
         }
     }
 
     /// Decodes Windows bytes of the given kind (the inverse of
     /// [`to_windows_bytes`](Self::to_windows_bytes)). Lenient as Windows is:
-    /// a missing terminator is accepted, and a short number is zero-extended.
+    /// a missing terminator is accepted; a short number, and any type
+    /// Transit does not model, is kept as [`ValueData::Raw`] bytes.
     /// Returns `None` when the bytes cannot be a value of that kind (odd
     /// UTF-16 length, unpaired surrogate, oversized number).
     pub fn from_windows_bytes(kind: ValueKind, bytes: &[u8]) -> Option<ValueData> {
@@ -236,8 +269,16 @@ impl ValueData {
                 ValueData::MultiSz(items)
             }
             ValueKind::Binary => ValueData::Binary(bytes.to_vec()),
+            ValueKind::Dword | ValueKind::Qword if bytes.len() < width(kind) => ValueData::Raw {
+                kind: kind.code(),
+                bytes: bytes.to_vec(),
+            },
             ValueKind::Dword => ValueData::Dword(number(bytes, 4)? as u32),
             ValueKind::Qword => ValueData::Qword(number(bytes, 8)?),
+            ValueKind::Other(code) => ValueData::Raw {
+                kind: code,
+                bytes: bytes.to_vec(),
+            },
         })
     }
 }
@@ -259,7 +300,25 @@ impl fmt::Display for ValueData {
             }
             ValueData::Dword(n) => write!(f, "{n}"),
             ValueData::Qword(n) => write!(f, "{n}"),
+            ValueData::Raw { kind, bytes } => {
+                write!(f, "hex({kind:x}):")?;
+                for (i, byte) in bytes.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{byte:02x}")?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+/// The byte width of a number kind.
+fn width(kind: ValueKind) -> usize {
+    match kind {
+        ValueKind::Dword => 4,
+        _ => 8,
     }
 }
 

@@ -172,20 +172,41 @@ pub fn run(root: &Path, cmd: RegistryCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        RegistryCommand::Import { file } => {
+        RegistryCommand::Import { file, strict, json } => {
             let started = Instant::now();
             let input = std::fs::File::open(&file)
                 .with_context(|| format!("opening {}", file.display()))?;
-            let stats = interop::import_reg(&mut registry, input)
+            let (stats, unterminated) = interop::import_reg_checked(&mut registry, input, strict)
                 .with_context(|| format!("importing {}", file.display()))?;
             tracing::info!(keys = stats.keys, values = stats.values, file = %file.display(), "registry imported");
-            outln!(
-                "imported {} keys, {} values from {} in {:.2?}",
-                stats.keys,
-                stats.values,
-                file.display(),
-                started.elapsed()
-            );
+            let warning = unterminated.map(|last| {
+                format!(
+                    "{} does not end with a line end, as every file regedit writes does: it may be cut off after its last line {}: {} (--strict refuses such a file)",
+                    file.display(),
+                    last.line,
+                    last.text
+                )
+            });
+            if let Some(w) = &warning {
+                tracing::warn!("{w}");
+                let _ = writeln!(std::io::stderr(), "warning: {w}");
+            }
+            if json {
+                output::print(&output::RegImportJson {
+                    file: &file,
+                    keys: stats.keys,
+                    values: stats.values,
+                    warnings: warning.iter().map(String::as_str).collect(),
+                })?;
+            } else {
+                outln!(
+                    "imported {} keys, {} values from {} in {:.2?}",
+                    stats.keys,
+                    stats.values,
+                    file.display(),
+                    started.elapsed()
+                );
+            }
             Ok(())
         }
     }
@@ -303,6 +324,9 @@ fn parse_data(kind: ValueKind, args: &[String]) -> anyhow::Result<ValueData> {
         }
     };
     Ok(match kind {
+        ValueKind::Other(_) => {
+            return Err(UsageError(format!("{kind} cannot be set from the command line")).into())
+        }
         ValueKind::Sz => ValueData::Sz(one()?.to_string()),
         ValueKind::ExpandSz => ValueData::ExpandSz(one()?.to_string()),
         ValueKind::MultiSz => ValueData::MultiSz(args.to_vec()),

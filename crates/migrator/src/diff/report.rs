@@ -76,6 +76,7 @@ pub fn value_text(data: &ValueData) -> String {
         ValueData::Dword(n) => format!("dword:{n}"),
         ValueData::Qword(n) => format!("qword:{n}"),
         ValueData::Binary(_) => format!("hex:{data}"),
+        ValueData::Raw { .. } => data.to_string(),
     }
 }
 
@@ -356,7 +357,7 @@ fn data_json(data: &ValueData) -> Value {
         ValueData::MultiSz(items) => json!(items),
         ValueData::Dword(n) => json!(n),
         ValueData::Qword(n) => json!(n),
-        ValueData::Binary(_) => json!(data.to_string()),
+        ValueData::Binary(_) | ValueData::Raw { .. } => json!(data.to_string()),
     };
     json!({ "type": data.kind().name(), "data": value })
 }

@@ -42,6 +42,10 @@ pub(crate) struct LineReader<R: Read> {
     carry: Option<u8>,
     /// Number of lines returned so far.
     line_no: u64,
+    /// Whether the last line returned ended with a line end.
+    terminated: bool,
+    /// The text of the last line when it did not.
+    unterminated: String,
 }
 
 impl<R: Read> LineReader<R> {
@@ -81,6 +85,8 @@ impl<R: Read> LineReader<R> {
             bytes: Vec::new(),
             carry: None,
             line_no: 0,
+            terminated: true,
+            unterminated: String::new(),
         })
     }
 
@@ -99,7 +105,26 @@ impl<R: Read> LineReader<R> {
             out.pop();
         }
         self.line_no += 1;
+        if !self.terminated {
+            self.unterminated = out.chars().take(80).collect();
+        }
         Ok(Some(self.line_no))
+    }
+
+    /// The last line's text when it did not end with a line end.
+    pub(crate) fn unterminated_text(&self) -> &str {
+        &self.unterminated
+    }
+
+    /// Number of lines returned so far.
+    pub(crate) fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Whether the last line returned ended with a line end (regedit ends
+    /// every line, the last one too).
+    pub(crate) fn last_line_terminated(&self) -> bool {
+        self.terminated
     }
 
     /// Whether all input has been consumed.
@@ -122,7 +147,8 @@ impl<R: Read> LineReader<R> {
         if self.inner.read_until(b'\n', &mut self.bytes)? == 0 {
             return Ok(false);
         }
-        if self.bytes.last() == Some(&b'\n') {
+        self.terminated = self.bytes.last() == Some(&b'\n');
+        if self.terminated {
             self.bytes.pop();
         }
         if self.encoding == TextEncoding::Utf8 {
@@ -161,6 +187,9 @@ impl<R: Read> LineReader<R> {
                 if high.is_some() {
                     return Err(self.error_at(unpaired(), out));
                 }
+                if any {
+                    self.terminated = false;
+                }
                 return Ok(any);
             }
             any = true;
@@ -181,7 +210,10 @@ impl<R: Read> LineReader<R> {
             self.inner.consume(i);
             match end {
                 Ok(false) => {}
-                Ok(true) => return Ok(true),
+                Ok(true) => {
+                    self.terminated = true;
+                    return Ok(true);
+                }
                 Err(()) => return Err(self.error_at(unpaired(), out)),
             }
         }

@@ -83,6 +83,15 @@ pub enum RegItem {
     },
 }
 
+/// The last line of a `.reg` file that does not end with a line end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastLine {
+    /// Its number (1-based).
+    pub line: u64,
+    /// Its text (the first 80 characters).
+    pub text: String,
+}
+
 /// An error reading or writing a `.reg` file, with where it happened.
 ///
 /// Displays as `line L, column C: message`; the location is left out when it
@@ -221,6 +230,16 @@ impl<R: Read> RegReader<R> {
     /// The format named by the file's header.
     pub fn format(&self) -> RegFormat {
         self.format
+    }
+
+    /// Once every item was read: the last line, when the file does not end
+    /// with a line end. regedit ends every file with one, so such a file
+    /// may have been cut off, even where its last line looks complete.
+    pub fn unterminated_last_line(&self) -> Option<LastLine> {
+        (!self.lines.last_line_terminated()).then(|| LastLine {
+            line: self.lines.line_no(),
+            text: self.lines.unterminated_text().to_string(),
+        })
     }
 
     /// Reads physical lines until one yields an item.

@@ -289,10 +289,8 @@ fn parse_hex_type(line: &str, no: u64, pos: usize) -> Result<(ValueKind, usize),
         4 => ValueKind::Dword,
         7 => ValueKind::MultiSz,
         0xb => ValueKind::Qword,
-        other => {
-            let kind = RegErrorKind::UnsupportedType(other);
-            return Err(err(kind, line, no, digits_start));
-        }
+        // REG_NONE, REG_LINK, REG_RESOURCE_LIST, …: kept as raw bytes.
+        other => ValueKind::Other(other),
     };
     Ok((kind, close + 2))
 }
@@ -505,7 +503,15 @@ mod tests {
             value(Some("Q"), ValueData::Qword(0x0807_0605_0403_0201), 12),
             value(Some("HexSz"), ValueData::Sz("h\n".into()), 13),
             value(Some("Bin3"), ValueData::Binary(vec![1]), 14),
-            value(Some("Dw4"), ValueData::Dword(0x0201), 15),
+            // A short number keeps its bytes (regedit writes it back so).
+            value(
+                Some("Dw4"),
+                ValueData::Raw {
+                    kind: 4,
+                    bytes: vec![1, 2],
+                },
+                15,
+            ),
         ];
         assert_eq!(items, expected);
     }
@@ -704,14 +710,36 @@ mod tests {
 
     #[test]
     fn unsupported_and_unknown_types() {
-        let e = error5("[K]\r\n\"n\"=hex(0):00\r\n");
-        assert_error(&e, 4, 9, |k| matches!(k, RegErrorKind::UnsupportedType(0)));
+        // Types Transit does not model are kept as raw typed bytes, as
+        // real regedit exports hold them (REG_NONE, REG_RESOURCE_LIST, …).
+        let items = read_all(&utf16(
+            "Windows Registry Editor Version 5.00\r\n\r\n[K]\r\n\"n\"=hex(0):00\r\n\"r\"=hex(A):01,02\r\n\"b\"=hex(b):01,02,03\r\n",
+        ))
+        .unwrap();
+        let data: Vec<ValueData> = items
+            .into_iter()
+            .filter_map(|i| match i {
+                RegItem::Value { data, .. } => Some(data),
+                _ => None,
+            })
+            .collect();
         assert_eq!(
-            e.to_string(),
-            "line 4, column 9: unsupported value type hex(0)"
+            data,
+            vec![
+                ValueData::Raw {
+                    kind: 0,
+                    bytes: vec![0]
+                },
+                ValueData::Raw {
+                    kind: 10,
+                    bytes: vec![1, 2]
+                },
+                ValueData::Raw {
+                    kind: 11,
+                    bytes: vec![1, 2, 3]
+                },
+            ]
         );
-        let e = error5("[K]\r\n\"n\"=hex(A):00\r\n");
-        assert!(matches!(e.kind, RegErrorKind::UnsupportedType(10)));
         let e = error5("[K]\r\n\"n\"=qword:1\r\n");
         assert_error(
             &e,

@@ -232,6 +232,11 @@ impl<W: Write> RegWriter<W> {
                 self.payload.extend_from_slice(&n.to_le_bytes());
                 "hex(4):"
             }
+            ValueData::Raw { kind, bytes } => {
+                self.payload.extend_from_slice(bytes);
+                self.text.push_str(&format!("hex({kind:x}):"));
+                ""
+            }
         };
         self.text.push_str(prefix);
         let mut line_len = if self.text.is_ascii() {

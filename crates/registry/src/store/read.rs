@@ -43,13 +43,11 @@ pub(crate) fn subtree_bounds(path: &KeyPath) -> (String, SqlValue) {
 }
 
 pub(crate) fn decode_value(kind: u32, bytes: &[u8], key: &str, name: &str) -> Result<ValueData> {
-    ValueKind::from_code(kind)
-        .and_then(|k| ValueData::from_windows_bytes(k, bytes))
-        .ok_or_else(|| {
-            RegistryError::Corrupt(format!(
-                "value `{name}` under `{key}` has undecodable data of type {kind}"
-            ))
-        })
+    ValueData::from_windows_bytes(ValueKind::for_code(kind), bytes).ok_or_else(|| {
+        RegistryError::Corrupt(format!(
+            "value `{name}` under `{key}` has undecodable data of type {kind}"
+        ))
+    })
 }
 
 /// Read access to a registry. Implemented by [`Registry`](super::Registry)

@@ -295,3 +295,83 @@ proptest! {
         prop_assert_eq!(export_bytes(&b, &KeyPath::root(), RegFormat::Regedit5), bytes);
     }
 }
+
+/// A file cut in the middle of a hex value, at a point that leaves a
+/// complete-looking line: warned about (it has no final line end, which
+/// regedit always writes), and refused under `strict`.
+#[test]
+fn a_file_without_its_final_line_end_is_flagged_and_refused_when_strict() {
+    let bytes: String = (0..512).map(|i| format!("{:02x},", i % 256)).collect();
+    let full = format!(
+        "Windows Registry Editor Version 5.00\r\n\r\n\
+         [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC\\Blob]\r\n\
+         \"Data\"=hex:{}\r\n\r\n",
+        bytes.trim_end_matches(',')
+    );
+    // Cut after the 60th byte's comma-free form: "…,3b" looks complete.
+    let cut = full.find("3b,").unwrap() + 2;
+    let truncated = &full[..cut];
+    for (text, encode) in [
+        (truncated, utf16 as fn(&str) -> Vec<u8>),
+        (truncated, |t: &str| t.as_bytes().to_vec()),
+    ] {
+        let text = if encode("x").len() == 1 {
+            text.replace("Windows Registry Editor Version 5.00", "REGEDIT4")
+        } else {
+            text.to_string()
+        };
+        let input = encode(&text);
+        let (_d, mut reg) = fresh();
+        let (stats, last) =
+            transit_registry::interop::import_reg_checked(&mut reg, &input[..], false).unwrap();
+        assert_eq!(stats.values, 1);
+        let last = last.expect("the missing line end is reported");
+        assert_eq!(last.line, 4);
+        assert!(last.text.starts_with("\"Data\"=hex:00,01"), "{last:?}");
+
+        let (_d, mut reg) = fresh();
+        let err =
+            transit_registry::interop::import_reg_checked(&mut reg, &input[..], true).unwrap_err();
+        assert!(
+            matches!(&err, RegistryError::RegFile(e) if matches!(e.kind, RegErrorKind::Truncated(_))),
+            "{err:?}"
+        );
+        assert!(!reg.key_exists(&k("EIC\\Blob")).unwrap(), "nothing changed");
+    }
+    // The whole file, with its line end, is not flagged.
+    let (_d, mut reg) = fresh();
+    let (_, last) =
+        transit_registry::interop::import_reg_checked(&mut reg, &utf16(&full)[..], true).unwrap();
+    assert_eq!(last, None);
+    assert_eq!(
+        reg.get_value(&k("EIC\\Blob"), "Data").unwrap(),
+        Some(ValueData::Binary(
+            (0..512).map(|i| (i % 256) as u8).collect()
+        ))
+    );
+}
+
+/// Raw types (`hex(0)`, `hex(5)`, `hex(8)`) and a short `hex(b)` survive
+/// the store and come back byte for byte, unpadded.
+#[test]
+fn raw_types_and_short_numbers_round_trip_byte_for_byte() {
+    let text = "Windows Registry Editor Version 5.00\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence]\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC]\r\n\
+        \"a none\"=hex(0):\r\n\
+        \"b big\"=hex(5):00,00,00,2a\r\n\
+        \"c list\"=hex(8):01,00,00,00,02\r\n\
+        \"d short\"=hex(b):01,02,03\r\n\
+        \"e dword\"=hex(4):07\r\n\r\n";
+    let (_d, mut reg) = fresh();
+    import_reg(&mut reg, &utf16(text)[..]).unwrap();
+    assert_eq!(
+        reg.get_value(&k("EIC"), "d short").unwrap(),
+        Some(ValueData::Raw {
+            kind: 11,
+            bytes: vec![1, 2, 3]
+        })
+    );
+    let out = export_bytes(&reg, &KeyPath::root(), RegFormat::Regedit5);
+    assert_eq!(out, utf16(text));
+}

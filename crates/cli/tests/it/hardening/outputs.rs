@@ -3,6 +3,7 @@
 //! files. And read-only commands change nothing.
 
 use crate::common::{demo, transit, Exit, ExitAssert};
+use predicates::prelude::*;
 use std::path::Path;
 
 fn exported_bytes(root: &Path) -> Vec<u8> {
@@ -146,4 +147,42 @@ fn read_only_commands_change_nothing_and_server_start_checks_the_registry() {
         .assert()
         .success()
         .stdout(predicates::str::contains("stopped"));
+}
+
+#[test]
+fn a_reg_file_without_its_final_line_end_is_warned_about_and_refused_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("server");
+    demo(&root, 5, 1);
+    let file = dir.path().join("cut.reg");
+    std::fs::write(
+        &file,
+        "REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\EIC\\Cut]\r\n\"Blob\"=hex:00,01,02",
+    )
+    .unwrap();
+    transit(&root)
+        .args(["registry", "import", "--strict"])
+        .arg(&file)
+        .assert()
+        .exit(Exit::BadInput)
+        .stderr(predicates::str::contains("line end"));
+    transit(&root)
+        .args(["registry", "get", "EIC\\Cut"])
+        .assert()
+        .failure();
+    let out = transit(&root)
+        .args(["registry", "import", "--json"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("warning:").and(predicates::str::contains("line 4")))
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["values"], 1);
+    assert!(v["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("may be cut off"));
 }

@@ -118,6 +118,7 @@ pub const RULE_IDS: &[&str] = &[
     "files-overwrite",
     "secrets-reset",
     "dialer-processor",
+    "dialer-package",
     "recorder-rescue-id-dev-mode",
     "rename-server-site",
     "telephony-redetect",

@@ -1,5 +1,6 @@
 //! The command line, declared with clap.
 
+pub mod migrator;
 pub mod update;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -48,6 +49,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Import a migration file (migration mode by default; recovery restores exactly).
     Import(ImportArgs),
+    /// The Migrator installed on the server (`migrator install --release "2018 R1"`).
+    #[command(subcommand)]
+    Migrator(migrator::MigratorCommand),
     /// Finish the manual follow-ups of an import.
     #[command(subcommand)]
     Review(ReviewCommand),
@@ -202,14 +206,23 @@ pub enum ModeArg {
 #[derive(Debug, Subcommand)]
 pub enum ReviewCommand {
     /// Resolve `<name>_migrated` server parameters by keeping one side.
-    ServerParams {
-        /// Which side to keep.
-        #[arg(long, value_enum)]
-        keep: KeepArg,
-        /// Only these parameters (original names); all if omitted.
-        #[arg(long, num_args = 1..)]
-        only: Vec<String>,
-    },
+    ServerParams(ReviewArgs),
+    /// Resolve `<name>_migrated` IP tables by keeping one side.
+    IpTables(ReviewArgs),
+    /// Resolve `<name>_migrated` managed-phone registration groups by keeping one side.
+    RegistrationGroups(ReviewArgs),
+}
+
+/// What `transit review …` keeps.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Which side to keep.
+    #[arg(long, value_enum)]
+    pub keep: KeepArg,
+    /// Only these entries (original names); all if omitted. A name with no
+    /// `_migrated` entry is an error.
+    #[arg(long, num_args = 1..)]
+    pub only: Vec<String>,
 }
 
 /// `--keep`.

@@ -26,7 +26,9 @@ pub const HELP: &str = "Vendor console switches (names ignore case; values may b
   Import:  -import -importfile=FILE -extractionfolder=DIR [-importNodes=all|LIST]
            [-password=PW] [-importmode=0|1] [-devMode] [-noprompt]
   -importmode: 0 = migration (default), 1 = recovery. Without -noprompt the
-  console waits for a keystroke, which needs a terminal.
+  console waits for a keystroke, which needs a terminal. An empty -password=
+  takes the password from TRANSIT_PASSWORD (for passwords holding \" or
+  other characters the command line cannot carry).
 Example:
   transit --server-root /srv/cic console -export -exportfolder=\"/backup\" -exportNodes=\"all\" -password=foo noprompt";
 
@@ -113,7 +115,13 @@ pub enum ConsoleError {
     /// `all` together with other names.
     #[error("switch `{0}` mixes `all` with other names: give `all` alone, or only names")]
     AllMixed(String),
+    /// `-password=` empty without TRANSIT_PASSWORD.
+    #[error("`-password=` is empty: set the password in the TRANSIT_PASSWORD environment variable (for passwords with `\"` or other characters the command line cannot carry), or give `-password=VALUE`")]
+    EmptyPassword,
 }
+
+/// The environment variable an empty `-password=` reads.
+pub const PASSWORD_ENV: &str = "TRANSIT_PASSWORD";
 
 /// The switches with every `-password=` value (and anything that looks like
 /// the rest of a split password) replaced, for logs.
@@ -244,7 +252,10 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
         match (&value, switch.takes_value) {
             (Some(_), false) => return Err(ConsoleError::UnexpectedValue(written)),
             (None, true) => return Err(ConsoleError::MissingValue(written)),
-            (Some(v), true) if v.is_empty() => return Err(ConsoleError::MissingValue(written)),
+            // An empty `-password=` takes TRANSIT_PASSWORD (below).
+            (Some(v), true) if v.is_empty() && switch.name != "-password" => {
+                return Err(ConsoleError::MissingValue(written))
+            }
             _ => {}
         }
         if given.iter().any(|(s, _, _)| std::ptr::eq(*s, switch)) {
@@ -291,7 +302,16 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
         None => Ok(vec!["all".to_string()]),
         Some((written, list)) => node_list(&written, &list),
     };
-    let password = value("-password").map(|(_, v)| SecretString::from(v));
+    // A password with characters the shell or the quoting cannot carry
+    // (such as `"`) comes from TRANSIT_PASSWORD when `-password=` is empty.
+    let password = match value("-password") {
+        None => None,
+        Some((_, v)) if v.is_empty() => match std::env::var(PASSWORD_ENV) {
+            Ok(p) if !p.is_empty() => Some(SecretString::from(p)),
+            _ => return Err(ConsoleError::EmptyPassword),
+        },
+        Some((_, v)) => Some(SecretString::from(v)),
+    };
     let task = match scope {
         Scope::Export => ConsoleTask::Export(ExportPlan {
             components: nodes("-exportNodes")?,
@@ -299,6 +319,8 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<ConsoleCommand, ConsoleError> 
             folder: PathBuf::from(required("-exportFolder")?),
             password,
             threads: None,
+            // The vendor console skips the Dialer package creator under -noprompt.
+            dialer_package: !has("-noprompt"),
         }),
         _ => ConsoleTask::Import(ImportPlan {
             force: false,

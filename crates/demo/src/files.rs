@@ -123,6 +123,18 @@ pub(super) fn cic(
             .collect::<String>()
     );
     write(&base.join(files::LRA_CONFIG), lra.as_bytes(), sink)?;
+    let dialer = format!(
+        "<?xml version=\"1.0\"?>\r\n<DialerConfig Server=\"{}\">\r\n{}</DialerConfig>\r\n",
+        root.name(),
+        (0..(users / 100).max(3))
+            .map(|n| format!(
+                "  <Campaign Name=\"Campaign {}\" Workflow=\"Outbound {}\" Active=\"true\"/>\r\n",
+                n + 1,
+                n % 3 + 1
+            ))
+            .collect::<String>()
+    );
+    write(&base.join(files::DIALER_CONFIG), dialer.as_bytes(), sink)?;
     for plan in ["Default", "International", "Emergency"] {
         let mut text = format!("[DialPlan {plan}]\r\n");
         for n in 0..400 {

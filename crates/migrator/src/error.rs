@@ -55,6 +55,24 @@ pub enum MigratorError {
     /// An I/O failure, with the path involved.
     #[error(transparent)]
     Io(#[from] PathIoError),
+    /// The file lacks a component that an asked-for one requires.
+    #[error("{}: {component:?} cannot be imported without {missing:?}, which it requires and the file does not hold (export both)", file.display())]
+    MissingRequired {
+        /// The migration file.
+        file: PathBuf,
+        /// The component asked for (directly or through another).
+        component: String,
+        /// The required component the file lacks.
+        missing: String,
+    },
+    /// `review … --only NAME` where NAME has no `_migrated` entry.
+    #[error("nothing to review in {container} for {}: no `<name>_migrated` entry has that name; nothing was changed", names.join(", "))]
+    NothingToReview {
+        /// The DS container.
+        container: String,
+        /// The names that matched nothing.
+        names: Vec<String>,
+    },
 }
 
 impl Kind for MigratorError {
@@ -71,6 +89,8 @@ impl Kind for MigratorError {
             MigratorError::Registry(e) => e.kind(),
             MigratorError::Server(e) => e.kind(),
             MigratorError::Io(e) => e.kind(),
+            MigratorError::NothingToReview { .. } => ErrorKind::Usage,
+            MigratorError::MissingRequired { .. } => ErrorKind::Usage,
         }
     }
 }

@@ -9,15 +9,18 @@
 //!   stages files, applies the registry in one transaction with the import
 //!   rules, and renames the files into place; [`restore`] rolls back;
 //! - [`schedule`] writes scheduled exports as systemd units; [`diff`]
-//!   compares servers, migration files and `.reg` files.
+//!   compares servers, migration files and `.reg` files; [`install`]
+//!   changes the Migrator release a server runs (`migrator install`).
 //!
 //! The engine never prints. Progress goes to a [`transit_core::Progress`];
 //! cancellation comes in through a [`transit_core::CancelToken`].
 
+pub mod dialer;
 pub mod diff;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod install;
 pub mod locks;
 pub mod restore;
 pub mod schedule;

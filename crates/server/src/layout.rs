@@ -91,6 +91,11 @@ pub mod files {
     pub const DIAL_PLAN: &str = "DialPlan";
     /// The Interaction Recorder master key file.
     pub const RECORDER_MASTER_KEY: &str = "Recorder/MasterKey.irkey";
+    /// The Dialer configuration the Dialer package creator reads
+    /// (`\i3\CIC\server\dialer_config.xml` on the vendor's server).
+    pub const DIALER_CONFIG: &str = "Server/dialer_config.xml";
+    /// Where an import puts the Dialer package for the Dialer server.
+    pub const DIALER_PACKAGE: &str = "Dialer/dialer_migration.zip";
     /// Media Server configuration files.
     pub const MEDIA_CONFIG: &str = "Config";
     /// Media Server certificates.

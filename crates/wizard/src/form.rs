@@ -12,6 +12,8 @@ pub enum FieldId {
     Handlers,
     /// Export and import: the migration file's password.
     Password,
+    /// Export: the password again, to catch a typing mistake.
+    PasswordConfirm,
     /// Import: the migration file.
     File,
     /// Import: the folder handlers are extracted to.

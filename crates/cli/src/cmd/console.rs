@@ -26,7 +26,7 @@ pub fn run(root: &Path, switches: &[String]) -> anyhow::Result<()> {
         ConsoleTask::Export(plan) => {
             if plan.password.is_none() {
                 eprintln!(
-                    "warning: no -password given: the migration file is NOT encrypted, and it holds sensitive configuration data"
+                    "warning: no -password given: the migration file is NOT encrypted, and it holds sensitive configuration data (give -password=VALUE, or an empty -password= with the password in TRANSIT_PASSWORD)"
                 );
             }
             migrate::run_export(root, plan, None, false)

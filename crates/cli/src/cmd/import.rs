@@ -5,7 +5,7 @@ use crate::cli::{ImportArgs, KeepArg, ModeArg, ReviewCommand};
 use crate::progress::Bars;
 use std::path::Path;
 use transit_core::CancelToken;
-use transit_migrator::import::review::{self, Keep};
+use transit_migrator::import::review::{self, Area, Keep};
 use transit_migrator::import::{import, ImportMode, ImportPlan};
 use transit_migrator::MigratorError;
 use transit_server::ServerRoot;
@@ -63,24 +63,29 @@ pub fn run_import(root: &Path, plan: &ImportPlan, json: bool) -> anyhow::Result<
 
 pub fn review(root: &Path, cmd: ReviewCommand) -> anyhow::Result<()> {
     let server = ServerRoot::open(root)?;
-    match cmd {
-        ReviewCommand::ServerParams { keep, only } => {
-            let keep = match keep {
-                KeepArg::Original => Keep::Original,
-                KeepArg::Imported => Keep::Imported,
-            };
-            let outcome = review::server_params(&server, keep, &only)?;
-            for name in &outcome.resolved {
-                outln!("resolved {name}");
-            }
-            for name in &outcome.left_alone {
-                outln!("left {name}: it has no original (a custom parameter); rename or delete it by hand");
-            }
-            outln!(
-                "{} parameter(s) resolved in one transaction",
-                outcome.resolved.len()
-            );
-        }
+    let (area, args) = match cmd {
+        ReviewCommand::ServerParams(args) => (Area::ServerParameters, args),
+        ReviewCommand::IpTables(args) => (Area::IpTables, args),
+        ReviewCommand::RegistrationGroups(args) => (Area::RegistrationGroups, args),
+    };
+    let keep = match args.keep {
+        KeepArg::Original => Keep::Original,
+        KeepArg::Imported => Keep::Imported,
+    };
+    let outcome = review::resolve(&server, area, keep, &args.only)?;
+    for name in &outcome.resolved {
+        outln!("resolved {name}");
     }
+    for name in &outcome.kept_for_rule {
+        outln!("kept {name} as the import set it: the Dialer server resets it after processing the Dialer package");
+    }
+    for name in &outcome.left_alone {
+        outln!("left {name}: it has no original (a custom entry); rename or delete it by hand");
+    }
+    outln!(
+        "{} {} entr(ies) resolved in one transaction",
+        outcome.resolved.len(),
+        area.container()
+    );
     Ok(())
 }

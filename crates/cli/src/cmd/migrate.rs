@@ -20,6 +20,7 @@ pub fn export(root: &Path, args: ExportArgs) -> anyhow::Result<()> {
         handlers: args.handlers,
         password: password::read(&args.password)?,
         threads: None,
+        dialer_package: true,
     };
     if plan.password.is_none() {
         eprintln!(

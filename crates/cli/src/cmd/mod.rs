@@ -8,6 +8,7 @@ mod docs;
 mod import;
 mod logs;
 mod migrate;
+mod migrator;
 mod password;
 mod registry;
 mod restore;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => migrate::export(&cli.server_root, args),
         Command::Import(args) => import::run(&cli.server_root, args),
         Command::Review(cmd) => import::review(&cli.server_root, cmd),
+        Command::Migrator(cmd) => migrator::run(&cli.server_root, cmd),
         Command::Inspect {
             file,
             password,
@@ -79,6 +81,7 @@ fn touches_server(command: &Command) -> bool {
         | Command::Export(_)
         | Command::Import(_)
         | Command::Review(_)
+        | Command::Migrator(_)
         | Command::Console { .. }
         | Command::Wizard
         | Command::Rollback { .. }

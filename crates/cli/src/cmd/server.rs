@@ -145,6 +145,10 @@ fn run_foreground(server: &ServerRoot, hosted: Option<Hosted>) -> anyhow::Result
             config,
         )));
     }
+    if server.identity().server.role == Role::Cic {
+        // The Dialer server's package processor (after an import).
+        host.register(Box::new(transit_migrator::dialer::PackageProcessor));
+    }
     let stopped = host.run_foreground(server, &transit_core::CancelToken::new(), |pid| {
         outln!(
             "server service running for {} (pid {pid}); stop with `transit server stop` or Ctrl-C",

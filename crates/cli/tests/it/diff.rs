@@ -167,7 +167,7 @@ fn diff_shows_changed_deleted_and_added_under_their_components() {
     assert!(prompts.contains(&"+ files/Resources/Prompts/zz-new.wav  (12 bytes)"));
     // Nothing else differs.
     assert_eq!(text.matches("\n== ").count(), 2, "{text}");
-    assert!(text.contains("A and B differ in 2 of 34 groups"));
+    assert!(text.contains("A and B differ in 2 of 35 groups"));
 
     let out = diff(dir.path())
         .arg(&file)
@@ -285,7 +285,7 @@ fn diff_root_against_reg_files_compares_everything_but_files() {
             .assert()
             .exit(Exit::Success)
             .stdout(
-                predicate::str::contains("A and B are the same (35 groups compared)").and(
+                predicate::str::contains("A and B are the same (36 groups compared)").and(
                     predicate::str::contains("holds no files: files are not compared"),
                 ),
             );

@@ -14,12 +14,10 @@ fn setup(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let b = dir.join("b");
     demo_named(&a, "CICA", "Indy", 1, "2015 R1", 1);
     demo_named(&b, "CICB", "Paris", 2, "2018 R1", 2);
-    let toml = a.join("server.toml");
-    let text = std::fs::read_to_string(&toml).unwrap().replace(
-        "[migrator]\nrelease = \"2015 R1\"",
-        "[migrator]\nrelease = \"2018 R1\"",
-    );
-    std::fs::write(&toml, text).unwrap();
+    transit(&a)
+        .args(["migrator", "install", "--release", "2018 R1"])
+        .assert()
+        .success();
     let out = dir.join("out");
     let v: serde_json::Value = serde_json::from_slice(
         &transit(&a)

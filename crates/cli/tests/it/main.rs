@@ -7,6 +7,7 @@ mod db;
 mod db_copy;
 mod diff;
 mod export;
+mod fidelity;
 mod hardening;
 mod import;
 mod logs;

@@ -168,12 +168,15 @@ pub(super) fn dial_plan(g: &Gen<'_>, txn: &mut WriteTxn<'_>, sink: &mut Sink<'_>
         &g.ds("Dial Plan", "Classifications"),
         &[(
             "Classes",
+            // A server's classifications hold its own release's class,
+            // which the Migrator adds when it is missing.
             multi([
-                "Local",
-                "Long Distance",
-                "International",
-                "Emergency",
-                "Toll Free",
+                "Local".to_string(),
+                "Long Distance".into(),
+                "International".into(),
+                "Emergency".into(),
+                "Toll Free".into(),
+                format!("Release {}", g.root.identity().server.product_release),
             ]),
         )],
     )?;

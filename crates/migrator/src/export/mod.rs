@@ -40,6 +40,10 @@ pub struct ExportPlan {
     pub password: Option<SecretString>,
     /// Worker threads; all cores if `None`.
     pub threads: Option<usize>,
+    /// Run the Dialer package creator (`dialer_migration.zip` from the
+    /// server's `dialer_config.xml`) when the Dialer Package is exported;
+    /// the console's `-noprompt` skips it, as the vendor's does.
+    pub dialer_package: bool,
 }
 
 /// What an export produced.
@@ -202,6 +206,17 @@ pub fn export(
     let staging_dir = folder.join(leftovers::staging_name(writer.partial_path()));
     std::fs::create_dir(&staging_dir).at(&staging_dir)?;
     let staging = RemoveOnDrop(staging_dir);
+
+    if let Some(task) = tasks.iter_mut().find(|t| t.id == crate::dialer::COMPONENT) {
+        if !plan.dialer_package {
+            progress.event(Event::note(
+                "Dialer package creator skipped (-noprompt): no dialer_migration.zip",
+            ));
+        } else if let Some(item) = crate::dialer::create_package(root, &staging.0)? {
+            task.estimate += item.size;
+            task.files.push(item);
+        }
+    }
 
     let threads = plan
         .threads

@@ -60,12 +60,26 @@ pub enum Refusal {
     #[error("the source server runs {0}; sources at 3.0 or older are not supported (migrate through 2020 R2 first)")]
     SourceTooOld(ProductRelease),
     /// The file was written by an older Migrator release than the target's.
-    #[error("the file was written by Migrator {file}, older than this server's Migrator {target}; export again with Migrator {target}")]
+    #[error("the file was written by Migrator {file}, older than this server's Migrator {target}; export again with Migrator {target}: on the source server run `transit --server-root SOURCE migrator install --release \"{target}\" --build {target_build}`, then export again")]
     OlderMigrator {
         /// The file's Migrator release.
         file: ProductRelease,
         /// The target's Migrator release.
         target: ProductRelease,
+        /// The target's Migrator build (the build to install on the source).
+        target_build: u32,
+    },
+    /// `migrator install` of an older Migrator than the installed one.
+    #[error("Migrator {installed} build {installed_build} is installed; installing the older {requested} build {requested_build} is refused (a downgrade)")]
+    MigratorDowngrade {
+        /// The installed release.
+        installed: ProductRelease,
+        /// The installed build.
+        installed_build: u32,
+        /// The requested release.
+        requested: ProductRelease,
+        /// The requested build.
+        requested_build: u32,
     },
     /// The file was written by a newer Migrator than the target's.
     #[error("the file was written by Migrator {file} build {file_build}, newer than this server's Migrator {target} build {target_build}")]
@@ -114,6 +128,27 @@ pub enum Refusal {
         source_server: String,
         /// This server's name.
         target: String,
+    },
+    /// Recovery of a server older than 2015 R1. The reference: "Interaction
+    /// Migrator supports recovery and version control for CIC 2015 R1 or
+    /// later to CIC 2015 R1 or later."
+    #[error("recovery mode is supported only from 2015 R1 on: the file comes from {0} (\"Interaction Migrator supports recovery and version control for CIC 2015 R1 or later to CIC 2015 R1 or later\")")]
+    RecoveryBefore2015(ProductRelease),
+    /// A same-version migration into a server of the same name. The
+    /// reference: "The CIC server to which you import data must have a
+    /// different name than the CIC server from which you export CIC
+    /// configuration data." (under "Same version to same version database
+    /// migration or recovery"; a migration from an older release may keep
+    /// the name: "Use migration mode any time you are importing data from a
+    /// server running a previous CIC or Interaction Media Server version,
+    /// or from a different machine name (for same version to same version
+    /// migrations)").
+    #[error("a same-version migration ({release} to {release}) needs a target with another name than the source's {server}: \"The CIC server to which you import data must have a different name than the CIC server from which you export\" (use recovery mode to restore the same server)")]
+    SameServerName {
+        /// The server name both share.
+        server: String,
+        /// The release both run.
+        release: ProductRelease,
     },
     /// Migration from a server with the same site ID.
     #[error("the source and this server share site ID {0}: migration mode needs a different site ID (use recovery mode to restore the same server)")]
@@ -180,6 +215,7 @@ pub fn check_versions(
         return Err(Refusal::OlderMigrator {
             file: file_migrator,
             target: target_migrator,
+            target_build,
         });
     }
     if source_release > target_release {
@@ -201,8 +237,22 @@ pub fn check_versions(
             if manifest.source.site_id == target.server.site_id {
                 return Err(Refusal::SameSiteId(target.server.site_id));
             }
+            if source_release == target_release
+                && manifest
+                    .source
+                    .server_name
+                    .eq_ignore_ascii_case(&target.server.name)
+            {
+                return Err(Refusal::SameServerName {
+                    server: target.server.name.clone(),
+                    release: target_release,
+                });
+            }
         }
         ImportMode::Recovery => {
+            if source_release < ProductRelease::FIRST_YEARLY {
+                return Err(Refusal::RecoveryBefore2015(source_release));
+            }
             if !manifest
                 .source
                 .server_name

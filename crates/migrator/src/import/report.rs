@@ -34,6 +34,16 @@ pub struct ComponentReport {
     pub files_extracted: u64,
     /// Files not imported, with the reason.
     pub files_skipped: Vec<(String, String)>,
+    /// Files whose server and site names were rewritten (path, what changed).
+    pub files_rewritten: Vec<(String, String)>,
+    /// The entries imported: the names directly under the component's
+    /// registry keys (users, workgroups, parameters, …), as imported.
+    pub items: Vec<String>,
+    /// The files written into the server root and extracted, by path.
+    pub files: Vec<String>,
+    /// Folders renamed on the way in (from, to), such as the Attendant
+    /// waves' `fr-fr` → `fr`.
+    pub folders_renamed: Vec<(String, String)>,
     /// How often each rule acted.
     pub rules: BTreeMap<String, u64>,
 }
@@ -51,6 +61,12 @@ pub struct ImportReport {
     pub target_server: String,
     /// The source's product release, from the manifest.
     pub source_release: String,
+    /// The target's product release.
+    pub target_release: String,
+    /// The Migrator release and build that wrote the file.
+    pub file_migrator: String,
+    /// The target's Migrator release and build, which imported it.
+    pub target_migrator: String,
     /// Nothing was changed (`--dry-run`).
     pub dry_run: bool,
     /// The restore point taken first, if any.
@@ -85,6 +101,9 @@ impl ImportReport {
             source_server: source.to_string(),
             target_server: target.to_string(),
             source_release: source_release.to_string(),
+            target_release: String::new(),
+            file_migrator: String::new(),
+            target_migrator: String::new(),
             dry_run,
             restore_point: None,
             components: Vec::new(),
@@ -92,6 +111,25 @@ impl ImportReport {
             elapsed_ms: 0,
             seen: Default::default(),
         }
+    }
+
+    /// Re-reads the target's side of every `_migrated` pair with `current`
+    /// (container, original name → rendered values), after every rule has
+    /// run, so the report shows what the server holds (such as the Dialer
+    /// rule's `1`) and not a value from before the rules.
+    pub(crate) fn refresh_originals(&mut self, current: impl Fn(&str, &str) -> Option<String>) {
+        for f in &mut self.follow_ups {
+            if let FollowUp::ReviewMigrated {
+                container,
+                original,
+                original_values,
+                ..
+            } = f
+            {
+                *original_values = current(container, original);
+            }
+        }
+        self.seen = self.follow_ups.iter().cloned().collect();
     }
 
     pub(crate) fn follow_up(&mut self, f: FollowUp) {
@@ -145,6 +183,11 @@ impl ImportReport {
             self.target_server,
             self.elapsed_ms
         );
+        let _ = writeln!(
+            t,
+            "Releases: {} → {}; file written by Migrator {}, imported by Migrator {}",
+            self.source_release, self.target_release, self.file_migrator, self.target_migrator
+        );
         if let Some(rp) = &self.restore_point {
             let _ = writeln!(t, "Restore point: {rp} (undo with `transit rollback {rp}`)");
         }
@@ -173,6 +216,27 @@ impl ImportReport {
             }
             for conflict in &c.conflicts {
                 let _ = writeln!(t, "  conflict {}: {conflict}", c.id);
+            }
+            for (from, to) in &c.folders_renamed {
+                let _ = writeln!(t, "  renamed folder {}: {from} → {to}", c.id);
+            }
+            if !c.items.is_empty() {
+                const SHOWN: usize = 12;
+                let more = c.items.len().saturating_sub(SHOWN);
+                let _ = writeln!(
+                    t,
+                    "  imported {}: {}{}",
+                    c.id,
+                    c.items[..c.items.len().min(SHOWN)].join(", "),
+                    if more > 0 {
+                        format!(" … and {more} more (all in import-report.json)")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            for (path, what) in &c.files_rewritten {
+                let _ = writeln!(t, "  rewrote {}: {path}: {what}", c.id);
             }
         }
         if !self.follow_ups.is_empty() {
@@ -203,6 +267,37 @@ impl ImportReport {
                     }
                     FollowUp::ReactivateMailProvider { provider } => {
                         format!("re-activate mail provider {provider}")
+                    }
+                    FollowUp::RestartService => {
+                        "restart the server service so the imported configuration takes effect".into()
+                    }
+                    FollowUp::AdjustLicenseAllocation => {
+                        "adjust license allocation (AdminConfig was imported; licensing changes with each release)".into()
+                    }
+                    FollowUp::CheckSipNic => {
+                        "SIP lines: check the network adapter and that the NIC (or NIC team) has the same name as on the source".into()
+                    }
+                    FollowUp::RepublishBaseHandlers => {
+                        "re-publish every modified base handler on this server (base handlers change with each release; compare Handlers/System with `transit diff`)".into()
+                    }
+                    FollowUp::QueueStatisticsIntervals => {
+                        "run IC Setup Assistant to move the queue statistics intervals (LineQueueReportingInterval, QueuePeriodStatisticsInterval) to Report Configuration".into()
+                    }
+                    FollowUp::FixAttendantErrors => {
+                        "open Interaction Attendant and fix by hand any error the imported profiles show".into()
+                    }
+                    FollowUp::UpdateRecorderStoragePath => {
+                        "copy the stored recordings and update the Recorder's recordings storage path".into()
+                    }
+                    FollowUp::TrackerDatabaseFirst => {
+                        "Tracker Config: the Tracker database must have been migrated (DB assistant) before this import, or entries duplicate".into()
+                    }
+                    FollowUp::RecreateCertificates { role, from, to } => {
+                        if role == "media" {
+                            format!("recreate the certificates: this Media Server was {from} and is now {to}; remove and add back every CIC server on it and mark their certificates Trusted (CIC Server Sub-System Certificates Configuration)")
+                        } else {
+                            format!("recreate the certificates: this CIC server was {from} and is now {to}; add {to} to each Media Server and mark its certificates Trusted")
+                        }
                     }
                 };
                 let _ = writeln!(t, "  - {line}");

@@ -67,6 +67,7 @@ fn export_file(root: &ServerRoot, folder: &Path, components: &[&str], pw: Option
         handlers: None,
         password: pw.map(secrecy::SecretString::from),
         threads: Some(2),
+        dialer_package: true,
     };
     export(root, &plan, &|_| {}, &CancelToken::new())
         .unwrap()

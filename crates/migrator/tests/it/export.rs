@@ -33,6 +33,7 @@ fn plan(folder: &Path, components: &[&str], password: Option<&str>) -> ExportPla
         handlers: None,
         password: password.map(secrecy::SecretString::from),
         threads: None,
+        dialer_package: true,
     }
 }
 

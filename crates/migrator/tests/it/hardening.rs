@@ -305,6 +305,7 @@ fn export_plan(folder: &Path) -> ExportPlan {
         handlers: None,
         password: Some("pw".into()),
         threads: None,
+        dialer_package: true,
     }
 }
 

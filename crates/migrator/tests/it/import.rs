@@ -34,6 +34,7 @@ pub fn export_all(root: &ServerRoot, out: &Path) -> PathBuf {
         handlers: None,
         password: Some("pw".into()),
         threads: None,
+        dialer_package: true,
     };
     export(root, &plan, &|_| {}, &CancelToken::new())
         .unwrap()
@@ -59,13 +60,8 @@ pub fn pair(dir: &Path) -> (ServerRoot, ServerRoot, PathBuf) {
     let a = demo(&dir.join("a"), "CICA", "Indy", 1, "2015 R1", 1);
     let b = demo(&dir.join("b"), "CICB", "Paris", 2, "2018 R1", 2);
     // B's Migrator is the newer one; a file from A's older Migrator would be
-    // refused, so A exports with the same Migrator release as B.
-    let toml = a.dir().join("server.toml");
-    let text = std::fs::read_to_string(&toml).unwrap().replace(
-        "[migrator]\nrelease = \"2015 R1\"",
-        "[migrator]\nrelease = \"2018 R1\"",
-    );
-    std::fs::write(&toml, text).unwrap();
+    // refused, so B's Migrator is installed on A first, as the vendor says.
+    transit_migrator::install::install(&a, "2018 R1".parse().unwrap(), None).unwrap();
     let a = ServerRoot::open(a.dir()).unwrap();
     let file = export_all(&a, &dir.join("out"));
     (a, b, file)

@@ -240,6 +240,11 @@ impl Wizard {
                 "Set password for export file (optional)",
                 "Shown as *. Without a password the file is NOT encrypted, and it holds sensitive data.",
             ),
+            Field::secret(
+                FieldId::PasswordConfirm,
+                "Confirm password",
+                "Type the same password again (empty when there is none).",
+            ),
         ]);
         let media = server.identity().server.role == Role::Media;
         let import_form = Form::new(vec![

@@ -24,6 +24,12 @@ impl Wizard {
                 return Err((FieldId::Handlers, e.to_string()));
             }
         }
+        if form.raw_text(FieldId::Password) != form.raw_text(FieldId::PasswordConfirm) {
+            return Err((
+                FieldId::PasswordConfirm,
+                "The two passwords differ: type the same password in both fields.".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -111,6 +117,7 @@ impl Wizard {
             handlers: self.handlers_folder(),
             password: (!password.is_empty()).then(|| secrecy::SecretString::from(password)),
             threads: None,
+            dialer_package: true,
         }
     }
 

@@ -19,6 +19,7 @@ fn export_all(server: &ServerRoot, folder: &Path) -> PathBuf {
         handlers: None,
         password: None,
         threads: None,
+        dialer_package: true,
     };
     export(server, &plan, &|_| {}, &CancelToken::new())
         .unwrap()

@@ -25,6 +25,14 @@ fn an_export_runs_to_finish_and_writes_the_file() {
     export_to(&mut w, &out);
     focus(&mut w, "password");
     type_text(&mut w, "pw");
+    // The confirmation must match before the wizard moves on.
+    focus(&mut w, "Confirm");
+    type_text(&mut w, "pq");
+    press(&mut w, KeyCode::Enter);
+    assert_eq!(w.page(), Page::Configuration);
+    assert_shows(&w, &["The two passwords differ"]);
+    press(&mut w, KeyCode::Backspace);
+    type_text(&mut w, "w");
     press(&mut w, KeyCode::Enter);
     assert_eq!(w.page(), Page::Confirmation);
     assert_shows(&w, &["AES-256 (password set)", &out.display().to_string()]);
@@ -167,6 +175,7 @@ fn a_recovery_import_runs_to_finish_and_writes_the_reports() {
             handlers: None,
             password: Some("pw".into()),
             threads: None,
+            dialer_package: true,
         },
         &|_| {},
         &CancelToken::new(),

@@ -111,11 +111,18 @@ fn apply_components(
             .find(|c| c.id == component.id)
             .expect("one report per component");
         let release = root.identity().server.product_release;
+        // The keys whose direct subkeys are the component's items.
+        let item_roots = component
+            .registry_keys(&target.ds().to_string(), &target.server)
+            .iter()
+            .filter_map(|k| KeyPath::parse(k).ok())
+            .collect();
         let scope = Scope {
             plan,
             component,
             source,
             target,
+            item_roots,
             release,
             same_release: report.source_release == release.to_string(),
             cancel,
@@ -126,6 +133,11 @@ fn apply_components(
             report.follow_up(follow_up);
         }
     }
+    // The target's side of each _migrated pair, as the rules left it.
+    report.refresh_originals(|container, original| {
+        let path = target.container(container).join(original).ok()?;
+        txn.values(&path).ok().map(|v| rules::render_values(&v))
+    });
     progress.event(Event::advance(COMPONENTS_TASK, total));
     progress.event(Event::end(COMPONENTS_TASK));
     Ok(())
@@ -143,6 +155,8 @@ struct Scope<'a> {
     same_release: bool,
     /// The user's stop, checked between key batches.
     cancel: &'a CancelToken,
+    /// The keys whose direct subkeys are the component's items.
+    item_roots: Vec<KeyPath>,
 }
 
 impl Scope<'_> {
@@ -275,5 +289,10 @@ fn apply_entry(
     }
     cr.keys_imported += 1;
     cr.values_imported += entry.values.len() as u64;
+    if let (Some(parent), Some(name)) = (entry.path.parent(), entry.path.name()) {
+        if scope.item_roots.contains(&parent) {
+            cr.items.push(name.to_string());
+        }
+    }
     write_extra(txn, &fx.extra)
 }

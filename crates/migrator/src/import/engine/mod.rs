@@ -122,6 +122,20 @@ pub fn import(
         root.name(),
         plan.dry_run,
     );
+    report.target_release = identity.server.product_release.to_string();
+    report.file_migrator = format!(
+        "{} build {}",
+        manifest.migrator.release, manifest.migrator.build
+    );
+    report.target_migrator = format!(
+        "{} build {}",
+        identity.migrator.release, identity.migrator.build
+    );
+    for follow_up in
+        super::rules::name_change::follow_ups(plan.mode, identity.server.role, &source, &target)
+    {
+        report.follow_up(follow_up);
+    }
     let mut files = plan::files(root, plan, manifest, &components, &mut report)?;
     let needed = plan::space_needed(root, plan, manifest, &components, &files);
     preflight::check_space(root.dir(), needed)?;
@@ -310,6 +324,7 @@ impl Work<'_> {
                 s.spawn(move || {
                     let result = stage_files(
                         stage_reader,
+                        (self.source, self.target),
                         &self.files.writes,
                         &self.files.extracts,
                         extract_into,
@@ -352,7 +367,7 @@ impl Work<'_> {
                         std::io::Error::other("the file-staging thread panicked"),
                     )))
                 }),
-                None => Ok(()),
+                None => Ok(Vec::new()),
             };
             (staged, applied)
         });
@@ -361,7 +376,18 @@ impl Work<'_> {
         // stager's reaction to it.
         check_cancel(cancel)?;
         applied?;
-        staged?;
+        for rewrite in staged? {
+            if let Some(cr) = component_reports
+                .iter_mut()
+                .find(|c| c.id == rewrite.component)
+            {
+                *cr.rules
+                    .entry(super::rules::file_names::ID.to_string())
+                    .or_default() += 1;
+                cr.files_rewritten
+                    .push((rewrite.to, rewrite.changes.join(", ")));
+            }
+        }
         tracing::debug!("registry changes applied");
         if let Some(j) = journal.as_deref_mut() {
             j.step("registry")?;
@@ -369,6 +395,19 @@ impl Work<'_> {
         crash_point("registry-written");
         if plan.dry_run {
             txn.rollback()?;
+            // What the real run writes and extracts, counted the same way.
+            for w in &self.files.writes {
+                if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
+                    cr.files_written += 1;
+                    cr.files.push(w.to.clone());
+                }
+            }
+            for e in &self.files.extracts {
+                if let Some(cr) = component_reports.iter_mut().find(|c| c.id == e.component) {
+                    cr.files_extracted += 1;
+                    cr.files.push(e.to.clone());
+                }
+            }
             return Ok(());
         }
         txn.commit()?;

@@ -48,6 +48,8 @@ pub(super) struct FileWrite {
     pub to: String,
     /// Its size.
     pub size: u64,
+    /// Rewrite the server and site names inside it (`rename-server-site`).
+    pub rename: bool,
 }
 
 /// One file the import only extracts (handlers), never into the root.
@@ -92,13 +94,30 @@ pub(super) fn components<'c>(
         catalog.resolve(&plan.components)?
     };
     let selection = catalog.close(&wanted);
-    for id in &selection.ids {
+    // Name what the user asked for first; a missing dependency is named
+    // with the component that needs it.
+    for id in &wanted {
         if manifest.component(id).is_none() {
             return Err(ArchiveError::UnknownComponent {
                 path: plan.file.clone(),
                 id: id.clone(),
             }
             .into());
+        }
+    }
+    for id in &selection.ids {
+        if manifest.component(id).is_none() {
+            let required_by = selection
+                .added
+                .iter()
+                .find(|a| &a.id == id)
+                .map(|a| a.required_by.clone())
+                .unwrap_or_default();
+            return Err(crate::MigratorError::MissingRequired {
+                file: plan.file.clone(),
+                component: required_by,
+                missing: id.clone(),
+            });
         }
     }
     Ok(selection
@@ -138,6 +157,11 @@ pub(super) fn files(
             for (rule, _) in &decided.notes {
                 *cr.rules.entry(rule.to_string()).or_default() += 1;
             }
+            if let Some(renamed) = rules::folder_renamed(&entry.path, &decided) {
+                if !cr.folders_renamed.contains(&renamed) {
+                    cr.folders_renamed.push(renamed);
+                }
+            }
             match decided.decision {
                 FileDecision::Write { to, overwrite } => {
                     // Never write outside the root's file areas.
@@ -152,18 +176,30 @@ pub(super) fn files(
                     } else {
                         out.changes.create.push(to.clone());
                     }
+                    let rename = plan.mode == ImportMode::Migration
+                        && component.rules.iter().any(|r| r == rules::file_names::ID)
+                        && entry.size <= rules::file_names::MAX_REWRITE;
+                    if rename && plan.dry_run {
+                        cr.files_rewritten.push((
+                            to.clone(),
+                            "server and site names are rewritten when the file is imported".into(),
+                        ));
+                    }
                     out.writes.push(FileWrite {
                         component: component.id.clone(),
                         entry: entry.path.clone(),
                         to,
                         size: entry.size,
+                        rename,
                     });
                 }
                 FileDecision::Extract { to } => {
                     restore::checked_relative(&to)?;
-                    report.follow_up(FollowUp::PublishHandler {
-                        handler: to.clone(),
-                    });
+                    if !to.starts_with(rules::SYSTEM_EXTRACT) {
+                        report.follow_up(FollowUp::PublishHandler {
+                            handler: to.clone(),
+                        });
+                    }
                     out.extracts.push(Extract {
                         component: component.id.clone(),
                         entry: entry.path.clone(),

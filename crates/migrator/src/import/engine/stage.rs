@@ -7,6 +7,7 @@ use super::faults::{crash_point, pause_point};
 use super::plan::{Extract, FileWrite};
 use crate::error::{MigratorError, Result};
 use crate::import::report::ComponentReport;
+use crate::import::rules::{file_names, Names};
 use crate::restore::Journal;
 use std::path::Path;
 use transit_archive::MigrationReader;
@@ -37,6 +38,7 @@ pub(super) fn move_into_place(
         std::fs::rename(&from, &to).at(&to)?;
         if let Some(cr) = component_reports.iter_mut().find(|c| c.id == w.component) {
             cr.files_written += 1;
+            cr.files.push(w.to.clone());
         }
     }
     for extract in extracts {
@@ -45,17 +47,31 @@ pub(super) fn move_into_place(
             .find(|c| c.id == extract.component)
         {
             cr.files_extracted += 1;
+            cr.files.push(extract.to.clone());
         }
     }
     Ok(())
 }
 
+/// A file whose server and site names were rewritten while staging.
+pub(super) struct StagedRewrite {
+    /// The component.
+    pub component: String,
+    /// The path relative to the root.
+    pub to: String,
+    /// What changed.
+    pub changes: Vec<String>,
+}
+
 /// Copies every file the import writes into the staging folder, and every
 /// extract-only file into the extraction folder, verifying each against the
-/// manifest. Runs on its own thread with its own reader of the file.
+/// manifest; files marked `rename` get the target's server and site names
+/// (`names` is source, target). Runs on its own thread with its own reader
+/// of the file.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn stage_files(
     mut reader: MigrationReader,
+    names: (&Names, &Names),
     writes: &[FileWrite],
     extracts: &[Extract],
     extract_to: &Path,
@@ -63,8 +79,9 @@ pub(super) fn stage_files(
     zips: &Path,
     cancel: &CancelToken,
     stop: &CancelToken,
-) -> Result<()> {
+) -> Result<Vec<StagedRewrite>> {
     let reader = &mut reader;
+    let mut rewrites = Vec::new();
     let mut open: Option<(String, transit_archive::ComponentReader)> = None;
     for w in writes {
         check_stop(cancel, stop)?;
@@ -78,6 +95,21 @@ pub(super) fn stage_files(
         let dest = staging.join("files").join(&w.to);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).at(parent)?;
+        }
+        if w.rename {
+            // Read whole (verified by the reader), then rewrite.
+            let mut bytes = Vec::with_capacity(w.size as usize);
+            component.read_entry(&w.entry, |r| r.read_to_end(&mut bytes).map(|_| ()))?;
+            if let Some(done) = file_names::rewrite(&bytes, names.0, names.1) {
+                bytes = done.bytes;
+                rewrites.push(StagedRewrite {
+                    component: w.component.clone(),
+                    to: w.to.clone(),
+                    changes: done.changes,
+                });
+            }
+            std::fs::write(&dest, &bytes).at(&dest)?;
+            continue;
         }
         copy_entry(component, &w.entry, &dest)?;
     }
@@ -100,7 +132,7 @@ pub(super) fn stage_files(
     tracing::debug!("files staged");
     crash_point("staged");
     pause_point("staged", cancel);
-    Ok(())
+    Ok(rewrites)
 }
 
 /// Copies one entry into `dest`. A failure to write `dest` (a full disk)

@@ -42,6 +42,12 @@ fn target(release: &str, build: u32, site_id: u32, role: Role) -> ServerIdentity
 
 use ImportMode::{Migration, Recovery};
 
+/// The same manifest, from another server than the target (CICA).
+fn from_other(mut m: Manifest) -> Manifest {
+    m.source.server_name = "CICA".into();
+    m
+}
+
 #[test]
 fn a_newer_target_accepts_a_migration() {
     let m = manifest("2015 R1", "2018 R1", 100, 1, "cic");
@@ -67,14 +73,18 @@ fn migration_accepts_older_or_equal_builds_of_the_same_release() {
     let t = target("2018 R1", 100, 2, Role::Cic);
     assert_eq!(
         check_versions(
-            &manifest("2018 R1", "2018 R1", 100, 1, "cic"),
+            &from_other(manifest("2018 R1", "2018 R1", 100, 1, "cic")),
             &t,
             Migration
         ),
         Ok(())
     );
     assert_eq!(
-        check_versions(&manifest("2018 R1", "2018 R1", 99, 1, "cic"), &t, Migration),
+        check_versions(
+            &from_other(manifest("2018 R1", "2018 R1", 99, 1, "cic")),
+            &t,
+            Migration
+        ),
         Ok(())
     );
     assert!(matches!(
@@ -181,7 +191,7 @@ fn roles_must_match_and_media_refuses_recovery() {
         check_versions(&media_file, &media_target, Recovery),
         Err(Refusal::RecoveryOnMedia)
     );
-    let media_file2 = manifest("2018 R1", "2018 R1", 100, 2, "media");
+    let media_file2 = from_other(manifest("2018 R1", "2018 R1", 100, 2, "media"));
     assert_eq!(
         check_versions(&media_file2, &media_target, Migration),
         Ok(())
@@ -214,4 +224,44 @@ fn extraction_folder_inside_the_root_is_refused() {
     std::fs::create_dir_all(&root).unwrap();
     assert!(check_extraction_folder(&root.join("handlers"), &root).is_err());
     assert!(check_extraction_folder(&dir.path().join("extract"), &root).is_ok());
+}
+
+#[test]
+fn recovery_is_supported_only_from_2015_r1_on() {
+    // A 4.0 server restoring its own 4.0 file: same release, same
+    // Migrator, same name, and still refused.
+    let m = manifest("4.0", "4.0", 100, 1, "cic");
+    let err = check_versions(&m, &target("4.0", 100, 1, Role::Cic), Recovery).unwrap_err();
+    assert_eq!(err, Refusal::RecoveryBefore2015("4.0".parse().unwrap()));
+    assert!(err
+        .to_string()
+        .contains("CIC 2015 R1 or later to CIC 2015 R1 or later"));
+    let m = manifest("2015 R1", "2015 R1", 100, 1, "cic");
+    assert_eq!(
+        check_versions(&m, &target("2015 R1", 100, 1, Role::Cic), Recovery),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_same_version_migration_needs_another_server_name() {
+    // The manifest's source is "cicb"; the target is CICB.
+    let same = manifest("2018 R1", "2018 R1", 100, 1, "cic");
+    let err = check_versions(&same, &target("2018 R1", 100, 2, Role::Cic), Migration).unwrap_err();
+    assert!(matches!(err, Refusal::SameServerName { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("must have a different name"),
+        "{err}"
+    );
+    let media = manifest("2018 R1", "2018 R1", 100, 1, "media");
+    assert!(matches!(
+        check_versions(&media, &target("2018 R1", 100, 2, Role::Media), Migration),
+        Err(Refusal::SameServerName { .. })
+    ));
+    // From an older release the name may stay (a rebuilt server).
+    let older = manifest("2015 R1", "2018 R1", 100, 1, "cic");
+    assert_eq!(
+        check_versions(&older, &target("2018 R1", 100, 2, Role::Cic), Migration),
+        Ok(())
+    );
 }

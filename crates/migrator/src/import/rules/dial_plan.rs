@@ -1,6 +1,12 @@
 //! `dial-plan-classifications`: the dial plan's Classifications gain the
-//! class for the target release when it is missing. Migration mode only:
-//! recovery restores exactly what was exported (docs/migrator.md, "Import").
+//! class for the target release when it is missing, in migration and in
+//! recovery mode. The reference lists it under "Interaction Migrator does
+//! the following when importing data components in both Migration and
+//! Recovery modes": "Dial Plan Classifications - Interaction Migrator
+//! checks the values in the configuration key under the Classifications
+//! value to see whether the value is there already. If the value is not
+//! there, Interaction Migrator creates it with the proper class name for
+//! the CIC release."
 
 use super::{Effects, KeyEntry, KeyRule, RuleContext};
 use transit_registry::ValueData;
@@ -21,7 +27,8 @@ impl KeyRule for Classifications {
     }
 
     fn applies(&self, ctx: &RuleContext<'_>) -> bool {
-        super::migration_rule(ctx, ID)
+        // Both modes (see the module documentation).
+        ctx.names_rule(ID)
     }
 
     fn apply(&self, entry: &mut KeyEntry, ctx: &RuleContext<'_>, effects: &mut Effects) {
@@ -75,6 +82,13 @@ mod tests {
             let mut fx2 = Effects::default();
             Classifications.apply(&mut e, ctx, &mut fx2);
             assert!(fx2.notes.is_empty(), "already present: unchanged");
+        });
+    }
+
+    #[test]
+    fn dial_plan_classifications_apply_in_recovery_too() {
+        with_ctx("Dial Plan", ImportMode::Recovery, false, |ctx| {
+            assert!(Classifications.applies(ctx));
         });
     }
 }

@@ -4,8 +4,9 @@
 //! `handlers-extract-only`, `waves-base-language`,
 //! `reports-production-custom`, `files-overwrite` and `files-keep-existing`
 //! run in that order on every file entry. In recovery mode files are
-//! restored exactly: every file overwrites, and no entry is renamed or
-//! skipped (handlers still go to the extraction folder only).
+//! restored exactly: every file overwrites and no entry is renamed
+//! (handlers still go to the extraction folder only), except that a
+//! production report is skipped in both modes, as the reference says.
 
 use crate::import::ImportMode;
 use transit_catalog::Component;
@@ -96,8 +97,18 @@ fn names(ctx: &FileContext<'_>, id: &str) -> bool {
     ctx.component.rules.iter().any(|r| r == id)
 }
 
-/// `handlers-extract-only`.
+/// `handlers-extract-only`: custom handlers (`handlers/…`) go to the
+/// extraction folder to be published by hand; base handlers
+/// (`files/Handlers/System/…`) go to its `System/` folder, to compare with
+/// the target's own (the reference: "CIC base handlers change substantially
+/// in each release. […] inventory each modified base handler and modify and
+/// publish the base handlers on the new CIC server post-import").
 pub struct HandlersToExtraction;
+
+/// Base handlers inside a component zip.
+pub const SYSTEM_HANDLERS: &str = "files/Handlers/System/";
+/// Where base handlers go in the extraction folder.
+pub const SYSTEM_EXTRACT: &str = "System/";
 
 impl FileRule for HandlersToExtraction {
     fn id(&self) -> &'static str {
@@ -105,6 +116,18 @@ impl FileRule for HandlersToExtraction {
     }
 
     fn apply(&self, file: &mut FileEntry, _ctx: &FileContext<'_>) {
+        // The source's base (system) handlers: extracted beside the custom
+        // ones for comparison, never over the target's own release's.
+        if let Some(rest) = file.entry.strip_prefix(SYSTEM_HANDLERS) {
+            file.decision = FileDecision::Extract {
+                to: format!("{SYSTEM_EXTRACT}{rest}"),
+            };
+            file.notes.push((
+                self.id(),
+                "base handler extracted for comparison, never published".into(),
+            ));
+            return;
+        }
         if let Some(rest) = file.entry.strip_prefix("handlers/") {
             file.decision = FileDecision::Extract {
                 to: rest.to_string(),
@@ -149,7 +172,12 @@ impl FileRule for WavesBaseLanguage {
 }
 
 /// `reports-production-custom`: a report whose `.rpt` already exists under
-/// the target's Report File Path is a production report and is skipped.
+/// the target's Report File Path is a production report and is skipped,
+/// in migration and in recovery mode. The reference, under "importing data
+/// components in both Migration and Recovery modes": "Reports - […] If the
+/// .rpt file exists in the Report File Path on the server, Interaction
+/// Migrator assumes that the report is a production report and does not
+/// import the equivalent .rpt file from the CIC configuration data file."
 pub struct ProductionReports;
 
 impl FileRule for ProductionReports {
@@ -158,10 +186,8 @@ impl FileRule for ProductionReports {
     }
 
     fn apply(&self, file: &mut FileEntry, ctx: &FileContext<'_>) {
-        if ctx.mode != ImportMode::Migration
-            || !names(ctx, self.id())
-            || !file.entry.ends_with(".rpt")
-        {
+        // Both modes (see above).
+        if !names(ctx, self.id()) || !file.entry.ends_with(".rpt") {
             return;
         }
         let (Some(report_path), Some(name)) = (&ctx.report_path, file.entry.rsplit('/').next())
@@ -177,6 +203,35 @@ impl FileRule for ProductionReports {
         } else {
             file.notes
                 .push((self.id(), format!("{name} is a custom report")));
+        }
+    }
+}
+
+/// `dialer-package`: the Dialer package (`dialer_migration.zip`) is
+/// extracted for the Dialer server, replacing an unprocessed one, after a
+/// migration; the Dialer server processes it (see `crate::dialer`).
+pub struct DialerPackage;
+
+impl FileRule for DialerPackage {
+    fn id(&self) -> &'static str {
+        "dialer-package"
+    }
+
+    fn apply(&self, file: &mut FileEntry, ctx: &FileContext<'_>) {
+        if file.entry != crate::dialer::ENTRY || !names(ctx, self.id()) {
+            return;
+        }
+        if ctx.mode == ImportMode::Migration {
+            file.decision = FileDecision::Write {
+                to: format!("files/{}", transit_server::layout::files::DIALER_PACKAGE),
+                overwrite: true,
+            };
+            file.notes
+                .push((self.id(), "extracted for the Dialer server".into()));
+        } else {
+            let reason = "the Dialer package is processed after a migration only";
+            file.notes.push((self.id(), reason.into()));
+            file.decision = FileDecision::Skip(reason.into());
         }
     }
 }
@@ -223,11 +278,31 @@ impl FileRule for KeepExisting {
     }
 }
 
+/// The folder a file rule renamed on the way in, as (from, to) folder
+/// paths relative to the root, such as the waves' `…/fr-fr` → `…/fr`.
+pub fn folder_renamed(entry: &str, file: &FileEntry) -> Option<(String, String)> {
+    let FileDecision::Write { to, .. } = &file.decision else {
+        return None;
+    };
+    if to == entry {
+        return None;
+    }
+    let from_dir = entry.rsplit_once('/')?.0;
+    let to_dir = to.rsplit_once('/')?.0;
+    (from_dir != to_dir
+        && file
+            .notes
+            .iter()
+            .any(|(id, _)| *id == "waves-base-language"))
+    .then(|| (from_dir.to_string(), to_dir.to_string()))
+}
+
 /// Every file rule, in the order they run.
 pub static FILE_RULES: &[&dyn FileRule] = &[
     &HandlersToExtraction,
     &WavesBaseLanguage,
     &ProductionReports,
+    &DialerPackage,
     &Overwrite,
     &KeepExisting,
 ];
@@ -274,6 +349,23 @@ mod tests {
     }
 
     #[test]
+    fn base_handlers_are_extracted_for_comparison_in_both_modes() {
+        let none = |_: &str| false;
+        for mode in [ImportMode::Migration, ImportMode::Recovery] {
+            let f = decide(
+                "files/Handlers/System/System_Email.ihd",
+                &ctx("System Handlers", mode, &none),
+            );
+            assert_eq!(
+                f.decision,
+                FileDecision::Extract {
+                    to: "System/System_Email.ihd".into()
+                }
+            );
+        }
+    }
+
+    #[test]
     fn waves_base_language_renames_region_folders_in_migration_mode() {
         let none = |_: &str| false;
         let f = decide(
@@ -312,6 +404,21 @@ mod tests {
             decide("files/Reports/Custom/Mine.rpt", &c).decision,
             FileDecision::Write { .. }
         ));
+        let r = ctx("Reports", ImportMode::Recovery, &exists);
+        assert!(
+            matches!(
+                decide("files/Reports/Production/Agent.rpt", &r).decision,
+                FileDecision::Skip(_)
+            ),
+            "production reports are skipped in recovery too"
+        );
+        assert_eq!(
+            decide("files/Reports/Custom/Mine.rpt", &r).decision,
+            FileDecision::Write {
+                to: "files/Reports/Custom/Mine.rpt".into(),
+                overwrite: true
+            }
+        );
     }
 
     #[test]

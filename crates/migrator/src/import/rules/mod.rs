@@ -9,15 +9,19 @@
 
 mod attendant;
 mod client_buttons;
+pub mod component_tasks;
 mod data_sources;
 mod dial_plan;
-mod dialer;
+pub mod dialer;
 mod dnis;
 mod ds_overwrite;
+pub mod file_names;
 mod files;
 mod handlers;
 mod mail_providers;
 pub mod migrated_suffix;
+pub mod name_change;
+mod profile_languages;
 mod rename_server_site;
 mod rescue_id;
 mod secrets;
@@ -29,7 +33,10 @@ use transit_catalog::Component;
 use transit_registry::{KeyPath, NamedValue, ValueData};
 use transit_server::ProductRelease;
 
-pub use files::{decide, report_path, FileContext, FileDecision, FileEntry, FileRule, FILE_RULES};
+pub use files::{
+    decide, folder_renamed, report_path, FileContext, FileDecision, FileEntry, FileRule,
+    FILE_RULES, SYSTEM_EXTRACT,
+};
 
 /// One registry key from a migration file, as the rules see and change it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +174,33 @@ pub enum FollowUp {
         /// The provider.
         provider: String,
     },
+    /// The server's name changed: certificates tie to a host name and must
+    /// be recreated (see [`name_change`]).
+    RecreateCertificates {
+        /// The role of the renamed server (`cic` or `media`).
+        role: String,
+        /// The source's server name.
+        from: String,
+        /// The target's server name.
+        to: String,
+    },
+    /// Restart the server service so the import takes effect.
+    RestartService,
+    /// AdminConfig was imported: license allocation may need adjusting.
+    AdjustLicenseAllocation,
+    /// Lines were migrated: SIP lines need the same network adapter (NIC) name.
+    CheckSipNic,
+    /// Handlers were imported: modified base handlers must be re-published.
+    RepublishBaseHandlers,
+    /// Server parameters were imported: run IC Setup Assistant for the
+    /// queue statistics intervals.
+    QueueStatisticsIntervals,
+    /// Attendant profiles were imported: errors are fixed by hand.
+    FixAttendantErrors,
+    /// The Recorder was migrated: update its recordings storage path.
+    UpdateRecorderStoragePath,
+    /// Tracker Config was migrated: the Tracker database must be migrated first.
+    TrackerDatabaseFirst,
 }
 
 /// What the rules decided for one key, and what they did.
@@ -225,6 +259,7 @@ pub fn component_follow_ups(ctx: &RuleContext<'_>) -> Vec<FollowUp> {
         .iter()
         .filter(|rule| rule.applies(ctx))
         .flat_map(|rule| rule.component_follow_ups(ctx))
+        .chain(component_tasks::tasks(ctx))
         .collect()
 }
 
@@ -267,6 +302,7 @@ pub static KEY_RULES: &[&dyn KeyRule] = &[
     &secrets::FlagForReset,
     &dialer::ProcessorSwitch,
     &attendant::OverwriteActive,
+    &profile_languages::ProfileLanguages,
     &dnis::Merge,
     &ds_overwrite::OverwriteAttributes,
     &telephony::Redetect,

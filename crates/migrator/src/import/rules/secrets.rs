@@ -1,8 +1,12 @@
 //! `secrets-reset`: Secrets structured parameters import as they are, but
-//! were encrypted with the source's machine key, so each is flagged for
-//! reset (recovery on the same server keeps them usable).
+//! were encrypted with a machine-specific key, so each is flagged for
+//! reset, in migration and in recovery mode. The reference: "If your CIC
+//! system includes structured parameters created with the type "Secrets,"
+//! you must reset the values after importing CIC data in both Migration and
+//! Recovery modes." (on the same machine the values "*may* work, but
+//! sometimes Admin Server can generate a new key").
 
-use super::{migration_rule, Effects, FollowUp, KeyEntry, KeyRule, RuleContext};
+use super::{Effects, FollowUp, KeyEntry, KeyRule, RuleContext};
 use transit_registry::ValueData;
 
 /// See the module documentation.
@@ -16,7 +20,8 @@ impl KeyRule for FlagForReset {
     }
 
     fn applies(&self, ctx: &RuleContext<'_>) -> bool {
-        migration_rule(ctx, ID)
+        // Both modes (see the module documentation).
+        ctx.names_rule(ID)
     }
 
     fn apply(&self, entry: &mut KeyEntry, _ctx: &RuleContext<'_>, effects: &mut Effects) {
@@ -64,6 +69,18 @@ mod tests {
                     }]
                 );
                 assert!(fx.skip.is_none(), "secrets are still imported");
+            },
+        );
+    }
+
+    #[test]
+    fn secrets_reset_applies_in_recovery_too() {
+        with_ctx(
+            "Structured Parameters",
+            ImportMode::Recovery,
+            false,
+            |ctx| {
+                assert!(FlagForReset.applies(ctx));
             },
         );
     }

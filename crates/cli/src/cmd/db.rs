@@ -428,7 +428,12 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
     }
     outln!(
         "{:<28} {:>6} {:>12} {:>9} {:>9} {:>8}  validation",
-        "table", "mode", "rows", "skipped", "rejected", "seconds"
+        "table",
+        "mode",
+        "rows",
+        "skipped",
+        "rejected",
+        "seconds"
     );
     for t in &report.tables {
         let check = match &t.validation {
@@ -442,7 +447,12 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         };
         outln!(
             "{:<28} {:>6} {:>12} {:>9} {:>9} {:>8.1}  {check}",
-            t.table, mode, t.rows, t.skipped, t.rejected, t.seconds
+            t.table,
+            mode,
+            t.rows,
+            t.skipped,
+            t.rejected,
+            t.seconds
         );
     }
     outln!("run {} ({})", report.run, report.run_dir.display());

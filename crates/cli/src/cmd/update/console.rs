@@ -173,7 +173,11 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
             for m in &list {
                 outln!(
                     "{:<24} {:<20} {:<15} {:<16} last contact {}",
-                    m.id, m.name, m.ip, m.group, m.last_contact
+                    m.id,
+                    m.name,
+                    m.ip,
+                    m.group,
+                    m.last_contact
                 );
             }
             Ok(())
@@ -188,14 +192,17 @@ pub fn machines(cmd: MachinesCommand) -> anyhow::Result<()> {
             outln!("{} ({}), {} in group {}", m.name, m.id, m.ip, m.group);
             outln!(
                 "status: {:?}, last contact {}",
-                d.assessment.status, m.last_contact
+                d.assessment.status,
+                m.last_contact
             );
             for r in &d.assessment.reasons {
                 outln!("  - {r}");
             }
             outln!(
                 "{:<32} {:<12} {:<12} status",
-                "application", "installed", "available"
+                "application",
+                "installed",
+                "available"
             );
             for a in &d.assessment.applications {
                 let v = |v: Option<transit_update::InstallVersion>| {

@@ -137,7 +137,11 @@ pub fn simulate(
     );
     outln!(
         "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
-        report.p50_ms, report.p90_ms, report.p99_ms, report.p999_ms, report.max_ms
+        report.p50_ms,
+        report.p90_ms,
+        report.p99_ms,
+        report.p999_ms,
+        report.max_ms
     );
     if report.errors.is_empty() {
         outln!("errors: 0");

@@ -272,9 +272,27 @@ impl MigrationReader {
         })?;
         let mut bytes = Vec::new();
         let copy = {
-            let mut entry = self.open_outer(index, MANIFEST_ENTRY)?;
-            copy_bounded(&mut entry, &mut bytes, MAX_MANIFEST_BYTES, &mut |_| {})
-                .map_err(|e| ArchiveError::from_read(&path, MANIFEST_ENTRY, e))?
+            let read = self
+                .open_outer(index, MANIFEST_ENTRY)
+                .and_then(|mut entry| {
+                    copy_bounded(&mut entry, &mut bytes, MAX_MANIFEST_BYTES, &mut |_| {})
+                        .map_err(|e| ArchiveError::from_read(&path, MANIFEST_ENTRY, e))
+                });
+            match read {
+                Ok(copy) => copy,
+                // A wrong password passes the 2-byte verifier once in
+                // 65,536 tries and then fails the HMAC: damage is only
+                // certain when the password opens another entry.
+                Err(ArchiveError::Tampered { .. })
+                    if self.encrypted && !self.password_opens_another(index) =>
+                {
+                    return Err(ArchiveError::WrongPassword {
+                        path,
+                        certain: self.zip.len() > 1,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
         };
         if copy.exceeded {
             return Err(ArchiveError::NotAMigrationFile {
@@ -306,7 +324,7 @@ impl MigrationReader {
             .by_index_decrypt(index, password.as_bytes())
             .map(drop)
         {
-            return Err(self.password_failure(index, name, &password, e));
+            return Err(self.password_failure(index, name, e));
         }
         self.zip
             .by_index_decrypt(index, password.as_bytes())
@@ -321,37 +339,49 @@ impl MigrationReader {
         &mut self,
         index: usize,
         name: &str,
-        password: &str,
         err: zip::result::ZipError,
     ) -> ArchiveError {
         if !matches!(err, zip::result::ZipError::InvalidPassword) {
             return ArchiveError::from_zip_read(&self.path, name, err);
         }
-        /// Enough other entries to be sure, without deriving a key for
-        /// each of thousands of junk entries.
-        const PROBES: usize = 16;
-        let others: Vec<usize> = (0..self.zip.len())
-            .filter(|&i| i != index)
-            .take(PROBES)
-            .collect();
-        for &other in &others {
-            if self
-                .zip
-                .by_index_decrypt(other, password.as_bytes())
-                .map(drop)
-                .is_ok()
-            {
-                return ArchiveError::Tampered {
-                    path: self.path.clone(),
-                    entry: name.to_string(),
-                    detail: "its AES salt or password verifier is damaged (the password opens the other entries)".to_string(),
-                };
-            }
+        if self.password_opens_another(index) {
+            return ArchiveError::Tampered {
+                path: self.path.clone(),
+                entry: name.to_string(),
+                detail: "its AES salt or password verifier is damaged (the password opens the other entries)".to_string(),
+            };
         }
         ArchiveError::WrongPassword {
             path: self.path.clone(),
-            certain: !others.is_empty(),
+            certain: self.zip.len() > 1,
         }
+    }
+
+    /// Whether the password fully opens (verifier **and** HMAC) one of
+    /// the smallest other entries. A matching 2-byte verifier alone is no
+    /// proof: a wrong password passes it once in 65,536 tries.
+    fn password_opens_another(&mut self, index: usize) -> bool {
+        /// Enough other entries to be sure, without deriving a key for
+        /// each of thousands of junk entries.
+        const PROBES: usize = 4;
+        let Some(password) = self.password.clone() else {
+            return false;
+        };
+        let mut others: Vec<(u64, usize)> = (0..self.zip.len())
+            .filter(|&i| i != index)
+            .filter_map(|i| {
+                self.zip
+                    .by_index_raw(i)
+                    .ok()
+                    .map(|e| (e.compressed_size(), i))
+            })
+            .collect();
+        others.sort_unstable();
+        others.into_iter().take(PROBES).any(|(_, other)| {
+            self.zip
+                .by_index_decrypt(other, password.as_bytes())
+                .is_ok_and(|mut entry| io::copy(&mut entry, &mut io::sink()).is_ok())
+        })
     }
 
     /// The validated manifest.

@@ -147,6 +147,39 @@ fn a_damaged_manifest_is_tampered_not_a_deflate_error() {
     assert!(matches!(err, ArchiveError::Tampered { .. }), "{err:?}");
 }
 
+/// A wrong password whose 2-byte WinZip AES verifier happens to match
+/// (once in 65,536 passwords) is still a wrong password, not damage: the
+/// verifier is forged here so that the case is certain.
+#[test]
+fn a_wrong_password_that_passes_the_verifier_is_still_a_wrong_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_a, _b, file) = pair(dir.path());
+    let (_, start, _) = entries(&file)
+        .into_iter()
+        .find(|(n, _, _)| n == "manifest.json")
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&file)
+        .unwrap();
+    // AES-256: 16 bytes of salt, then the verifier, the last 2 bytes of
+    // PBKDF2-HMAC-SHA1(password, salt, 1000) over 2 × 32 + 2 bytes.
+    let mut salt = [0u8; 16];
+    f.seek(SeekFrom::Start(start)).unwrap();
+    f.read_exact(&mut salt).unwrap();
+    let mut derived = [0u8; 66];
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(b"not the password", &salt, 1000, &mut derived);
+    f.seek(SeekFrom::Start(start + 16)).unwrap();
+    f.write_all(&derived[64..]).unwrap();
+    drop(f);
+    let err = MigrationReader::open(&file, Some("not the password")).unwrap_err();
+    assert!(
+        matches!(err, ArchiveError::WrongPassword { certain: true, .. }),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn a_damaged_salt_is_damage_not_a_wrong_password() {
     let dir = tempfile::tempdir().unwrap();

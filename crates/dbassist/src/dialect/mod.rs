@@ -60,8 +60,11 @@ pub trait Dialect: Send + Sync {
         name.to_string()
     }
 
-    /// Quotes a physical identifier.
-    fn quote(&self, physical: &str) -> String;
+    /// Quotes a physical identifier: standard SQL's double quotes, which
+    /// PostgreSQL and SQLite use (MariaDB overrides with backticks).
+    fn quote(&self, physical: &str) -> String {
+        format!("\"{}\"", physical.replace('"', "\"\""))
+    }
 
     /// A vendor identifier, folded and quoted.
     fn ident(&self, name: &str) -> String {
@@ -151,7 +154,14 @@ pub trait Dialect: Send + Sync {
 
     /// `DROP INDEX` for each secondary index of `table` (before a bulk
     /// load into an empty table; [`Dialect::create_indexes`] after).
-    fn drop_indexes(&self, table: &Table) -> Vec<String>;
+    fn drop_indexes(&self, table: &Table) -> Vec<String> {
+        // Standard form (PostgreSQL, SQLite): index names are schema-wide.
+        table
+            .indexes
+            .iter()
+            .map(|ix| format!("DROP INDEX IF EXISTS {}", self.ident(&ix.name)))
+            .collect()
+    }
 
     /// Adds a column that a newer version has, to an existing table.
     fn add_column(&self, table: &Table, column: &crate::schema::Column) -> String {

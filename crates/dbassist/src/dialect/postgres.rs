@@ -17,10 +17,6 @@ impl Dialect for PostgresDialect {
         name.to_ascii_lowercase()
     }
 
-    fn quote(&self, physical: &str) -> String {
-        format!("\"{}\"", physical.replace('"', "\"\""))
-    }
-
     fn column_type(&self, ty: SqlType) -> String {
         match ty {
             SqlType::SmallInt => "smallint".into(),
@@ -33,14 +29,6 @@ impl Dialect for PostgresDialect {
             SqlType::Timestamp => "timestamp(0) without time zone".into(),
             SqlType::Blob => "bytea".into(),
         }
-    }
-
-    fn drop_indexes(&self, table: &Table) -> Vec<String> {
-        table
-            .indexes
-            .iter()
-            .map(|ix| format!("DROP INDEX IF EXISTS {}", self.ident(&ix.name)))
-            .collect()
     }
 
     fn insert_missing(&self, target: &str, source: &str, columns: &[&str], key: &[&str]) -> String {

@@ -14,10 +14,6 @@ impl Dialect for SqliteDialect {
         Engine::Sqlite
     }
 
-    fn quote(&self, physical: &str) -> String {
-        format!("\"{}\"", physical.replace('"', "\"\""))
-    }
-
     fn column_type(&self, ty: SqlType) -> String {
         match ty {
             SqlType::SmallInt => "SMALLINT".into(),
@@ -30,14 +26,6 @@ impl Dialect for SqliteDialect {
             SqlType::Timestamp => "TIMESTAMP".into(),
             SqlType::Blob => "BLOB".into(),
         }
-    }
-
-    fn drop_indexes(&self, table: &Table) -> Vec<String> {
-        table
-            .indexes
-            .iter()
-            .map(|ix| format!("DROP INDEX IF EXISTS {}", self.ident(&ix.name)))
-            .collect()
     }
 
     /// SQLite cannot add a primary key to a table: the table is rebuilt

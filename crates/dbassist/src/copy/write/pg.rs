@@ -36,7 +36,20 @@ pub fn sink_error(e: sqlx::Error) -> SinkError {
             return SinkError::Data(db.message().to_string());
         }
     }
-    SinkError::Fatal(e.to_string())
+    SinkError::Fatal(fatal_text(&e))
+}
+
+/// The text of a fatal driver error. When the server closes the socket
+/// before its error message is read (a terminated backend can race the
+/// client's next read), the driver only sees an end of file; that is
+/// said plainly as a lost connection.
+fn fatal_text(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => {
+            format!("the connection to the target database was lost ({e})")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// The session settings of every copy connection (readers and writers):

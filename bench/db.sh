@@ -7,6 +7,8 @@
 # peak RSS.
 #
 #   bench/db.sh [ROWS]        (default 5000000 rows in the copied tables)
+#   bench/db.sh migrate [ROWS] `transit db migrate` of the Reporting group
+#                             with its rules into PostgreSQL (bench/db-migrate.sh)
 #
 # Pairs: SQLite->PostgreSQL, MariaDB->PostgreSQL, PostgreSQL->PostgreSQL,
 # PostgreSQL->MariaDB, PostgreSQL->SQLite. Needs the release binary, psql,
@@ -16,6 +18,7 @@
 # pipes cannot carry) and copied to the server sources before timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = migrate ]; then shift; exec bench/db-migrate.sh "$@"; fi
 . bench/lib.sh
 [ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
 for t in psql mariadb sqlite3; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 1; }; done

@@ -11,6 +11,8 @@
 //! - [`check`], [`repair`], [`setup_user`]: the vendor's preparation
 //!   steps;
 //! - [`copy`]: the bulk copy engine (streaming, resumable, validated);
+//! - [`migrate`]: table groups, filters, time zones, key translation and
+//!   the group rules on top of the copy engine;
 //! - [`generate`]: a deterministic history with planted duplicates, NULLs
 //!   and hostile values.
 
@@ -21,6 +23,7 @@ pub mod dialect;
 pub mod engine;
 pub mod error;
 pub mod generate;
+pub mod migrate;
 pub mod repair;
 pub mod schema;
 pub mod setup_user;

@@ -12,6 +12,7 @@ use transit_core::{cancel_on_signals, CancelToken};
 use transit_dbassist::check::CheckReport;
 use transit_dbassist::copy::{CopyOptions, CopyReport, OnError, RunOptions, TableValidation};
 use transit_dbassist::generate::{GenerateOptions, GenerateReport};
+use transit_dbassist::migrate::{MigrateOptions, MigrateReport, TrackerUpdate};
 use transit_dbassist::repair::{RepairMode, RepairReport};
 use transit_dbassist::setup_user::MigrationUser;
 use transit_dbassist::{Db, DbError, DbTarget, Version};
@@ -87,6 +88,10 @@ pub enum DbCommand {
     /// Compare tables on two databases: row counts and order-independent
     /// checksums, and the first differing key.
     Validate(ValidateArgs),
+    /// Migrate table groups from a 3.0 source to a 2015 R1 target, with the
+    /// vendor's filters, time zone, key translation and group rules
+    /// (`check` runs before and after).
+    Migrate(MigrateArgs),
     /// Check the connection, permissions, schema version and disabled objects.
     Check {
         /// The database.
@@ -215,6 +220,124 @@ pub struct CopyArgs {
     pub json: bool,
 }
 
+/// `transit db migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The 3.0 database to read.
+    #[arg(long)]
+    pub source: DbUrl,
+    /// The 2015 R1 database to write.
+    #[arg(long)]
+    pub target: DbUrl,
+    /// Table groups (comma-separated, or `all`): tracker-config, reporting,
+    /// tracker-intx, recorder, optimizer, survey, conference, director, dialer.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub groups: Vec<String>,
+    /// First day (YYYY-MM-DD): rows after 00:00 UTC on it.
+    #[arg(long, value_parser = parse_day)]
+    pub start: time::Date,
+    /// Last day (YYYY-MM-DD): rows before 24:00 UTC on it; never today.
+    #[arg(long, value_parser = parse_day)]
+    pub end: time::Date,
+    /// Only this site's rows.
+    #[arg(long, value_name = "N")]
+    pub site_id: Option<i64>,
+    /// The source's time zone: IANA name, Windows zone ID or Windows display
+    /// name ("(GMT-05:00) Eastern Time (US & Canada)").
+    #[arg(long, value_name = "ZONE")]
+    pub source_tz: String,
+    /// Changed Tracker Configuration rows to update: all, none, or source IDs (comma-separated).
+    #[arg(long, value_name = "all|none|ID,…", default_value = "none", value_parser = parse_tracker_update)]
+    pub tracker_update: TrackerUpdate,
+    /// Delete the target's Tracker Configuration tables first (first run only).
+    #[arg(long)]
+    pub delete_tracker_data: bool,
+    /// Confirm destructive steps (the Optimizer group's wipe of the target's Optimizer tables).
+    #[arg(long)]
+    pub yes: bool,
+    /// Override a service-level column of migrated rows: COLUMN=N (repeatable).
+    #[arg(long, value_name = "COLUMN=N", value_parser = parse_service_level)]
+    pub service_level: Vec<(String, i64)>,
+    /// Rewrite recording paths that start with OLD to start with NEW (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_path_map)]
+    pub recording_path_map: Vec<(String, String)>,
+    /// Change the Conference tables' site ID after the copy (IConSiteID.sql): OLD=NEW.
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_site_change)]
+    pub conference_site_id: Option<(i64, i64)>,
+    /// Tables copied in parallel (parents before children).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Rows per batch: the unit of commit and of resume.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_rows: u32,
+    /// Continue an interrupted migrate run (give the same options again).
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// The folder of run folders.
+    #[arg(long, value_name = "DIR", default_value = "transit-runs")]
+    pub run_dir: std::path::PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_day(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("{text}: expected YYYY-MM-DD"))
+}
+
+fn parse_tracker_update(text: &str) -> Result<TrackerUpdate, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "all" => Ok(TrackerUpdate::All),
+        "none" => Ok(TrackerUpdate::None),
+        list => list
+            .split(',')
+            .map(|id| {
+                id.trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("{id}: expected all, none or numeric IDs"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrackerUpdate::Ids),
+    }
+}
+
+fn parse_service_level(text: &str) -> Result<(String, i64), String> {
+    let (col, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text}: expected COLUMN=N"))?;
+    let value = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text}: N must be a whole number of seconds"))?;
+    Ok((col.trim().to_string(), value))
+}
+
+fn parse_path_map(text: &str) -> Result<(String, String), String> {
+    let (old, new) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text}: expected OLD=NEW"))?;
+    if old.is_empty() {
+        return Err(format!("{text}: OLD must not be empty"));
+    }
+    Ok((old.to_string(), new.to_string()))
+}
+
+fn parse_site_change(text: &str) -> Result<(i64, i64), String> {
+    let (old, new) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text}: expected OLD=NEW"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| format!("{text}: site IDs are numbers"))
+    };
+    Ok((num(old)?, num(new)?))
+}
+
 /// `transit db validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -285,6 +408,7 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
         DbCommand::Generate(args) => generate(args, &cancel),
         DbCommand::Copy(args) => copy(args, &cancel),
         DbCommand::Validate(args) => validate(args, &cancel),
+        DbCommand::Migrate(args) => migrate(args, &cancel),
         DbCommand::Check { url, expect, json } => check(&url, expect, json),
         DbCommand::Upgrade { url, to, json } => upgrade(&url, to.into(), json, &cancel),
         DbCommand::Repair {
@@ -315,6 +439,7 @@ impl DbCommand {
             DbCommand::Generate(args) => args.json,
             DbCommand::Copy(args) => args.json || args.progress == ProgressArg::Json,
             DbCommand::Validate(args) => args.json,
+            DbCommand::Migrate(args) => args.json,
             DbCommand::Check { json, .. }
             | DbCommand::Upgrade { json, .. }
             | DbCommand::Repair { json, .. }
@@ -402,6 +527,7 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             OnErrorArg::Reject => OnError::Reject,
         },
         validate: !args.no_validate,
+        translate_keys: None,
     };
     let run = RunOptions {
         jobs: usize::from(args.jobs),
@@ -462,6 +588,118 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             file.display()
         );
     }
+    Ok(())
+}
+
+fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
+    let source = args.source.target()?;
+    let target = args.target.target()?;
+    let now = transit_core::time::now();
+    let options = MigrateOptions {
+        groups: args.groups,
+        start: args.start,
+        end: args.end,
+        site: args.site_id,
+        source_tz: args.source_tz,
+        tracker_update: args.tracker_update,
+        delete_tracker_data: args.delete_tracker_data,
+        yes: args.yes,
+        service_levels: args.service_level,
+        recording_paths: args.recording_path_map,
+        conference_site: args.conference_site_id,
+        batch_rows: args.batch_rows as usize,
+        jobs: usize::from(args.jobs),
+        runs_dir: args.run_dir,
+        resume: args.resume,
+        today: now.date(),
+    };
+    let bars = Bars::new(args.json).with_total("all tables");
+    let result = transit_dbassist::migrate::migrate(&source, &target, &options, &bars, cancel);
+    bars.finish();
+    let report: MigrateReport = result?;
+    if args.json {
+        return print_json(&report);
+    }
+    for s in &report.groups {
+        match &s.added_for {
+            None => outln!("group {:<16} {}", s.group.id, s.group.title),
+            Some((by, why)) => outln!(
+                "group {:<16} {} (added: {by} needs it: {why})",
+                s.group.id,
+                s.group.title
+            ),
+        }
+    }
+    outln!("source time zone {}", report.zone);
+    for r in &report.rules {
+        outln!("rule  {:<28} {}", r.rule, r.detail);
+    }
+    if !report.tracker_changes.is_empty() {
+        outln!("Tracker difference report:");
+        outln!(
+            "  {:<16} {:>8} {:<30} {:>7} {:>7}  updated",
+            "table",
+            "id",
+            "name",
+            "target",
+            "source"
+        );
+        for c in &report.tracker_changes {
+            outln!(
+                "  {:<16} {:>8} {:<30} {:>7} {:>7}  {}",
+                c.table,
+                c.source_key,
+                c.name,
+                c.target_version,
+                c.source_version,
+                if c.updated { "yes" } else { "no" }
+            );
+        }
+    }
+    outln!(
+        "{:<28} {:>6} {:>12} {:>9} {:>8}",
+        "table",
+        "mode",
+        "inserted",
+        "skipped",
+        "seconds"
+    );
+    for t in &report.copy.tables {
+        let mode = match t.mode {
+            transit_dbassist::copy::state::Mode::Bulk => "bulk",
+            transit_dbassist::copy::state::Mode::Merge => "merge",
+        };
+        outln!(
+            "{:<28} {:>6} {:>12} {:>9} {:>8.1}",
+            t.table,
+            mode,
+            t.rows,
+            t.skipped,
+            t.seconds
+        );
+    }
+    let equal = report.validations.iter().filter(|v| v.equal).count();
+    outln!(
+        "validation: {equal} table(s) equal{}",
+        if report.not_validated.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not compared: {}",
+                report
+                    .not_validated
+                    .iter()
+                    .map(|(t, why)| format!("{t} ({why})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    outln!(
+        "run {} ({:.1} s)",
+        report.run,
+        report.copy.seconds
+    );
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod console;
 mod db;
 mod db_copy;
+mod db_migrate;
 mod diff;
 mod export;
 mod fidelity;

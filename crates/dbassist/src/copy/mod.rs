@@ -14,6 +14,7 @@
 
 pub mod batch;
 pub mod canon;
+pub mod keys;
 pub mod plan;
 pub mod read;
 pub mod rejects;
@@ -65,6 +66,10 @@ pub struct CopyOptions {
     pub on_error: OnError,
     /// Validate each table after copying it.
     pub validate: bool,
+    /// Translate surrogate keys through `transit_migration.key_map` for
+    /// this source identity ([`keys`]); `None` copies keys as they are.
+    #[serde(default)]
+    pub translate_keys: Option<String>,
 }
 
 impl Default for CopyOptions {
@@ -75,6 +80,7 @@ impl Default for CopyOptions {
             batch_rows: write::DEFAULT_BATCH_ROWS,
             on_error: OnError::Stop,
             validate: true,
+            translate_keys: None,
         }
     }
 }
@@ -549,6 +555,7 @@ fn copy_table(
             progress: cx.progress,
             cancel: cx.cancel,
             delay: cx.batch_delay,
+            translate: cx.options.translate_keys.as_deref(),
         };
         let (read_result, write_result) = std::thread::scope(|s| {
             // The writer owns the receiver: when it stops, the reader's

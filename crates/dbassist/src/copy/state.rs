@@ -7,7 +7,12 @@
 //! - `copy_progress`: one row per run and table, the resume marker. Each
 //!   batch's marker is updated in the same transaction as the batch's
 //!   rows, so after a kill the marker names exactly the rows that are
-//!   there.
+//!   there;
+//! - `key_map`: source keys to target keys ([`super::keys`]), inserted in
+//!   the transaction of the batch that moved them;
+//! - `migrate_steps`: the group-rule steps of a `db migrate` run that are
+//!   done (a resumed run never repeats one, such as the Optimizer wipe);
+//! - `migrate_sources`: the site IDs each source brought (many-to-one).
 
 use super::canon::Checksum;
 use crate::db::Db;
@@ -108,6 +113,19 @@ pub async fn ensure(db: &mut Db) -> Result<()> {
          nulls_done INTEGER NOT NULL, last_key {text}, rows_done BIGINT NOT NULL, skipped BIGINT NOT NULL, \
          rejected BIGINT NOT NULL, rejected_sum VARCHAR(64) NOT NULL, done INTEGER NOT NULL, PRIMARY KEY (run, tbl))",
         table_name(d, "copy_progress")
+    ))
+    .await?;
+    db.exec(&super::keys::create_sql(d)).await?;
+    db.exec(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (run VARCHAR(64) NOT NULL, step VARCHAR(64) NOT NULL, \
+         detail {text}, PRIMARY KEY (run, step))",
+        table_name(d, "migrate_steps")
+    ))
+    .await?;
+    db.exec(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (source VARCHAR(255) NOT NULL, site_id BIGINT NOT NULL, \
+         PRIMARY KEY (source, site_id))",
+        table_name(d, "migrate_sources")
     ))
     .await?;
     Ok(())

@@ -84,6 +84,9 @@ pub struct WriteContext<'a> {
     pub cancel: &'a CancelToken,
     /// Test hook: sleep this long after each commit.
     pub delay: Option<std::time::Duration>,
+    /// Translate surrogate keys through `transit_migration.key_map`, for
+    /// this source (see [`super::keys`]).
+    pub translate: Option<&'a str>,
 }
 
 /// The key of row `r` as text cells (for markers and messages).
@@ -147,6 +150,9 @@ pub fn write_table(
     };
     let d = sink.dialect();
     let mut scratch = Vec::new();
+    let mut translator = cx
+        .translate
+        .and_then(|source| super::keys::Translator::new(cx.plan, source));
     while let Some(batch) = rx.blocking_recv() {
         if cx.cancel.is_cancelled() {
             return Err(DbError::Cancelled);
@@ -158,6 +164,16 @@ pub fn write_table(
         } else if !batch.is_empty() {
             next.last_key = Some(key_text(cx.plan, &batch, batch.len() - 1));
         }
+        // Source keys become target keys before anything looks at them.
+        let (batch, map_rows) = match translator.as_mut() {
+            Some(t) if !batch.is_empty() => {
+                let done = t
+                    .apply(sink, cx.plan, &batch)
+                    .map_err(|e| stopped(e.to_string(), marker))?;
+                (done.batch, done.inserts)
+            }
+            _ => (batch, Vec::new()),
+        };
         // The NOT EXISTS rule, for tables that held rows when the copy began.
         let batch = if marker.mode == Mode::Merge && !batch.is_empty() {
             let existing =
@@ -206,7 +222,12 @@ pub fn write_table(
         }
         next.rows += (batch.len() - bad.len()) as u64;
         let update = super::state::update_sql(d, cx.run, table, &next);
-        if let Err(e) = sink.exec(&update).and_then(|()| sink.exec("COMMIT")) {
+        let commit = map_rows
+            .iter()
+            .try_for_each(|sql| sink.exec(sql))
+            .and_then(|()| sink.exec(&update))
+            .and_then(|()| sink.exec("COMMIT"));
+        if let Err(e) = commit {
             let _ = sink.exec("ROLLBACK");
             return Err(stopped(e.to_string(), marker));
         }

@@ -695,11 +695,7 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             )
         }
     );
-    outln!(
-        "run {} ({:.1} s)",
-        report.run,
-        report.copy.seconds
-    );
+    outln!("run {} ({:.1} s)", report.run, report.copy.seconds);
     Ok(())
 }
 

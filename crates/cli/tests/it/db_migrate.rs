@@ -85,15 +85,29 @@ fn target(dir: &Path, name: &str) -> String {
 
 const NY: &str = "(GMT-05:00) Eastern Time (US & Canada)";
 
-fn migrate(dir: &Path, src: &str, tgt: &str, groups: &str, range: (&str, &str)) -> assert_cmd::Command {
+fn migrate(
+    dir: &Path,
+    src: &str,
+    tgt: &str,
+    groups: &str,
+    range: (&str, &str),
+) -> assert_cmd::Command {
     let mut cmd = db_cmd(dir);
-    cmd.args(["migrate", "--source", src, "--target", tgt, "--groups", groups])
-        .args(["--start", range.0, "--end", range.1, "--source-tz", NY]);
+    cmd.args([
+        "migrate", "--source", src, "--target", tgt, "--groups", groups,
+    ])
+    .args(["--start", range.0, "--end", range.1, "--source-tz", NY]);
     cmd
 }
 
 fn report(cmd: &mut assert_cmd::Command) -> Value {
-    let out = cmd.arg("--json").assert().success().get_output().stdout.clone();
+    let out = cmd
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -118,7 +132,8 @@ fn rule<'a>(report: &'a Value, id: &str) -> &'a str {
 }
 
 const GROUPS: &str = "reporting,tracker-intx,recorder,conference,director";
-const ALL_TABLES: &str = "CallDetail,AgentActivityLog,ILineStats,IAgentQueueStats,LineConfig,UserWorkGroups,\
+const ALL_TABLES: &str =
+    "CallDetail,AgentActivityLog,ILineStats,IAgentQueueStats,LineConfig,UserWorkGroups,\
 ICon_Conference,ICon_Participant,Director_CallHistory,INTXSEGMENT,INTX_PARTICIPANT,INDIVIDUAL,\
 IR_RecordingMedia,IR_RecordingAudit,QM_ScoreCard";
 
@@ -130,7 +145,13 @@ fn reruns_insert_nothing_and_adjacent_slices_equal_one_run() {
     let sliced = target(d, "sliced.db");
     let whole = target(d, "whole.db");
 
-    let first = report(&mut migrate(d, &src, &sliced, GROUPS, ("2013-03-07", "2013-03-09")));
+    let first = report(&mut migrate(
+        d,
+        &src,
+        &sliced,
+        GROUPS,
+        ("2013-03-07", "2013-03-09"),
+    ));
     // Tracker Configuration is added for Tracker interactions, with why.
     let added = first["groups"]
         .as_array()
@@ -140,10 +161,22 @@ fn reruns_insert_nothing_and_adjacent_slices_equal_one_run() {
         .unwrap();
     assert_eq!(added["added_for"][0], "tracker-intx");
     assert!(inserted(&first) > 0);
-    let second = report(&mut migrate(d, &src, &sliced, GROUPS, ("2013-03-10", "2013-03-12")));
+    let second = report(&mut migrate(
+        d,
+        &src,
+        &sliced,
+        GROUPS,
+        ("2013-03-10", "2013-03-12"),
+    ));
     assert!(inserted(&second) > 0);
     // The rerun of a range inserts nothing.
-    let again = report(&mut migrate(d, &src, &sliced, GROUPS, ("2013-03-10", "2013-03-12")));
+    let again = report(&mut migrate(
+        d,
+        &src,
+        &sliced,
+        GROUPS,
+        ("2013-03-10", "2013-03-12"),
+    ));
     let current: Vec<&str> = vec![
         "LineConfig",
         "LineGroupConfig",
@@ -158,7 +191,13 @@ fn reruns_insert_nothing_and_adjacent_slices_equal_one_run() {
         }
         assert_eq!(t["rows"], 0, "{t}");
     }
-    report(&mut migrate(d, &src, &whole, GROUPS, ("2013-03-07", "2013-03-12")));
+    report(&mut migrate(
+        d,
+        &src,
+        &whole,
+        GROUPS,
+        ("2013-03-07", "2013-03-12"),
+    ));
     db_cmd(d)
         .args(["validate", "--source", &sliced, "--target", &whole])
         .args(["--tables", ALL_TABLES])
@@ -167,7 +206,13 @@ fn reruns_insert_nothing_and_adjacent_slices_equal_one_run() {
     // The UTC columns match too (validation compares the 3.0 columns).
     let utc = "SELECT COUNT(*), SUM(odsoffset), MIN(InitiatedDateTimeUTC), MAX(InitiatedDateTimeUTC) FROM CallDetail";
     assert_eq!(rows(&sliced, utc), rows(&whole, utc));
-    assert_eq!(one(&whole, "SELECT COUNT(*) FROM CallDetail WHERE InitiatedDateTimeUTC IS NULL"), "0");
+    assert_eq!(
+        one(
+            &whole,
+            "SELECT COUNT(*) FROM CallDetail WHERE InitiatedDateTimeUTC IS NULL"
+        ),
+        "0"
+    );
 }
 
 #[test]
@@ -197,7 +242,13 @@ fn rule_utc_columns() {
             ),
         );
     }
-    let r = report(&mut migrate(d, &src, &tgt, "reporting", ("2013-03-01", "2013-11-30")));
+    let r = report(&mut migrate(
+        d,
+        &src,
+        &tgt,
+        "reporting",
+        ("2013-03-01", "2013-11-30"),
+    ));
     assert!(rule(&r, "utc-columns").contains("America/New_York"));
     for (id, _, utc, offset) in cases {
         let got = rows(
@@ -206,19 +257,33 @@ fn rule_utc_columns() {
         );
         assert_eq!(got[0][0].as_deref(), Some(utc), "{id}");
         assert_eq!(got[0][1].as_deref(), Some(utc), "{id}");
-        assert_eq!(got[0][2].as_deref(), Some(offset.to_string().as_str()), "{id}");
+        assert_eq!(
+            got[0][2].as_deref(),
+            Some(offset.to_string().as_str()),
+            "{id}"
+        );
     }
     // The date range is UTC: a row at 19:30 local on 2013-02-28 is
     // 00:30Z on 2013-03-01, inside; 18:59 local is outside.
     let tgt2 = target(d, "tgt2.db");
     exec(&src, "INSERT INTO CallDetail (CallId, InitiatedDate, SiteId) VALUES ('IN', '2013-02-28 19:30:00', 1)");
     exec(&src, "INSERT INTO CallDetail (CallId, InitiatedDate, SiteId) VALUES ('OUT', '2013-02-28 18:59:00', 1)");
-    report(&mut migrate(d, &src, &tgt2, "reporting", ("2013-03-01", "2013-03-09")));
+    exec(&src, "INSERT INTO CallDetail (CallId, InitiatedDate, SiteId) VALUES ('END_IN', '2013-03-09 18:59:59', 1)");
+    exec(&src, "INSERT INTO CallDetail (CallId, InitiatedDate, SiteId) VALUES ('END_OUT', '2013-03-09 19:00:00', 1)");
+    report(&mut migrate(
+        d,
+        &src,
+        &tgt2,
+        "reporting",
+        ("2013-03-01", "2013-03-09"),
+    ));
     let ids: Vec<String> = rows(&tgt2, "SELECT CallId FROM CallDetail ORDER BY CallId")
         .into_iter()
         .map(|r| r[0].clone().unwrap())
         .collect();
-    assert_eq!(ids, ["IN", "S1", "S2", "S3"]);
+    // 00:00Z on the start day is 19:00 EST the day before; 24:00Z on the
+    // end day is 19:00 EST on it.
+    assert_eq!(ids, ["END_IN", "IN"]);
 }
 
 #[test]
@@ -233,21 +298,49 @@ fn rule_many_to_one() {
     let ra = report(migrate(d, &a, &tgt, groups, range).args(["--site-id", "1"]));
     assert!(rule(&ra, "many-to-one").starts_with("one-to-one"));
     let rb = report(migrate(d, &b, &tgt, groups, range).args(["--site-id", "2"]));
-    assert!(rule(&rb, "many-to-one").starts_with("many-to-one"), "{}", rb["rules"]);
+    assert!(
+        rule(&rb, "many-to-one").starts_with("many-to-one"),
+        "{}",
+        rb["rules"]
+    );
     // No collisions: every conference of both sources is there, its
     // participants point at it, and B's keys were translated.
     let count = |url: &str, site: i64| {
-        one(url, &format!("SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = {site}"))
+        one(
+            url,
+            &format!("SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = {site}"),
+        )
     };
     assert_eq!(count(&tgt, 1), count(&a, 1));
     assert_eq!(count(&tgt, 2), count(&b, 2));
     assert_ne!(count(&tgt, 2), "0");
+    // Tracker Configuration ignores the site filter: B's individuals
+    // collide with A's and get new keys, and B's interactions follow them.
     let moved = one(
         &tgt,
-        "SELECT COUNT(*) FROM transit_migration_key_map WHERE tbl = 'ICon_Conference' AND src_key <> tgt_key",
+        "SELECT COUNT(*) FROM transit_migration_key_map WHERE tbl = 'INDIVIDUAL' AND src_key <> tgt_key",
     );
     assert_ne!(moved, "0");
-    assert!(rb["not_validated"].to_string().contains("ICon_Conference"));
+    assert_eq!(
+        one(&tgt, "SELECT COUNT(*) FROM INDIVIDUAL"),
+        (one(&a, "SELECT COUNT(*) FROM INDIVIDUAL")
+            .parse::<i64>()
+            .unwrap()
+            + one(&b, "SELECT COUNT(*) FROM INDIVIDUAL")
+                .parse::<i64>()
+                .unwrap())
+        .to_string()
+    );
+    assert!(
+        rb["not_validated"].to_string().contains("INDIVIDUAL"),
+        "{}",
+        rb["not_validated"]
+    );
+    let dangling = one(
+        &tgt,
+        "SELECT COUNT(*) FROM INTX_PARTICIPANT p LEFT JOIN INDIVIDUAL i ON i.IndivID = p.IndivID WHERE p.IndivID IS NOT NULL AND i.IndivID IS NULL",
+    );
+    assert_eq!(dangling, "0");
     let orphans = one(
         &tgt,
         "SELECT COUNT(*) FROM ICon_Participant p JOIN ICon_Conference c ON c.ConferenceId = p.ConferenceId WHERE c.SiteId <> p.SiteId",
@@ -268,7 +361,10 @@ fn rule_many_to_one() {
         .assert()
         .exit(Exit::Refused);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("surveys have no distinguishing column for site ID"), "{err}");
+    assert!(
+        err.contains("surveys have no distinguishing column for site ID"),
+        "{err}"
+    );
     let out = migrate(d, &b, &tgt, "optimizer", range)
         .args(["--site-id", "2", "--yes"])
         .assert()
@@ -291,30 +387,51 @@ fn filters_children_inherit_and_conference_ignores_dates() {
     let src = source(d, "src.db", 4);
     let tgt = target(d, "tgt.db");
     report(
-        migrate(d, &src, &tgt, "recorder,conference", ("2013-03-08", "2013-03-08"))
-            .args(["--site-id", "2"]),
+        migrate(
+            d,
+            &src,
+            &tgt,
+            "recorder,conference",
+            ("2013-03-08", "2013-03-08"),
+        )
+        .args(["--site-id", "2"]),
     );
     // Conference ignores the dates: every site-2 conference came.
     assert_eq!(
         one(&tgt, "SELECT COUNT(*) FROM ICon_Conference"),
-        one(&src, "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 2")
+        one(
+            &src,
+            "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 2"
+        )
     );
     // Recordings: one day of site 2; every audit row of those recordings
     // came, whatever its own date (30 days later).
     let recs = one(&tgt, "SELECT COUNT(*) FROM IR_RecordingMedia");
     assert_ne!(recs, "0");
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM IR_RecordingMedia WHERE SiteId <> 2"), "0");
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM IR_RecordingMedia WHERE SiteId <> 2"
+        ),
+        "0"
+    );
     let audits_src = one(
         &src,
         "SELECT COUNT(*) FROM IR_RecordingAudit a JOIN IR_RecordingMedia m ON m.RecordingId = a.RecordingId \
          WHERE m.SiteId = 2 AND m.RecordingDate >= '2013-03-07 19:00:00' AND m.RecordingDate < '2013-03-08 19:00:00'",
     );
     assert_ne!(audits_src, "0");
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM IR_RecordingAudit"), audits_src);
     assert_eq!(
-        one(&tgt, "SELECT COUNT(*) FROM IR_RecordingAudit WHERE AuditDate < '2013-03-20'"),
+        one(&tgt, "SELECT COUNT(*) FROM IR_RecordingAudit"),
+        audits_src
+    );
+    assert_ne!(
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM IR_RecordingAudit WHERE AuditDate >= '2013-03-08 19:00:00'"
+        ),
         "0",
-        "audit rows are dated 30 days after their recording, outside the range"
+        "audit rows dated after the range follow their recording"
     );
 }
 
@@ -334,8 +451,23 @@ fn bad_migrate_input_is_refused_clearly() {
         .exit(Exit::Refused);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("includes today"));
     let out = db_cmd(d)
-        .args(["migrate", "--source", &src, "--target", &tgt, "--groups", "reporting"])
-        .args(["--start", "2013-01-01", "--end", "2013-01-02", "--source-tz", "(GMT-05:00) Atlantis"])
+        .args([
+            "migrate",
+            "--source",
+            &src,
+            "--target",
+            &tgt,
+            "--groups",
+            "reporting",
+        ])
+        .args([
+            "--start",
+            "2013-01-01",
+            "--end",
+            "2013-01-02",
+            "--source-tz",
+            "(GMT-05:00) Atlantis",
+        ])
         .assert()
         .exit(Exit::Usage);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("not an IANA zone"));
@@ -360,34 +492,67 @@ fn rule_delete_existing_tracker_data() {
     let src = source(d, "src.db", 5);
     let tgt = target(d, "tgt.db");
     // The target has live interactions: refused, nothing deleted.
-    exec(&tgt, "INSERT INTO TITLE (TitleID, Name, Version) VALUES (900, 'Live', 1)");
-    exec(&tgt, "INSERT INTO INTXSEGMENT (InteractionIDKey, SegmentSeq, SiteId) VALUES ('LIVE', 1, 9)");
-    let out = migrate(d, &src, &tgt, "tracker-config", ("2013-03-07", "2013-03-08"))
-        .arg("--delete-tracker-data")
-        .assert()
-        .exit(Exit::Refused);
+    exec(
+        &tgt,
+        "INSERT INTO TITLE (TitleID, Name, Version) VALUES (900, 'Live', 1)",
+    );
+    exec(
+        &tgt,
+        "INSERT INTO INTXSEGMENT (InteractionIDKey, SegmentSeq, SiteId) VALUES ('LIVE', 1, 9)",
+    );
+    let out = migrate(
+        d,
+        &src,
+        &tgt,
+        "tracker-config",
+        ("2013-03-07", "2013-03-08"),
+    )
+    .arg("--delete-tracker-data")
+    .assert()
+    .exit(Exit::Refused);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("INTXSEGMENT holds 1 row"), "{err}");
-    assert!(err.contains("preserve live 2015 R1 or later production data"), "{err}");
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM TITLE WHERE TitleID = 900"), "1");
+    assert!(
+        err.contains("preserve live 2015 R1 or later production data"),
+        "{err}"
+    );
+    assert_eq!(
+        one(&tgt, "SELECT COUNT(*) FROM TITLE WHERE TitleID = 900"),
+        "1"
+    );
     // Without them: deleted in the vendor's order, then loaded.
     exec(&tgt, "DELETE FROM INTXSEGMENT");
     let r = report(
-        migrate(d, &src, &tgt, "tracker-config", ("2013-03-07", "2013-03-08"))
-            .arg("--delete-tracker-data"),
+        migrate(
+            d,
+            &src,
+            &tgt,
+            "tracker-config",
+            ("2013-03-07", "2013-03-08"),
+        )
+        .arg("--delete-tracker-data"),
     );
     assert!(rule(&r, "delete-existing-tracker-data")
         .contains("INDIVCONNECTION, INDIVIDUAL, LOCATION, ORGANIZATION, ADDRTYPE"));
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM TITLE WHERE TitleID = 900"), "0");
+    assert_eq!(
+        one(&tgt, "SELECT COUNT(*) FROM TITLE WHERE TitleID = 900"),
+        "0"
+    );
     assert_eq!(
         one(&tgt, "SELECT COUNT(*) FROM INDIVIDUAL"),
         one(&src, "SELECT COUNT(*) FROM INDIVIDUAL")
     );
     // Offered on the first run only.
-    let out = migrate(d, &src, &tgt, "tracker-config", ("2013-03-07", "2013-03-08"))
-        .arg("--delete-tracker-data")
-        .assert()
-        .exit(Exit::Refused);
+    let out = migrate(
+        d,
+        &src,
+        &tgt,
+        "tracker-config",
+        ("2013-03-07", "2013-03-08"),
+    )
+    .arg("--delete-tracker-data")
+    .assert()
+    .exit(Exit::Refused);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("first migration run only"));
 }
 
@@ -403,25 +568,42 @@ fn rule_tracker_difference_report_and_rule_tracker_update() {
     // Two rows change in the source; one new row appears.
     exec(&src, "UPDATE INDIVIDUAL SET Version = Version + 1, LastName = 'Changed', FirstName = 'Ann' WHERE IndivID = 3");
     exec(&src, "UPDATE INDIVIDUAL SET Version = Version + 1, LastName = NULL, FirstName = NULL WHERE IndivID = 5");
-    exec(&src, "INSERT INTO INDIVIDUAL (IndivID, LastName, Version) VALUES (9999, 'New', 1)");
-    let r = report(migrate(d, &src, &tgt, "tracker-config", range).args(["--tracker-update", "none"]));
+    exec(
+        &src,
+        "INSERT INTO INDIVIDUAL (IndivID, LastName, Version) VALUES (9999, 'New', 1)",
+    );
+    let r =
+        report(migrate(d, &src, &tgt, "tracker-config", range).args(["--tracker-update", "none"]));
     let changes = r["tracker_changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{changes:?}");
     assert_eq!(changes[0]["name"], "Changed, Ann");
     let icuser = one(&src, "SELECT ICUserID FROM INDIVIDUAL WHERE IndivID = 5");
     assert_eq!(changes[1]["name"].as_str().unwrap(), icuser);
     // New rows always migrate; changed ones only when selected.
-    assert_eq!(one(&tgt, "SELECT LastName FROM INDIVIDUAL WHERE IndivID = 9999"), "New");
-    assert_ne!(one(&tgt, "SELECT LastName FROM INDIVIDUAL WHERE IndivID = 3"), "Changed");
+    assert_eq!(
+        one(&tgt, "SELECT LastName FROM INDIVIDUAL WHERE IndivID = 9999"),
+        "New"
+    );
+    assert_ne!(
+        one(&tgt, "SELECT LastName FROM INDIVIDUAL WHERE IndivID = 3"),
+        "Changed"
+    );
     // The update step (the last rule) writes the selected one.
     let r = report(migrate(d, &src, &tgt, "tracker-config", range).args(["--tracker-update", "3"]));
-    assert_eq!(r["rules"].as_array().unwrap().last().unwrap()["rule"], "tracker-update");
-    assert_eq!(one(&tgt, "SELECT LastName FROM INDIVIDUAL WHERE IndivID = 3"), "Changed");
+    assert_eq!(
+        r["rules"].as_array().unwrap().last().unwrap()["rule"],
+        "tracker-update"
+    );
+    assert_eq!(
+        one(&tgt, "SELECT LastName FROM INDIVIDUAL WHERE IndivID = 3"),
+        "Changed"
+    );
     assert_eq!(
         one(&tgt, "SELECT Version FROM INDIVIDUAL WHERE IndivID = 3"),
         one(&src, "SELECT Version FROM INDIVIDUAL WHERE IndivID = 3")
     );
-    let r = report(migrate(d, &src, &tgt, "tracker-config", range).args(["--tracker-update", "all"]));
+    let r =
+        report(migrate(d, &src, &tgt, "tracker-config", range).args(["--tracker-update", "all"]));
     assert_eq!(r["tracker_changes"].as_array().unwrap().len(), 1);
     assert!(rule(&r, "tracker-update").starts_with("updated 1"));
     let r = report(&mut migrate(d, &src, &tgt, "tracker-config", range));
@@ -435,7 +617,10 @@ fn rule_optimizer_wipe_and_load() {
     let src = source(d, "src.db", 7);
     let tgt = target(d, "tgt.db");
     let range = ("2013-03-07", "2013-03-08");
-    exec(&tgt, "INSERT INTO IO_SchedulingUnit (SchedulingUnitId, Name, SiteId) VALUES (77, 'Native', 1)");
+    exec(
+        &tgt,
+        "INSERT INTO IO_SchedulingUnit (SchedulingUnitId, Name, SiteId) VALUES (77, 'Native', 1)",
+    );
     let out = migrate(d, &src, &tgt, "optimizer", range)
         .assert()
         .exit(Exit::Refused);
@@ -451,7 +636,10 @@ fn rule_optimizer_wipe_and_load() {
     // A resumed run does not wipe a second time.
     let run = r["run"].as_str().unwrap();
     let again = report(migrate(d, &src, &tgt, "optimizer", range).args(["--yes", "--resume", run]));
-    assert_eq!(rule(&again, "optimizer-wipe-and-load"), "wiped earlier in this run; not again");
+    assert_eq!(
+        rule(&again, "optimizer-wipe-and-load"),
+        "wiped earlier in this run; not again"
+    );
     assert_eq!(
         one(&tgt, "SELECT COUNT(*) FROM IO_ScheduleAgent"),
         one(&src, "SELECT COUNT(*) FROM IO_ScheduleAgent")
@@ -467,16 +655,41 @@ fn rule_current_state_reload() {
     let range = ("2013-03-07", "2013-03-08");
     // A target-native line of another site stays; a stale line of site 1
     // is deleted and the source's lines are loaded again.
-    exec(&tgt, "INSERT INTO LineConfig (LineId, SiteId, LineType) VALUES ('native', 9, 'SIP')");
-    exec(&tgt, "INSERT INTO LineConfig (LineId, SiteId, LineType) VALUES ('stale', 1, 'SIP')");
+    exec(
+        &tgt,
+        "INSERT INTO LineConfig (LineId, SiteId, LineType) VALUES ('native', 9, 'SIP')",
+    );
+    exec(
+        &tgt,
+        "INSERT INTO LineConfig (LineId, SiteId, LineType) VALUES ('stale', 1, 'SIP')",
+    );
     let r = report(&mut migrate(d, &src, &tgt, "reporting", range));
-    assert!(rule(&r, "current-state-reload").contains("LineConfig (site 1, 2)"), "{}", r["rules"]);
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM LineConfig WHERE LineId = 'stale'"), "0");
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM LineConfig WHERE LineId = 'native'"), "1");
+    assert!(
+        rule(&r, "current-state-reload").contains("LineConfig (site 1, 2)"),
+        "{}",
+        r["rules"]
+    );
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM LineConfig WHERE LineId = 'stale'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM LineConfig WHERE LineId = 'native'"
+        ),
+        "1"
+    );
     exec(&src, "UPDATE LineConfig SET LineType = 'Analog'");
     report(&mut migrate(d, &src, &tgt, "reporting", range));
     assert_eq!(
-        one(&tgt, "SELECT COUNT(*) FROM LineConfig WHERE LineType = 'Analog'"),
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM LineConfig WHERE LineType = 'Analog'"
+        ),
         one(&src, "SELECT COUNT(*) FROM LineConfig")
     );
 }
@@ -487,7 +700,13 @@ fn rule_service_level_defaults() {
     let d = dir.path();
     let src = source(d, "src.db", 10);
     let a = target(d, "a.db");
-    report(&mut migrate(d, &src, &a, "reporting", ("2013-03-07", "2013-03-07")));
+    report(&mut migrate(
+        d,
+        &src,
+        &a,
+        "reporting",
+        ("2013-03-07", "2013-03-07"),
+    ));
     assert_eq!(
         one(&a, "SELECT COUNT(*) FROM IAgentQueueStats WHERE nServiceLevel1 = 10 AND nServiceLevel4 = 60"),
         one(&a, "SELECT COUNT(*) FROM IAgentQueueStats")
@@ -497,8 +716,14 @@ fn rule_service_level_defaults() {
         migrate(d, &src, &b, "reporting", ("2013-03-07", "2013-03-07"))
             .args(["--service-level", "nServiceLevel1=15"]),
     );
-    assert_eq!(one(&b, "SELECT MIN(nServiceLevel1) FROM IWrkgrpQueueStats"), "15");
-    assert_eq!(one(&b, "SELECT MAX(nServiceLevel2) FROM IWrkgrpQueueStats"), "20");
+    assert_eq!(
+        one(&b, "SELECT MIN(nServiceLevel1) FROM IWrkgrpQueueStats"),
+        "15"
+    );
+    assert_eq!(
+        one(&b, "SELECT MAX(nServiceLevel2) FROM IWrkgrpQueueStats"),
+        "20"
+    );
 }
 
 #[test]
@@ -511,23 +736,47 @@ fn rule_recording_paths_and_rule_conference_site_id() {
     let (prefix, _) = uri.split_at(uri.find('/').map_or(3, |i| i + 1));
     let map = format!("{prefix}=//nas/recordings/");
     let r = report(
-        migrate(d, &src, &tgt, "recorder,conference", ("2013-03-07", "2013-03-12"))
-            .args(["--recording-path-map", &map, "--conference-site-id", "2=7"]),
+        migrate(
+            d,
+            &src,
+            &tgt,
+            "recorder,conference",
+            ("2013-03-07", "2013-03-12"),
+        )
+        .args(["--recording-path-map", &map, "--conference-site-id", "2=7"]),
     );
     assert!(rule(&r, "recording-paths").contains("files themselves are not moved"));
     assert_eq!(
-        one(&tgt, &format!("SELECT COUNT(*) FROM IR_RecordingMedia WHERE MediaUri LIKE '{prefix}%'")),
+        one(
+            &tgt,
+            &format!("SELECT COUNT(*) FROM IR_RecordingMedia WHERE MediaUri LIKE '{prefix}%'")
+        ),
         "0"
     );
     assert_eq!(
-        one(&tgt, "SELECT COUNT(*) FROM IR_RecordingMedia WHERE MediaUri LIKE '//nas/recordings/%'"),
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM IR_RecordingMedia WHERE MediaUri LIKE '//nas/recordings/%'"
+        ),
         one(&tgt, "SELECT COUNT(*) FROM IR_RecordingMedia")
     );
     assert!(rule(&r, "conference-site-id").starts_with("IConSiteID: site ID 2 -> 7"));
-    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 2"), "0");
     assert_eq!(
-        one(&tgt, "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 7"),
-        one(&src, "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 2")
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 2"
+        ),
+        "0"
+    );
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 7"
+        ),
+        one(
+            &src,
+            "SELECT COUNT(*) FROM ICon_Conference WHERE SiteId = 2"
+        )
     );
 }
 
@@ -537,13 +786,31 @@ fn rule_duplicate_users() {
     let d = dir.path();
     let src = source(d, "src.db", 12);
     let tgt = target(d, "tgt.db");
-    let user = one(&src, "SELECT ICUserID FROM INDIVIDUAL WHERE ICUserID IS NOT NULL ORDER BY IndivID LIMIT 1");
+    let user = one(
+        &src,
+        "SELECT ICUserID FROM INDIVIDUAL WHERE ICUserID IS NOT NULL ORDER BY IndivID LIMIT 1",
+    );
     // The target already knew this user under a low ID.
     exec(&tgt, &format!("INSERT INTO INDIVIDUAL (IndivID, ICUserID, LastName, Version) VALUES (0, '{user}', 'Native', 1)"));
-    let r = report(&mut migrate(d, &src, &tgt, "tracker-intx", ("2013-03-07", "2013-03-08")));
+    let r = report(&mut migrate(
+        d,
+        &src,
+        &tgt,
+        "tracker-intx",
+        ("2013-03-07", "2013-03-08"),
+    ));
     let merged = rule(&r, "duplicate-users");
-    assert!(merged.starts_with("merged ") && !merged.starts_with("merged 0 "), "{merged}");
-    assert_eq!(one(&tgt, &format!("SELECT COUNT(*) FROM INDIVIDUAL WHERE ICUserID = '{user}'")), "1");
+    assert!(
+        merged.starts_with("merged ") && !merged.starts_with("merged 0 "),
+        "{merged}"
+    );
+    assert_eq!(
+        one(
+            &tgt,
+            &format!("SELECT COUNT(*) FROM INDIVIDUAL WHERE ICUserID = '{user}'")
+        ),
+        "1"
+    );
     assert_eq!(
         one(&tgt, "SELECT COUNT(*) FROM INTX_PARTICIPANT p LEFT JOIN INDIVIDUAL i ON i.IndivID = p.IndivID WHERE p.IndivID IS NOT NULL AND i.IndivID IS NULL"),
         "0"
@@ -558,7 +825,11 @@ fn migrates_into_postgresql() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let src = source(d, "src.db", 13);
-    let name = format!("transit_m_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let name = format!(
+        "transit_m_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
     exec(&pg, &format!("CREATE DATABASE \"{name}\""));
     let base = pg.rsplit_once('/').unwrap().0;
     let tgt = format!("{base}/{name}");
@@ -568,13 +839,20 @@ fn migrates_into_postgresql() {
             .assert()
             .success();
         let groups = "reporting,tracker-intx,recorder,conference,director,optimizer";
-        let first = report(migrate(d, &src, &tgt, groups, ("2013-03-07", "2013-03-12")).arg("--yes"));
+        let first =
+            report(migrate(d, &src, &tgt, groups, ("2013-03-07", "2013-03-12")).arg("--yes"));
         assert!(inserted(&first) > 0);
         assert_eq!(
             one(&tgt, "SELECT COUNT(*) FROM calldetail WHERE initiateddatetimeutc IS NULL OR odsoffset IS NULL"),
             "0"
         );
-        let again = report(migrate(d, &src, &tgt, "reporting,tracker-intx,recorder", ("2013-03-07", "2013-03-12")));
+        let again = report(&mut migrate(
+            d,
+            &src,
+            &tgt,
+            "reporting,tracker-intx,recorder",
+            ("2013-03-07", "2013-03-12"),
+        ));
         for t in again["copy"]["tables"].as_array().unwrap() {
             let n = t["table"].as_str().unwrap();
             if !n.contains("Line") && n != "UserWorkGroups" && n != "AccountCodeMirror" {
@@ -582,7 +860,10 @@ fn migrates_into_postgresql() {
             }
         }
     });
-    exec(&pg, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+    exec(
+        &pg,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    );
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

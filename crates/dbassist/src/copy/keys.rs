@@ -156,7 +156,12 @@ impl Translator {
         Ok(out)
     }
 
-    fn taken(&self, sink: &mut dyn Sink, plan: &TablePlan, keys: &[i64]) -> SinkResult<HashSet<i64>> {
+    fn taken(
+        &self,
+        sink: &mut dyn Sink,
+        plan: &TablePlan,
+        keys: &[i64],
+    ) -> SinkResult<HashSet<i64>> {
         let d = sink.dialect();
         let col = d.ident(&plan.columns[self.key.expect("key")].name);
         let mut out = HashSet::new();
@@ -289,10 +294,20 @@ mod tests {
     #[test]
     fn surrogate_keys_are_translated_and_natural_keys_are_not() {
         let s = Schema::reference();
-        for name in ["ICon_Conference", "INDIVIDUAL", "IR_RecordingAudit", "IO_Schedule"] {
+        for name in [
+            "ICon_Conference",
+            "INDIVIDUAL",
+            "IR_RecordingAudit",
+            "IO_Schedule",
+        ] {
             assert!(translated(s.table(name).unwrap()), "{name}");
         }
-        for name in ["CallDetail", "IAgentQueueStats", "IR_RecordingMedia", "LineConfig"] {
+        for name in [
+            "CallDetail",
+            "IAgentQueueStats",
+            "IR_RecordingMedia",
+            "LineConfig",
+        ] {
             assert!(!translated(s.table(name).unwrap()), "{name}");
         }
         let part = s.table("ICon_Participant").unwrap();

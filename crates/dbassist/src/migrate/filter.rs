@@ -172,9 +172,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("You cannot include the current date"), "{err}");
-        assert!(Filters::new(date!(2026 - 11 - 01), date!(2026 - 11 - 28), None, zone.clone(), today).is_ok());
+        assert!(Filters::new(
+            date!(2026 - 11 - 01),
+            date!(2026 - 11 - 28),
+            None,
+            zone.clone(),
+            today
+        )
+        .is_ok());
         assert!(matches!(
-            Filters::new(date!(2026 - 11 - 02), date!(2026 - 11 - 01), None, zone, today),
+            Filters::new(
+                date!(2026 - 11 - 02),
+                date!(2026 - 11 - 01),
+                None,
+                zone,
+                today
+            ),
             Err(DbError::Usage(_))
         ));
     }
@@ -210,7 +223,12 @@ mod tests {
         let c = f
             .condition(find("recorder").unwrap(), table("IR_RecordingAudit"))
             .unwrap();
-        assert!(c.starts_with("RecordingId IN (SELECT RecordingId FROM IR_RecordingMedia WHERE RecordingDate >= "), "{c}");
+        assert!(
+            c.starts_with(
+                "RecordingId IN (SELECT RecordingId FROM IR_RecordingMedia WHERE RecordingDate >= "
+            ),
+            "{c}"
+        );
         assert!(!c.contains("AuditDate"), "{c}");
     }
 
@@ -226,8 +244,16 @@ mod tests {
     #[test]
     fn tracker_configuration_ignores_all_filters() {
         let f = filters("UTC", Some(3));
-        for t in find("tracker-config").unwrap().tables(crate::schema::Version::V30) {
-            assert_eq!(f.condition(find("tracker-config").unwrap(), t), None, "{}", t.name);
+        for t in find("tracker-config")
+            .unwrap()
+            .tables(crate::schema::Version::V30)
+        {
+            assert_eq!(
+                f.condition(find("tracker-config").unwrap(), t),
+                None,
+                "{}",
+                t.name
+            );
         }
     }
 }

@@ -171,7 +171,11 @@ mod tests {
     fn groups_are_consistent_with_the_schema() {
         let schema = Schema::reference();
         for g in all() {
-            assert!(!g.tables(Version::V30).is_empty() || g.id == "dialer", "{}", g.id);
+            assert!(
+                !g.tables(Version::V30).is_empty() || g.id == "dialer",
+                "{}",
+                g.id
+            );
             for need in &g.needs {
                 assert!(find(&need.group).is_some(), "{} needs {}", g.id, need.group);
             }
@@ -187,7 +191,9 @@ mod tests {
                     let parent = schema.table(r.split('.').next().unwrap()).unwrap();
                     if parent.group != g.schema {
                         assert!(
-                            g.needs.iter().any(|n| find(&n.group).unwrap().schema == parent.group),
+                            g.needs
+                                .iter()
+                                .any(|n| find(&n.group).unwrap().schema == parent.group),
                             "{}.{} refers to group {} without `needs`",
                             t.name,
                             c.name,

@@ -150,6 +150,8 @@ pub struct Ctx<'a> {
     pub tracker_changes: Vec<TrackerChange>,
     /// Tables a rule changed on purpose (not validated), with why.
     pub changed: Vec<(String, String)>,
+    /// The source's site IDs (the `many-to-one` rule finds them).
+    pub source_sites: std::collections::BTreeSet<i64>,
 }
 
 impl Ctx<'_> {
@@ -251,8 +253,12 @@ pub fn migrate(
         outcomes: Vec::new(),
         tracker_changes: Vec::new(),
         changed: Vec::new(),
+        source_sites: Default::default(),
     };
-    for rule in rules::RULES.iter().filter(|r| r.phase == rules::Phase::Before) {
+    for rule in rules::RULES
+        .iter()
+        .filter(|r| r.phase == rules::Phase::Before)
+    {
         if (rule.applies)(&cx) {
             progress.event(Event::step(format!("rule {}", rule.id)));
             (rule.run)(&mut cx, &local, &mut src, &mut tgt)?;
@@ -265,7 +271,11 @@ pub fn migrate(
         tables: tables.iter().map(|(_, t)| t.name.clone()).collect(),
         filters: tables
             .iter()
-            .filter_map(|(g, t)| cx.filters.condition(g, t).map(|c| format!("{}:{c}", t.name)))
+            .filter_map(|(g, t)| {
+                cx.filters
+                    .condition(g, t)
+                    .map(|c| format!("{}:{c}", t.name))
+            })
             .collect(),
         batch_rows: options.batch_rows,
         on_error: OnError::Stop,
@@ -329,6 +339,17 @@ pub fn migrate(
     local.run(src.close())?;
     local.run(tgt.close())?;
     let names: Vec<String> = to_validate.iter().map(|t| t.name.clone()).collect();
+    // The target may hold other sites' rows (its own, another source's):
+    // each side is compared within the source's site IDs.
+    let sites: Vec<String> = cx.source_sites.iter().map(i64::to_string).collect();
+    let mut check_filters = copy_options.filters.clone();
+    if !sites.is_empty() {
+        for t in &to_validate {
+            if let Some(col) = t.column("SiteId") {
+                check_filters.push(format!("{}:{} IN ({})", t.name, col.name, sites.join(", ")));
+            }
+        }
+    }
     let validations = if names.is_empty() {
         Vec::new()
     } else {
@@ -336,7 +357,7 @@ pub fn migrate(
             source,
             target,
             &names,
-            &copy_options.filters,
+            &check_filters,
             Some(&run),
             progress,
             cancel,

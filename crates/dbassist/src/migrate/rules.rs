@@ -210,7 +210,12 @@ fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db) -> Result<BTreeSet<i6
             d.ident(&t.name)
         );
         for row in local.run(src.rows(&sql))? {
-            if let Some(v) = row.into_iter().next().flatten().and_then(|v| v.parse().ok()) {
+            if let Some(v) = row
+                .into_iter()
+                .next()
+                .flatten()
+                .and_then(|v| v.parse().ok())
+            {
                 out.insert(v);
             }
         }
@@ -279,6 +284,7 @@ fn many_to_one(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> R
         )))?;
     }
     let list: Vec<String> = sites.iter().map(i64::to_string).collect();
+    cx.source_sites = sites.clone();
     let detail = if others.is_empty() {
         format!("one-to-one; source site IDs {}", list.join(", "))
     } else {
@@ -433,12 +439,7 @@ fn optimizer_wipe(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> 
 
 /// Current-state tables: the rows of the source's site IDs found in each
 /// table are deleted on the target, then reloaded by the copy.
-fn current_state_reload(
-    cx: &mut Ctx<'_>,
-    local: &Local,
-    src: &mut Db,
-    tgt: &mut Db,
-) -> Result<()> {
+fn current_state_reload(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> Result<()> {
     if step_done(local, tgt, &cx.run, "current-state-reload")? {
         return Ok(());
     }
@@ -528,7 +529,12 @@ fn rows_by_key(
             .map(|c| c.to_ascii_lowercase())
             .zip(row)
             .collect();
-        if let Some(k) = map.get(&key).cloned().flatten().and_then(|v| v.parse().ok()) {
+        if let Some(k) = map
+            .get(&key)
+            .cloned()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+        {
             out.insert(k, map);
         }
     }
@@ -685,8 +691,10 @@ fn tracker_update(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -
         .collect();
     left_tables.dedup();
     for t in left_tables {
-        cx.changed
-            .push((t, "changed Tracker rows left as they were (--tracker-update)".into()));
+        cx.changed.push((
+            t,
+            "changed Tracker rows left as they were (--tracker-update)".into(),
+        ));
     }
     cx.note(
         "tracker-update",
@@ -984,7 +992,10 @@ fn duplicate_users(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) ->
     for r in rows {
         if let (Some(user), Some(id)) = (
             r.first().cloned().flatten(),
-            r.get(1).cloned().flatten().and_then(|v| v.parse::<i64>().ok()),
+            r.get(1)
+                .cloned()
+                .flatten()
+                .and_then(|v| v.parse::<i64>().ok()),
         ) {
             users.push((user, id));
         }
@@ -1022,8 +1033,7 @@ fn duplicate_users(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) ->
     in_transaction(local, tgt, &statements)?;
     if !dups.is_empty() {
         for t in ["INDIVIDUAL", "INDIVCONNECTION", "INTX_PARTICIPANT"] {
-            cx.changed
-                .push((t.into(), "duplicate users merged".into()));
+            cx.changed.push((t.into(), "duplicate users merged".into()));
         }
     }
     cx.note(
@@ -1041,14 +1051,24 @@ mod tests {
     fn the_rule_table_reads_top_to_bottom() {
         let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
         assert_eq!(ids.first(), Some(&"many-to-one"), "refusals first");
-        assert_eq!(ids.last(), Some(&"tracker-update"), "the Tracker update step runs last");
+        assert_eq!(
+            ids.last(),
+            Some(&"tracker-update"),
+            "the Tracker update step runs last"
+        );
         let phases: Vec<Phase> = RULES.iter().map(|r| r.phase).collect();
         let mut sorted = phases.clone();
         sorted.sort_by_key(|p| *p as u8);
         assert_eq!(phases, sorted);
-        let sl = ids.iter().position(|i| *i == "service-level-defaults").unwrap();
+        let sl = ids
+            .iter()
+            .position(|i| *i == "service-level-defaults")
+            .unwrap();
         let utc = ids.iter().position(|i| *i == "utc-columns").unwrap();
-        assert!(sl < utc, "service levels find migrated rows by their empty UTC column");
+        assert!(
+            sl < utc,
+            "service levels find migrated rows by their empty UTC column"
+        );
     }
 
     #[test]
@@ -1084,8 +1104,14 @@ mod tests {
                 ("icuserid".to_string(), u.map(String::from)),
             ])
         };
-        assert_eq!(tracker_name(t, &row(Some("Doe"), Some("Jo"), Some("jdoe")), 7), "Doe, Jo");
-        assert_eq!(tracker_name(t, &row(None, Some("Jo"), Some("jdoe")), 7), "Jo");
+        assert_eq!(
+            tracker_name(t, &row(Some("Doe"), Some("Jo"), Some("jdoe")), 7),
+            "Doe, Jo"
+        );
+        assert_eq!(
+            tracker_name(t, &row(None, Some("Jo"), Some("jdoe")), 7),
+            "Jo"
+        );
         assert_eq!(tracker_name(t, &row(Some("Doe"), None, None), 7), "Doe");
         assert_eq!(tracker_name(t, &row(None, None, Some("jdoe")), 7), "jdoe");
         assert_eq!(tracker_name(t, &row(None, Some(" "), None), 7), "7");

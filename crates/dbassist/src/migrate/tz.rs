@@ -63,7 +63,11 @@ fn display_rest(name: &str) -> Option<&str> {
     if !(p.is_empty() || p.starts_with('+') || p.starts_with('-')) {
         return None;
     }
-    Some(rest.trim().trim_start_matches("Greenwich Mean Time :").trim())
+    Some(
+        rest.trim()
+            .trim_start_matches("Greenwich Mean Time :")
+            .trim(),
+    )
 }
 
 /// A source time zone.
@@ -224,7 +228,9 @@ mod tests {
                 .iana,
             "Europe/London"
         );
-        let err = SourceZone::parse("(GMT-05:00) Atlantis").unwrap_err().to_string();
+        let err = SourceZone::parse("(GMT-05:00) Atlantis")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not an IANA zone"), "{err}");
         assert!(SourceZone::parse("Mars/Olympus_Mons").is_err());
         // Every Windows entry names a zone the embedded database knows.
@@ -236,24 +242,47 @@ mod tests {
     #[test]
     fn the_missing_spring_hour_takes_the_offset_before_the_gap() {
         let z = ny();
-        assert_eq!(z.utc_of_local(datetime!(2013-03-10 01:59:59)), datetime!(2013-03-10 06:59:59));
-        assert_eq!(z.utc_of_local(datetime!(2013-03-10 02:30:00)), datetime!(2013-03-10 07:30:00));
+        assert_eq!(
+            z.utc_of_local(datetime!(2013-03-10 01:59:59)),
+            datetime!(2013-03-10 06:59:59)
+        );
+        assert_eq!(
+            z.utc_of_local(datetime!(2013-03-10 02:30:00)),
+            datetime!(2013-03-10 07:30:00)
+        );
         assert_eq!(z.offset_of_local(datetime!(2013-03-10 02:30:00)), -5 * 3600);
-        assert_eq!(z.utc_of_local(datetime!(2013-03-10 03:00:00)), datetime!(2013-03-10 07:00:00));
+        assert_eq!(
+            z.utc_of_local(datetime!(2013-03-10 03:00:00)),
+            datetime!(2013-03-10 07:00:00)
+        );
     }
 
     #[test]
     fn the_repeated_autumn_hour_takes_the_offset_before_the_overlap() {
         let z = ny();
-        assert_eq!(z.utc_of_local(datetime!(2013-11-03 00:59:59)), datetime!(2013-11-03 04:59:59));
-        assert_eq!(z.utc_of_local(datetime!(2013-11-03 01:30:00)), datetime!(2013-11-03 05:30:00));
+        assert_eq!(
+            z.utc_of_local(datetime!(2013-11-03 00:59:59)),
+            datetime!(2013-11-03 04:59:59)
+        );
+        assert_eq!(
+            z.utc_of_local(datetime!(2013-11-03 01:30:00)),
+            datetime!(2013-11-03 05:30:00)
+        );
         assert_eq!(z.offset_of_local(datetime!(2013-11-03 01:59:59)), -4 * 3600);
-        assert_eq!(z.utc_of_local(datetime!(2013-11-03 02:00:00)), datetime!(2013-11-03 07:00:00));
+        assert_eq!(
+            z.utc_of_local(datetime!(2013-11-03 02:00:00)),
+            datetime!(2013-11-03 07:00:00)
+        );
     }
 
     #[test]
     fn spans_agree_with_the_per_row_rule_at_every_second_near_transitions() {
-        for zone in ["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"] {
+        for zone in [
+            "America/New_York",
+            "Europe/Berlin",
+            "Australia/Sydney",
+            "UTC",
+        ] {
             let z = SourceZone::parse(zone).unwrap();
             let spans = z.spans(datetime!(2013-01-01 00:00), datetime!(2013-12-31 23:59));
             for s in &spans {

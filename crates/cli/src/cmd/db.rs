@@ -270,6 +270,9 @@ pub struct MigrateArgs {
     /// Rows per batch: the unit of commit and of resume.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_rows: u32,
+    /// A row the target refuses: stop, or reject it to the run folder and go on.
+    #[arg(long, value_enum, default_value = "stop")]
+    pub on_error: OnErrorArg,
     /// Continue an interrupted migrate run (give the same options again).
     #[arg(long, value_name = "RUN")]
     pub resume: Option<String>,
@@ -608,6 +611,10 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         recording_paths: args.recording_path_map,
         conference_site: args.conference_site_id,
         batch_rows: args.batch_rows as usize,
+        on_error: match args.on_error {
+            OnErrorArg::Stop => OnError::Stop,
+            OnErrorArg::Reject => OnError::Reject,
+        },
         jobs: usize::from(args.jobs),
         runs_dir: args.run_dir,
         resume: args.resume,

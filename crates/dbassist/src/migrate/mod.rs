@@ -69,6 +69,8 @@ pub struct MigrateOptions {
     pub conference_site: Option<(i64, i64)>,
     /// Rows per batch.
     pub batch_rows: usize,
+    /// A row the target refuses: stop, or reject it to the run folder.
+    pub on_error: OnError,
     /// Tables in parallel.
     pub jobs: usize,
     /// The folder of run folders.
@@ -278,7 +280,7 @@ pub fn migrate(
             })
             .collect(),
         batch_rows: options.batch_rows,
-        on_error: OnError::Stop,
+        on_error: options.on_error,
         validate: false,
         translate_keys: Some(cx.source_id.clone()),
     };

@@ -885,3 +885,70 @@ fn migrates_into_postgresql() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn migrates_into_mariadb() {
+    let Some(my) = env_or_skip("TRANSIT_TEST_MYSQL", "a MariaDB URL, as .ci/run sets") else {
+        return;
+    };
+    exec(&my, "SET GLOBAL local_infile = 1");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 14);
+    let name = format!(
+        "transit_m_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    exec(
+        &my,
+        &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+    );
+    let base = my.rsplit_once('/').unwrap().0;
+    let tgt = format!("{base}/{name}");
+    let result = std::panic::catch_unwind(|| {
+        db_cmd(d)
+            .args(["upgrade", "--url", &tgt, "--to", "2015R1"])
+            .assert()
+            .success();
+        let groups = "reporting,tracker-intx,recorder,conference";
+        let range = ("2013-03-09", "2013-03-11");
+        let first = report(
+            migrate(d, &src, &tgt, groups, range)
+                .args(["--on-error", "reject"])
+                .args(["--service-level", "nServiceLevel1=12"]),
+        );
+        assert!(inserted(&first) > 0);
+        assert_eq!(
+            one(&tgt, "SELECT COUNT(*) FROM CallDetail WHERE InitiatedDateTimeUTC IS NULL OR odsoffset IS NULL"),
+            "0"
+        );
+        // 2013-03-10 is the spring change in New York: both offsets are there.
+        assert_eq!(
+            one(&tgt, "SELECT COUNT(DISTINCT odsoffset) FROM CallDetail"),
+            "2"
+        );
+        assert_eq!(
+            one(&tgt, "SELECT MIN(nServiceLevel1) FROM IAgentQueueStats"),
+            "12"
+        );
+        let again = report(migrate(d, &src, &tgt, groups, range).args(["--on-error", "reject"]));
+        for t in again["copy"]["tables"].as_array().unwrap() {
+            let n = t["table"].as_str().unwrap();
+            if !n.contains("Line") && n != "UserWorkGroups" && n != "AccountCodeMirror" {
+                assert_eq!(t["rows"], 0, "{t}");
+            }
+        }
+    });
+    exec(&my, &format!("DROP DATABASE IF EXISTS `{name}`"));
+    // The server-wide state database keeps no rows of the dropped one.
+    for t in ["key_map", "migrate_sources"] {
+        exec(
+            &my,
+            &format!("DELETE FROM transit_migration.{t} WHERE source LIKE '{name}:%'"),
+        );
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -134,8 +134,12 @@ pub struct MigrateReport {
 pub struct Ctx<'a> {
     /// The options.
     pub options: &'a MigrateOptions,
-    /// The source, as recorded in the key map (redacted URL).
+    /// The source, as recorded in the key map (redacted URL; on MariaDB
+    /// prefixed with the scope).
     pub source_id: String,
+    /// `<target database>:` on MariaDB (whose `transit_migration` serves
+    /// every database of the server), empty elsewhere ([`rules::in_scope`]).
+    pub scope: String,
     /// The selected groups.
     pub groups: Vec<&'static Group>,
     /// The filters.
@@ -244,9 +248,14 @@ pub fn migrate(
             run
         }
     };
+    let scope = match target.engine() {
+        crate::engine::Engine::MySql => format!("{}:", target.database()),
+        _ => String::new(),
+    };
     let mut cx = Ctx {
         options,
-        source_id: source.to_string(),
+        source_id: format!("{scope}{source}"),
+        scope,
         groups: selected.iter().map(|s| s.group).collect(),
         filters,
         run: run.clone(),
@@ -285,6 +294,14 @@ pub fn migrate(
         translate_keys: Some(cx.source_id.clone()),
     };
     if options.resume.is_none() {
+        // A run counts (for "first run only") once its refusals passed.
+        let d = tgt.dialect();
+        local.run(tgt.exec(&format!(
+            "INSERT INTO {} (run, step, detail) VALUES ('{}', 'migrate', '{}')",
+            state::table_name(d, "migrate_steps"),
+            run,
+            cx.scope.replace('\'', "''")
+        )))?;
         let stored = serde_json::to_string(&copy_options).unwrap_or_default();
         let now = transit_core::time::rfc3339(transit_core::time::now());
         local.run(state::create_run(&mut tgt, &run, &stored, &now))?;

@@ -181,6 +181,21 @@ fn in_transaction(local: &Local, db: &mut Db, statements: &[String]) -> Result<V
     })
 }
 
+/// The condition that keeps the state rows of this target: on MariaDB the
+/// `transit_migration` database serves every database of the server, so
+/// sources are recorded as `<target database>:<source>` there.
+pub fn in_scope(d: &dyn Dialect, scope: &str) -> String {
+    if scope.is_empty() {
+        "1 = 1".into()
+    } else {
+        format!(
+            "SUBSTR(source, 1, {}) = {}",
+            scope.chars().count(),
+            lit(d, scope)
+        )
+    }
+}
+
 /// Rows of `tbl` whose key the translation moved, for `source`.
 pub async fn moved_keys(db: &mut Db, source: &str, tbl: &str) -> Result<i64> {
     let d = db.dialect();
@@ -230,10 +245,11 @@ fn many_to_one(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> R
     let d = tgt.dialect();
     let sites = source_sites(cx, local, src)?;
     let others = local.run(tgt.rows(&format!(
-        "SELECT source, {} FROM {} WHERE source <> {}",
+        "SELECT source, {} FROM {} WHERE source <> {} AND {}",
         d.cast_text("site_id"),
         table_name(d, "migrate_sources"),
-        lit(d, &cx.source_id)
+        lit(d, &cx.source_id),
+        in_scope(d, &cx.scope)
     )))?;
     if !others.is_empty() {
         if cx.has("survey") {
@@ -303,9 +319,10 @@ fn many_to_one(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> R
 fn delete_tracker_data(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> Result<()> {
     let d = tgt.dialect();
     let earlier = local.run(tgt.count(&format!(
-        "SELECT COUNT(*) FROM {} WHERE run <> {} AND run LIKE 'migrate-%'",
-        table_name(d, "copy_runs"),
-        lit(d, &cx.run)
+        "SELECT COUNT(*) FROM {} WHERE run <> {} AND step = 'migrate' AND detail = {}",
+        table_name(d, "migrate_steps"),
+        lit(d, &cx.run),
+        lit(d, &cx.scope)
     )))?;
     if earlier > 0 {
         return Err(DbError::Refused(
@@ -346,9 +363,10 @@ fn delete_tracker_data(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db
     for name in TRACKER_DELETE_ORDER {
         statements.push(format!("DELETE FROM {}", d.ident(name)));
         statements.push(format!(
-            "DELETE FROM {} WHERE tbl = {}",
+            "DELETE FROM {} WHERE tbl = {} AND {}",
             table_name(d, "key_map"),
-            lit(d, name)
+            lit(d, name),
+            in_scope(d, &cx.scope)
         ));
     }
     statements.push(record_step_sql(
@@ -416,9 +434,10 @@ fn optimizer_wipe(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> 
             [
                 format!("DELETE FROM {}", d.ident(&t.name)),
                 format!(
-                    "DELETE FROM {} WHERE tbl = {}",
+                    "DELETE FROM {} WHERE tbl = {} AND {}",
                     table_name(d, "key_map"),
-                    lit(d, &t.name)
+                    lit(d, &t.name),
+                    in_scope(d, &cx.scope)
                 ),
             ]
         })
@@ -973,9 +992,10 @@ fn duplicate_users(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) ->
     let d = tgt.dialect();
     let migrated: std::collections::HashSet<i64> = local
         .run(tgt.rows(&format!(
-            "SELECT {} FROM {} WHERE tbl = 'INDIVIDUAL'",
+            "SELECT {} FROM {} WHERE tbl = 'INDIVIDUAL' AND {}",
             d.cast_text("tgt_key"),
-            table_name(d, "key_map")
+            table_name(d, "key_map"),
+            in_scope(d, &cx.scope)
         )))?
         .into_iter()
         .filter_map(|r| r.into_iter().next().flatten()?.parse().ok())
@@ -1021,8 +1041,9 @@ fn duplicate_users(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) ->
             ));
         }
         statements.push(format!(
-            "UPDATE {} SET tgt_key = {k} WHERE tbl = 'INDIVIDUAL' AND tgt_key = {dup}",
-            table_name(d, "key_map")
+            "UPDATE {} SET tgt_key = {k} WHERE tbl = 'INDIVIDUAL' AND tgt_key = {dup} AND {}",
+            table_name(d, "key_map"),
+            in_scope(d, &cx.scope)
         ));
         statements.push(format!(
             "DELETE FROM {} WHERE {} = {dup}",

@@ -54,7 +54,7 @@ for i in $(seq 1 200); do
   head -c 20000 /dev/urandom > "$WORK/v1/bin/f$i"
   head -c 40000 /dev/urandom > "$WORK/v2/bin/f$i"
 done
-manifest 1 18.01.01.1; manifest 2 18.01.02.1; manifest 3 18.01.03.1
+manifest 1 18.01.01.01; manifest 2 18.01.02.01; manifest 3 18.01.03.01
 t update bundle --from "$WORK/v1" --manifest "$WORK/m1.toml" --key "$WORK/pub/Genesys.key" -o "$WORK/p1.tbundle" >/dev/null
 t update bundle --from "$WORK/v2" --manifest "$WORK/m2.toml" --key "$WORK/pub/Genesys.key" -o "$WORK/p2.tbundle" >/dev/null
 t update bundle --from "$WORK/big" --manifest "$WORK/m3.toml" --key "$WORK/pub/Genesys.key" -o "$WORK/p3.tbundle" >/dev/null
@@ -89,8 +89,8 @@ TOML
 check_tree() { # CONFIG
   local cur; cur=$(readlink "$(dirname "$1")/apps/Interaction Desktop/current" || true)
   case "$cur" in
-    18.01.01.1) src=$WORK/v1 ;;
-    18.01.02.1) src=$WORK/v2 ;;
+    18.01.01.01) src=$WORK/v1 ;;
+    18.01.02.01) src=$WORK/v2 ;;
     *) echo "FAIL: current is '$cur'"; return 1 ;;
   esac
   (cd "$src" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$WORK/want"
@@ -110,7 +110,7 @@ for i in $(seq 1 "$TRIALS"); do
   t update client run --once --config "$C" >/dev/null 2>&1 || true
   [ -e "$(dirname "$C")/state/journal.json" ] && { echo "FAIL: journal left after restart"; fails=$((fails + 1)); }
   after=$(check_tree "$C") || { fails=$((fails + 1)); continue; }
-  [ "$after" = 18.01.01.1 ] && olds=$((olds + 1)) || news=$((news + 1))
+  [ "$after" = 18.01.01.01 ] && olds=$((olds + 1)) || news=$((news + 1))
 done
 echo "apply: $TRIALS kills, $fails failures; after restart: $olds on the old tree, $news on the new"
 t update updates set-state "$ID2" remove --provider "$URL" >/dev/null
@@ -124,7 +124,7 @@ for i in $(seq 1 "$TRIALS"); do
   check_tree "$C" >/dev/null || { rfails=$((rfails + 1)); continue; }
   t update client run --once --config "$C" >/dev/null 2>&1 || true
   v=$(check_tree "$C") || { rfails=$((rfails + 1)); continue; }
-  [ "$v" = 18.01.01.1 ] || { echo "FAIL: Remove not completed ($v)"; rfails=$((rfails + 1)); }
+  [ "$v" = 18.01.01.01 ] || { echo "FAIL: Remove not completed ($v)"; rfails=$((rfails + 1)); }
 done
 echo "remove: $TRIALS kills, $rfails failures"
 
@@ -132,7 +132,7 @@ echo "== 1. verification of ${SIZE_MB} MB: the agent (tough) vs sha256sum"
 ID3=$(t update add --json --data "$WORK/data" "$WORK/p3.tbundle" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 t update set-state --data "$WORK/data" "$ID3" ga >/dev/null
 sleep 6 # the provider reloads its catalog every 5 s
-TARGET=$(ls "$WORK"/data/repository/targets/*18.01.03.1* | head -n 1)
+TARGET=$(ls "$WORK"/data/repository/targets/*18.01.03.01* | head -n 1)
 C=$(client verify "$URL")
 # A base version of patch 1 so that patch 3 is offered; Download mode fetches it.
 t update client install-bundle --config "$C" "$WORK/p1.tbundle" >/dev/null
@@ -222,7 +222,7 @@ ls "$(dirname "$C")"/state/downloads/*.verified | head -n 1 | xargs sha256sum | 
 
 echo "== 5. rate limit: 100 MB at --max-rate 10000000"
 mkdir -p "$WORK/r100"; head -c $((100 * 1024 * 1024)) /dev/urandom > "$WORK/r100/x.bin"
-manifest 4 18.01.04.1
+manifest 4 18.01.04.01
 t update bundle --from "$WORK/r100" --manifest "$WORK/m4.toml" --key "$WORK/pub/Genesys.key" -o "$WORK/p4.tbundle" >/dev/null
 ID4=$(t update add --json --data "$WORK/data" "$WORK/p4.tbundle" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 t update set-state --data "$WORK/data" "$ID4" ga >/dev/null
@@ -231,5 +231,5 @@ sleep 6
 C=$(client rate "$URL")
 t update client install-bundle --config "$C" "$WORK/p1.tbundle" >/dev/null
 s0=$(now); t update client run --once --max-rate 10000000 --config "$C" >/dev/null; s1=$(now)
-B4=$(stat -c %s "$(ls "$WORK"/data/repository/targets/*18.01.04.1* | head -n 1)")
+B4=$(stat -c %s "$(ls "$WORK"/data/repository/targets/*18.01.04.01* | head -n 1)")
 printf 'rate: %d bytes in %.2f s = %.2f MB/s (target 10.00 +/- 1.00)\n' "$B4" "$(echo "$s1 - $s0" | bc -l)" "$(echo "$B4 / ($s1 - $s0) / 1000000" | bc -l)"

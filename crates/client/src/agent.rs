@@ -51,6 +51,9 @@ pub enum AgentError {
     /// The licence gate.
     #[error(transparent)]
     Licence(#[from] crate::licence::LicenceError),
+    /// A bundle file refused (`install-bundle`).
+    #[error(transparent)]
+    Bundle(#[from] transit_update::BundleError),
     /// Another agent runs on this state folder.
     #[error("another agent is running on {}", .0.display())]
     Busy(PathBuf),
@@ -66,6 +69,7 @@ impl Kind for AgentError {
             AgentError::Verify(e) => e.kind(),
             AgentError::Install(e) => e.kind(),
             AgentError::Licence(e) => e.kind(),
+            AgentError::Bundle(e) => e.kind(),
             AgentError::Busy(_) => ErrorKind::Refused,
         }
     }
@@ -219,7 +223,13 @@ fn lock_state(dir: &Path) -> Result<std::fs::File, AgentError> {
 fn machine_id(name: &str) -> String {
     let slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(40)
         .collect();
     let mut rng = rand::thread_rng();
@@ -247,8 +257,8 @@ impl Agent {
         std::fs::create_dir_all(&config.state_dir).at(&config.state_dir)?;
         let lock = lock_state(&config.state_dir)?;
         let root = std::fs::read(&config.trust_root).at(&config.trust_root)?;
-        let allow = AllowList::load(&config.publishers)
-            .map_err(|e| AgentError::Trust(e.to_string()))?;
+        let allow =
+            AllowList::load(&config.publishers).map_err(|e| AgentError::Trust(e.to_string()))?;
         let trust = ClientTrust::new(root, allow, &config.state_dir.join("tuf"))
             .map_err(|e| AgentError::Trust(e.to_string()))?;
         let net = Net::new(&config)?;
@@ -303,7 +313,9 @@ impl Agent {
                 "recovered an interrupted {:?} of {} ({} -> {}): {what}",
                 j.op,
                 j.application,
-                j.from.map(|v| v.to_string()).unwrap_or_else(|| "none".into()),
+                j.from
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "none".into()),
                 j.to.map(|v| v.to_string()).unwrap_or_else(|| "none".into()),
             ));
             if j.restart_required && r.completed {
@@ -336,7 +348,11 @@ impl Agent {
             transit_core::time::rfc3339(transit_core::time::now())
         );
         let path = self.config.state_dir.join("agent.log");
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = std::io::Write::write_all(&mut f, format!("{stamped}\n").as_bytes());
         }
         let mut log = self.shared.log.lock().unwrap_or_else(|p| p.into_inner());
@@ -442,8 +458,8 @@ impl Agent {
     /// user's "later"), if something waits for it.
     pub fn next_install(&self) -> Option<time::OffsetDateTime> {
         let s = self.state.settings.as_ref()?;
-        let waiting = !self.available.is_empty()
-            && (self.state.later || s.settings.mode == Mode::Automatic);
+        let waiting =
+            !self.available.is_empty() && (self.state.later || s.settings.mode == Mode::Automatic);
         waiting.then(|| {
             schedule::next_window(
                 transit_core::time::now(),
@@ -479,10 +495,7 @@ impl Agent {
             {
                 Ok(reply) => {
                     if !failures.is_empty() {
-                        self.log(&format!(
-                            "failed over to {base} ({})",
-                            failures.join("; ")
-                        ));
+                        self.log(&format!("failed over to {base} ({})", failures.join("; ")));
                     }
                     return Ok((base, reply));
                 }
@@ -518,12 +531,21 @@ impl Agent {
         }
     }
 
-    fn record(&mut self, applied: &mut Vec<Applied>, o: &OfferJson, status: ResultStatus, description: String) {
+    fn record(
+        &mut self,
+        applied: &mut Vec<Applied>,
+        o: &OfferJson,
+        status: ResultStatus,
+        description: String,
+    ) {
         self.log(&format!(
             "{} {} ({}): {:?} {description}",
             o.application, o.version, o.target, status
         ));
-        if matches!(status, ResultStatus::DownloadFailed | ResultStatus::InstallFailed) {
+        if matches!(
+            status,
+            ResultStatus::DownloadFailed | ResultStatus::InstallFailed
+        ) {
             self.state
                 .errors
                 .push(format!("{} {}: {description}", o.application, o.version));
@@ -578,6 +600,7 @@ impl Agent {
             .last_checkin = Some(transit_core::time::rfc3339(transit_core::time::now()));
         self.available = reply.updates.clone();
         self.save()?;
+        self.refresh_status();
         self.log(&format!(
             "checked in at {base}: group {}, mode {}, {} update(s) offered",
             reply.settings.group,
@@ -618,7 +641,9 @@ impl Agent {
         }
         let mut applied = Vec::new();
         if !now_ids.is_empty() {
-            applied = self.apply_on(&base, &Choice::Custom(now_ids.clone())).await?;
+            applied = self
+                .apply_on(&base, &Choice::Custom(now_ids.clone()))
+                .await?;
         }
         let to_download: Vec<OfferJson> = self
             .available
@@ -630,9 +655,9 @@ impl Agent {
         if !to_download.is_empty() {
             let cancel = self.begin_op();
             self.set_busy(Some("downloading"));
-            let r = self.download_all(&base, &to_download, &cancel, &mut applied).await;
+            self.download_all(&base, &to_download, &cancel, &mut applied)
+                .await;
             self.end_op();
-            r?;
         }
         if !applied.is_empty() {
             self.report(&base).await;
@@ -653,7 +678,10 @@ impl Agent {
     }
 
     fn verified_path(&self, o: &OfferJson) -> Option<PathBuf> {
-        let name = Path::new(&o.target).file_name()?.to_string_lossy().into_owned();
+        let name = Path::new(&o.target)
+            .file_name()?
+            .to_string_lossy()
+            .into_owned();
         Some(self.downloads.dir.join(format!("{}-{name}.verified", o.id)))
     }
 
@@ -663,8 +691,7 @@ impl Agent {
         let targets = url::Url::parse(&format!("{base}/v1/repository/targets/"))
             .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
         let transport = self.net.transport(Arc::clone(&self.downloads));
-        transit_update::client::refresh_with(&self.trust, metadata, targets, transport)
-            .await
+        transit_update::client::refresh_with(&self.trust, metadata, targets, transport).await
     }
 
     /// Downloads and verifies one offer: tough checks the metadata, then
@@ -727,14 +754,19 @@ impl Agent {
         offers: &[OfferJson],
         cancel: &CancelToken,
         applied: &mut Vec<Applied>,
-    ) -> Result<(), AgentError> {
+    ) {
         let repo = match self.open_repo(base).await {
             Ok(r) => r,
             Err(e) => {
                 for o in offers {
-                    self.record(applied, o, ResultStatus::DownloadFailed, format!("metadata refused: {e}"));
+                    self.record(
+                        applied,
+                        o,
+                        ResultStatus::DownloadFailed,
+                        format!("metadata refused: {e}"),
+                    );
                 }
-                return Err(e.into());
+                return;
             }
         };
         for o in offers {
@@ -749,7 +781,6 @@ impl Agent {
                 Err(e) => self.record(applied, o, ResultStatus::DownloadFailed, e.to_string()),
             }
         }
-        Ok(())
     }
 
     fn run_control(&self, argv: &[String], what: &str, app: &str) {
@@ -805,6 +836,9 @@ impl Agent {
             .map(|a| a.id)
             .collect();
         self.available.retain(|o| !done.contains(&o.id));
+        if self.available.is_empty() {
+            self.state.later = false;
+        }
         self.save()?;
         self.refresh_status();
         Ok(applied)
@@ -855,7 +889,12 @@ impl Agent {
                     let (path, update) = match self.fetch_verified(repo, o).await {
                         Ok(v) => v,
                         Err(e) => {
-                            self.record(&mut applied, o, ResultStatus::DownloadFailed, e.to_string());
+                            self.record(
+                                &mut applied,
+                                o,
+                                ResultStatus::DownloadFailed,
+                                e.to_string(),
+                            );
                             continue;
                         }
                     };
@@ -892,9 +931,15 @@ impl Agent {
                             if done.restart_required {
                                 note.push_str("restart required");
                             }
-                            if let Some(p) = update.manifest.installer_properties.iter().find_map(
-                                |(k, v)| k.eq_ignore_ascii_case(MOVE_PROPERTY).then_some(v),
-                            ) {
+                            if let Some(p) =
+                                update
+                                    .manifest
+                                    .installer_properties
+                                    .iter()
+                                    .find_map(|(k, v)| {
+                                        k.eq_ignore_ascii_case(MOVE_PROPERTY).then_some(v)
+                                    })
+                            {
                                 match provider_url(p) {
                                     Ok(url) => {
                                         self.state.moved_to = vec![url.clone()];
@@ -909,21 +954,37 @@ impl Agent {
                             }
                             self.record(&mut applied, o, ResultStatus::Installed, note);
                         }
-                        Err(e) => self.record(&mut applied, o, ResultStatus::InstallFailed, e.to_string()),
+                        Err(e) => {
+                            self.record(&mut applied, o, ResultStatus::InstallFailed, e.to_string())
+                        }
                     }
                 }
                 Action::RollBack { to } => {
                     let r = self.remove(o.id, &o.application, Some(*to)).await;
                     match r {
-                        Ok(()) => self.record(&mut applied, o, ResultStatus::Removed, format!("rolled back to {to}")),
-                        Err(e) => self.record(&mut applied, o, ResultStatus::InstallFailed, e.to_string()),
+                        Ok(()) => self.record(
+                            &mut applied,
+                            o,
+                            ResultStatus::Removed,
+                            format!("rolled back to {to}"),
+                        ),
+                        Err(e) => {
+                            self.record(&mut applied, o, ResultStatus::InstallFailed, e.to_string())
+                        }
                     }
                 }
                 Action::Uninstall => {
                     let r = self.remove(o.id, &o.application, None).await;
                     match r {
-                        Ok(()) => self.record(&mut applied, o, ResultStatus::Removed, "uninstalled".into()),
-                        Err(e) => self.record(&mut applied, o, ResultStatus::InstallFailed, e.to_string()),
+                        Ok(()) => self.record(
+                            &mut applied,
+                            o,
+                            ResultStatus::Removed,
+                            "uninstalled".into(),
+                        ),
+                        Err(e) => {
+                            self.record(&mut applied, o, ResultStatus::InstallFailed, e.to_string())
+                        }
                     }
                 }
             }
@@ -975,17 +1036,20 @@ impl Agent {
         std::fs::create_dir_all(&dir).at(&dir)?;
         let mut payload = tempfile::NamedTempFile::new_in(&dir).at(&dir)?;
         let cancel = CancelToken::new();
+        let payload_path = payload.path().to_path_buf();
         let verified = {
             let mut sink = std::io::BufWriter::with_capacity(1 << 20, payload.as_file_mut());
-            let v = transit_update::bundle::verify(path, &mut sink, &cancel, &transit_core::NoProgress)
-                .map_err(|e| AgentError::Trust(e.to_string()))?;
-            std::io::Write::flush(&mut sink).at(payload.path())?;
+            let v = transit_update::bundle::verify(
+                path,
+                &mut sink,
+                &cancel,
+                &transit_core::NoProgress,
+            )?;
+            std::io::Write::flush(&mut sink).at(&payload_path)?;
             v
         };
         if self.config.verify_signatures {
-            verified
-                .check_publisher(&self.trust.allow, path)
-                .map_err(|e| AgentError::Trust(e.to_string()))?;
+            verified.check_publisher(&self.trust.allow, path)?;
         }
         let done = self
             .installer

@@ -233,12 +233,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn provider_url(text: &str) -> Result<String, String> {
     let t = text.trim().trim_end_matches('/');
     if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{text}` is not a provider (host, host:port or URL)"));
+        return Err(format!(
+            "`{text}` is not a provider (host, host:port or URL)"
+        ));
     }
     let url = if t.starts_with("http://") || t.starts_with("https://") {
         t.to_string()
     } else if t.contains("://") {
-        return Err(format!("`{text}`: a provider is reached over http or https"));
+        return Err(format!(
+            "`{text}`: a provider is reached over http or https"
+        ));
     } else if t.contains(':') {
         format!("http://{t}")
     } else {
@@ -249,9 +253,9 @@ pub fn provider_url(text: &str) -> Result<String, String> {
 }
 
 fn host_name() -> String {
-    nix::unistd::gethostname()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
-        .and_then(|h| h.into_string().ok())
+        .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_string())
 }
@@ -506,7 +510,8 @@ providers = ["cic01", "http://cic02:9000/"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("proxy.user"), "{err}");
-        let text = format!("{BASE}\n[proxy]\nurl = \"proxy:3128\"\nuser = \"u\"\npassword = \"x\"\n");
+        let text =
+            format!("{BASE}\n[proxy]\nurl = \"proxy:3128\"\nuser = \"u\"\npassword = \"x\"\n");
         let c = ClientConfig::parse(&text, Path::new("c.toml"), false).unwrap();
         assert_eq!(c.proxy.unwrap().url, "http://proxy:3128");
     }

@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use transit_core::{CancelToken, IoContext, PathIoError};
 use transit_provider::api::OfferJson;
@@ -98,21 +98,35 @@ async fn handle(
         Err(e) => Reply::Error {
             message: format!("bad request: {e}"),
         },
-        Ok(Request::Status) => Reply::Status(Box::new(
-            shared
+        Ok(request) => match immediate(&shared, &request) {
+            Some(reply) => reply,
+            None => queued(&jobs, request).await,
+        },
+    };
+    let mut text = serde_json::to_string(&reply).unwrap_or_default();
+    text.push('\n');
+    let _ = write.write_all(text.as_bytes()).await;
+}
+
+/// Answers `status`, `log` and `cancel` from the shared state.
+fn immediate(shared: &crate::agent::Shared, request: &Request) -> Option<Reply> {
+    match request {
+        Request::Status => {
+            let status = shared
                 .status
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-        )),
-        Ok(Request::Log { lines }) => {
-            let log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
-            let skip = log.len().saturating_sub(lines);
-            Reply::Log {
-                lines: log.iter().skip(skip).cloned().collect(),
-            }
+                .clone();
+            Some(Reply::Status(Box::new(status)))
         }
-        Ok(Request::Cancel) => {
+        Request::Log { lines } => {
+            let log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
+            let skip = log.len().saturating_sub(*lines);
+            Some(Reply::Log {
+                lines: log.iter().skip(skip).cloned().collect(),
+            })
+        }
+        Request::Cancel => {
             let token = shared
                 .cancel
                 .lock()
@@ -121,26 +135,25 @@ async fn handle(
             if let Some(t) = &token {
                 t.cancel();
             }
-            Reply::Cancelled {
+            Some(Reply::Cancelled {
                 running: token.is_some(),
-            }
+            })
         }
-        Ok(request) => {
-            let (tx, rx) = oneshot::channel();
-            if jobs.send((request, tx)).await.is_err() {
-                Reply::Error {
-                    message: "the agent is stopping".into(),
-                }
-            } else {
-                rx.await.unwrap_or(Reply::Error {
-                    message: "the agent stopped".into(),
-                })
-            }
-        }
-    };
-    let mut text = serde_json::to_string(&reply).unwrap_or_default();
-    text.push('\n');
-    let _ = write.write_all(text.as_bytes()).await;
+        Request::Check | Request::Apply { .. } => None,
+    }
+}
+
+/// Hands `check` and `apply` to the agent's loop and waits for the reply.
+async fn queued(jobs: &mpsc::Sender<Job>, request: Request) -> Reply {
+    let (tx, rx) = oneshot::channel();
+    if jobs.send((request, tx)).await.is_err() {
+        return Reply::Error {
+            message: "the agent is stopping".into(),
+        };
+    }
+    rx.await.unwrap_or(Reply::Error {
+        message: "the agent stopped".into(),
+    })
 }
 
 async fn serve_job(agent: &mut Agent, request: Request) -> Reply {
@@ -207,7 +220,11 @@ pub async fn run(mut agent: Agent, stop: CancelToken) -> Result<(), AgentError> 
     let mut due = tokio::time::Instant::now() + agent.timer_interval();
     loop {
         {
-            let mut s = agent.shared.status.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = agent
+                .shared
+                .status
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let left = due.saturating_duration_since(tokio::time::Instant::now());
             s.next_checkin = Some(transit_core::time::rfc3339(
                 transit_core::time::now() + time::Duration::seconds(left.as_secs() as i64),

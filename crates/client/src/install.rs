@@ -481,7 +481,10 @@ impl Installer {
             if !unpacked {
                 return Err(unpack_err(format!(
                     "entry `{}` would land outside the version folder",
-                    entry.path().map(|p| p.display().to_string()).unwrap_or_default()
+                    entry
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
                 )));
             }
             n += 1;

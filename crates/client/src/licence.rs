@@ -71,9 +71,20 @@ mod tests {
             check(Some(dir.path())),
             Err(LicenceError::Unreadable { .. })
         ));
-        std::fs::write(dir.path().join(FILE), "# I3_FEATURE_SU_ALLOWED\nI3_FEATURE_OTHER\n").unwrap();
-        assert!(matches!(check(Some(dir.path())), Err(LicenceError::Missing { .. })));
-        std::fs::write(dir.path().join(FILE), "I3_FEATURE_OTHER\n  I3_FEATURE_SU_ALLOWED  # ok\n").unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            "# I3_FEATURE_SU_ALLOWED\nI3_FEATURE_OTHER\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            check(Some(dir.path())),
+            Err(LicenceError::Missing { .. })
+        ));
+        std::fs::write(
+            dir.path().join(FILE),
+            "I3_FEATURE_OTHER\n  I3_FEATURE_SU_ALLOWED  # ok\n",
+        )
+        .unwrap();
         check(Some(dir.path())).unwrap();
     }
 }

@@ -27,6 +27,9 @@ use url::Url;
 /// Reads of a download, and of a finished `.part` file handed to tough.
 pub const CHUNK: usize = 1 << 20;
 
+/// The largest metadata file fetched (tough's own limits are smaller).
+pub const METADATA_MAX: usize = 64 << 20;
+
 /// Attempts per payload before a download fails (each dropped connection
 /// costs one; the bytes already received are kept).
 pub const ATTEMPTS: u32 = 30;
@@ -154,9 +157,7 @@ impl Net {
                 builder.proxy(proxy)
             }
         };
-        let http = builder
-            .build()
-            .map_err(|e| NetError::Setup(describe(&e)))?;
+        let http = builder.build().map_err(|e| NetError::Setup(describe(&e)))?;
         Ok(Net {
             http,
             max_message: config.max_message_size,
@@ -190,7 +191,10 @@ impl Net {
             url: url.clone(),
             limit: self.max_message,
         };
-        if response.content_length().is_some_and(|n| n > self.max_message) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_message)
+        {
             return Err(too_large());
         }
         let mut bytes = Vec::new();
@@ -274,7 +278,10 @@ impl Downloads {
     }
 
     fn cancel(&self) -> CancelToken {
-        self.cancel.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The `.part` file of the payload with this SHA-256 (whatever its name).
@@ -356,19 +363,24 @@ impl FetchTransport {
         if !status.is_success() {
             return Err(other(&url, format!("HTTP {status}")));
         }
-        let u = url.clone();
-        let stream = futures::stream::unfold(Some(response), move |r| {
-            let u = u.clone();
-            async move {
-                let mut r = r?;
-                match r.chunk().await {
-                    Ok(Some(b)) => Some((Ok(b), Some(r))),
-                    Ok(None) => None,
-                    Err(e) => Some((Err(other(&u, describe(&e))), None)),
-                }
+        // Metadata is small (tough bounds each role's size): read it whole.
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| other(&url, describe(&e)))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > METADATA_MAX {
+                return Err(other(
+                    &url,
+                    format!("metadata larger than {METADATA_MAX} bytes"),
+                ));
             }
-        });
-        Ok(Box::pin(stream))
+        }
+        let once = futures::stream::once(futures::future::ready(Ok(bytes::Bytes::from(body))));
+        Ok(Box::pin(once))
     }
 
     /// Downloads `url` into its `.part` file, resuming after drops, and

@@ -27,8 +27,8 @@ pub fn next_window(now: OffsetDateTime, day: InstallDay, hour: u8) -> OffsetDate
     if in_window(now, day, hour) {
         return now;
     }
-    let start_today = now
-        .replace_time(time::Time::from_hms(hour.min(23), 0, 0).unwrap_or(time::Time::MIDNIGHT));
+    let start_today =
+        now.replace_time(time::Time::from_hms(hour.min(23), 0, 0).unwrap_or(time::Time::MIDNIGHT));
     (0..=7)
         .map(|d| start_today + Duration::days(d))
         .find(|t| *t > now && matches_day(day, t.weekday()))
@@ -49,7 +49,11 @@ mod tests {
             next_window(now, InstallDay::Everyday, 2),
             datetime!(2026-11-29 02:00 UTC)
         );
-        assert!(in_window(datetime!(2026-11-29 02:59 UTC), InstallDay::Sunday, 2));
+        assert!(in_window(
+            datetime!(2026-11-29 02:59 UTC),
+            InstallDay::Sunday,
+            2
+        ));
         assert_eq!(
             next_window(datetime!(2026-11-29 03:00 UTC), InstallDay::Sunday, 2),
             datetime!(2026-12-06 02:00 UTC)

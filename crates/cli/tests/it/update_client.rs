@@ -96,7 +96,7 @@ impl Fixture {
         dir
     }
 
-    /// A signed bundle of `payload` for patch `patch` (version 18.01.PP.1).
+    /// A signed bundle of `payload` for patch `patch` (version 18.01.PP.01).
     fn bundle(&self, payload: &Path, patch: u16, extra: &str) -> PathBuf {
         let manifest = self.p(&format!("m{patch}.toml"));
         std::fs::write(
@@ -106,7 +106,7 @@ impl Fixture {
 release = "2018 R1"
 patch = {patch}
 install_type = "Patch"
-install_version = "18.01.{patch:02}.1"
+install_version = "18.01.{patch:02}.01"
 upgrade_code = "{{9F11553F-55EE-4E3F-A6ED-D21BB0B29D01}}"
 product_code = "{{1A2B3C4D-0000-4E3F-A6ED-D21BB0B29D01}}"
 publisher = "Genesys"
@@ -237,7 +237,8 @@ fn assert_tree(config: &Path, payload: &Path) {
         }
     }
     walk(payload, payload, &mut want);
-    walk(&tree, &tree.canonicalize().unwrap(), &mut got);
+    let tree = tree.canonicalize().unwrap();
+    walk(&tree, &tree, &mut got);
     want.sort();
     got.sort();
     let names = |v: &Vec<(String, Vec<u8>)>| v.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
@@ -287,7 +288,14 @@ fn client_settings_are_validated_and_name_the_setting() {
     // Turned off explicitly: allowed, and said loudly.
     let config = f.client("off", &["127.0.0.1:9"], "verify_signatures = false", "");
     let out = transit(&f.root())
-        .args(["update", "client", "run", "--once", "--allow-unverified", "--config"])
+        .args([
+            "update",
+            "client",
+            "run",
+            "--once",
+            "--allow-unverified",
+            "--config",
+        ])
         .arg(&config)
         .assert()
         .exit(Exit::Failure)
@@ -312,7 +320,6 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
     );
     let b1 = f.bundle(&v1, 1, "");
     let b2 = f.bundle(&v2, 2, "");
-    f.add_ga(&b1, "data");
     let id2 = f.add_ga(&b2, "data");
     let (_p, url) = f.provider("data", free_port());
     let dead = format!("http://127.0.0.1:{}", free_port());
@@ -339,7 +346,7 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
         .arg(&b1)
         .assert()
         .success();
-    assert_eq!(current(&config).as_deref(), Some("18.01.01.1"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
     assert_tree(&config, &v1);
 
     // Default group: Download mode. The dead provider is skipped.
@@ -347,7 +354,7 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
     let report = json(&out.get_output().stdout);
     assert_eq!(report["status"]["provider"], url.as_str(), "{report}");
     assert_eq!(report["results"][0]["status"], "Downloaded", "{report}");
-    assert_eq!(current(&config).as_deref(), Some("18.01.01.1"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
 
     // Apply (Express): installed, hook run, restart required, apps stopped and started.
     let out = f.run_once(&config, true).assert().success();
@@ -355,14 +362,17 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
     let results = report["results"].as_array().unwrap();
     let installed = results.iter().find(|r| r["status"] == "Installed").unwrap();
     assert_eq!(installed["id"], id2);
-    assert!(installed["description"].as_str().unwrap().contains("restart required"));
-    assert_eq!(current(&config).as_deref(), Some("18.01.02.1"));
+    assert!(installed["description"]
+        .as_str()
+        .unwrap()
+        .contains("restart required"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.02.01"));
     assert_tree(&config, &v2);
     let prev = std::fs::read_link(app_dir(&config).join("previous")).unwrap();
-    assert_eq!(prev.to_string_lossy(), "18.01.01.1");
+    assert_eq!(prev.to_string_lossy(), "18.01.01.01");
     assert_eq!(
         std::fs::read_to_string(app_dir(&config).join("hook.log")).unwrap(),
-        format!("{APP} 18.01.02.1 from 18.01.01.1\n")
+        format!("{APP} 18.01.02.01 from 18.01.01.01\n")
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "stop\nstart\n");
     assert_eq!(report["status"]["restart_required"], true);
@@ -372,31 +382,53 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
     // One more check-in reports what is installed now.
     f.run_once(&config, false).assert().success();
     let out = transit(&f.root())
-        .args(["update", "machines", "show", &machine_id, "--json", "--provider", &url])
+        .args([
+            "update",
+            "machines",
+            "show",
+            &machine_id,
+            "--json",
+            "--provider",
+            &url,
+        ])
         .assert()
         .success();
     let detail = json(&out.get_output().stdout);
-    assert_eq!(detail["machine"]["installed"][0]["version"], "18.01.02.1", "{detail}");
-    assert_eq!(detail["machine"]["installed"][0]["previous"], "18.01.01.1");
+    assert_eq!(
+        detail["machine"]["installed"][0]["version"], "18.01.02.01",
+        "{detail}"
+    );
+    assert_eq!(detail["machine"]["installed"][0]["previous"], "18.01.01.01");
     assert_eq!(detail["machine"]["restart_required"], true);
     let out = transit(&f.root())
         .args(["update", "activity", "--json", "--provider", &url])
         .assert()
         .success();
     let text = json(&out.get_output().stdout).to_string();
-    assert!(text.contains("\"Installed\"") && text.contains("\"Downloaded\""), "{text}");
+    assert!(
+        text.contains("\"Installed\"") && text.contains("\"Downloaded\""),
+        "{text}"
+    );
 
     // Remove: back to the previous version at the next check-in, whatever the mode.
     transit(&f.root())
-        .args(["update", "updates", "set-state", &id2.to_string(), "remove", "--provider", &url])
+        .args([
+            "update",
+            "updates",
+            "set-state",
+            &id2.to_string(),
+            "remove",
+            "--provider",
+            &url,
+        ])
         .assert()
         .success();
     let out = f.run_once(&config, false).assert().success();
     let report = json(&out.get_output().stdout);
     assert_eq!(report["results"][0]["status"], "Removed", "{report}");
-    assert_eq!(current(&config).as_deref(), Some("18.01.01.1"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
     assert_tree(&config, &v1);
-    assert!(!app_dir(&config).join("18.01.02.1").exists());
+    assert!(!app_dir(&config).join("18.01.02.01").exists());
 }
 
 #[test]
@@ -433,7 +465,7 @@ fn tampered_payload_or_metadata_is_never_unpacked_and_is_reported() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.to_string_lossy().contains("18.01.02.1"))
+        .find(|p| p.to_string_lossy().contains("18.01.02.01"))
         .unwrap();
     let good = std::fs::read(&target).unwrap();
     let mut bad = good.clone();
@@ -443,10 +475,13 @@ fn tampered_payload_or_metadata_is_never_unpacked_and_is_reported() {
     let out = f.run_once(&config, true).assert().success();
     let report = json(&out.get_output().stdout);
     let text = report["results"].to_string();
-    assert!(text.contains("Download Failed") && text.contains("does not match"), "{text}");
-    assert_eq!(current(&config).as_deref(), Some("18.01.01.1"));
-    assert!(!app_dir(&config).join("18.01.02.1").exists());
-    assert!(!app_dir(&config).join(".staging-18.01.02.1").exists());
+    assert!(
+        text.contains("Download Failed") && text.contains("does not match"),
+        "{text}"
+    );
+    assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
+    assert!(!app_dir(&config).join("18.01.02.01").exists());
+    assert!(!app_dir(&config).join(".staging-18.01.02.01").exists());
     let out = transit(&f.root())
         .args(["update", "activity", "--json", "--provider", &url])
         .assert()
@@ -465,8 +500,11 @@ fn tampered_payload_or_metadata_is_never_unpacked_and_is_reported() {
     std::fs::write(&ts, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let out = f.run_once(&config, true).assert().success();
     let text = json(&out.get_output().stdout)["results"].to_string();
-    assert!(text.contains("metadata refused") && text.contains("tampered"), "{text}");
-    assert_eq!(current(&config).as_deref(), Some("18.01.01.1"));
+    assert!(
+        text.contains("metadata refused") && text.contains("tampered"),
+        "{text}"
+    );
+    assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
     let out = transit(&f.root())
         .args(["update", "activity", "--json", "--provider", &url])
         .assert()
@@ -488,8 +526,11 @@ fn flaky_relay(upstream: String, after: u64, drops: u64) -> (u16, Arc<AtomicU64>
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(client) = conn else { break };
-            let Ok(server) = TcpStream::connect(&upstream) else { continue };
-            let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
             std::thread::spawn(move || {
                 let _ = std::io::copy(&mut c_read, &mut s_write);
                 let _ = s_write.shutdown(std::net::Shutdown::Write);
@@ -508,7 +549,11 @@ fn flaky_relay(upstream: String, after: u64, drops: u64) -> (u16, Arc<AtomicU64>
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    let n = if cut { n.min((after - sent) as usize) } else { n };
+                    let n = if cut {
+                        n.min((after - sent) as usize)
+                    } else {
+                        n
+                    };
                     if c_write.write_all(&buf[..n]).is_err() {
                         break;
                     }
@@ -561,23 +606,30 @@ fn dropped_connections_resume_with_range() {
     let report = json(&out.get_output().stdout);
     let results = report["results"].to_string();
     assert!(results.contains("\"Installed\""), "{report}");
-    assert_eq!(current(&config).as_deref(), Some("18.01.02.1"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.02.01"));
     assert_tree(&config, &v2);
     let status = &report["status"];
-    assert!(status["dropped_connections"].as_u64().unwrap() >= 3, "{status}");
+    assert!(
+        status["dropped_connections"].as_u64().unwrap() >= 3,
+        "{status}"
+    );
     assert!(status["resumed"].as_u64().unwrap() >= 3, "{status}");
     let length = std::fs::metadata(
         std::fs::read_dir(f.p("data/repository/targets"))
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .find(|p| p.to_string_lossy().contains("18.01.02.1"))
+            .find(|p| p.to_string_lossy().contains("18.01.02.01"))
             .unwrap(),
     )
     .unwrap()
     .len();
     // Nothing was fetched twice: what the agent received is the payload.
-    assert_eq!(status["received_bytes"].as_u64().unwrap(), length, "{status}");
+    assert_eq!(
+        status["received_bytes"].as_u64().unwrap(),
+        length,
+        "{status}"
+    );
     assert!(passed.load(Ordering::SeqCst) >= length);
 }
 
@@ -616,39 +668,54 @@ fn kills_during_apply_and_remove_complete_or_roll_back() {
     };
     // Killed at each step of an install: the old tree before Ready, the new one after.
     for (step, after) in [
-        ("journal", "18.01.01.1"),
-        ("unpacking", "18.01.01.1"),
-        ("unpacked", "18.01.01.1"),
-        ("ready", "18.01.02.1"),
-        ("switched", "18.01.02.1"),
+        ("journal", "18.01.01.01"),
+        ("unpacking", "18.01.01.01"),
+        ("unpacked", "18.01.01.01"),
+        ("ready", "18.01.02.01"),
+        ("switched", "18.01.02.01"),
     ] {
         let config = fresh(&format!("k-{step}"));
         killed(&config, step, true);
         // Whatever the kill left, `current` is a complete tree.
         match current(&config).as_deref() {
-            Some("18.01.01.1") => assert_tree(&config, &v1),
-            Some("18.01.02.1") => assert_tree(&config, &v2),
+            Some("18.01.01.01") => assert_tree(&config, &v1),
+            Some("18.01.02.01") => assert_tree(&config, &v2),
             other => panic!("{step}: current is {other:?}"),
         }
         // The next start completes or rolls back, and reports it.
         let out = f.run_once(&config, false).assert().success();
         let report = json(&out.get_output().stdout);
         assert_eq!(current(&config).as_deref(), Some(after), "{step}");
-        if after == "18.01.01.1" {
+        if after == "18.01.01.01" {
             assert_tree(&config, &v1);
-            assert!(!app_dir(&config).join(".staging-18.01.02.1").exists(), "{step}");
+            assert!(
+                !app_dir(&config).join(".staging-18.01.02.01").exists(),
+                "{step}"
+            );
         } else {
             assert_tree(&config, &v2);
         }
         assert!(!config.parent().unwrap().join("state/journal.json").exists());
-        let log = std::fs::read_to_string(config.parent().unwrap().join("state/agent.log")).unwrap();
-        assert!(log.contains("recovered an interrupted Install"), "{step}: {log}");
+        let log =
+            std::fs::read_to_string(config.parent().unwrap().join("state/agent.log")).unwrap();
+        assert!(
+            log.contains("recovered an interrupted Install"),
+            "{step}: {log}"
+        );
         let _ = report;
     }
 
     // Killed during Remove: the next start finishes the rollback.
     transit(&f.root())
-        .args(["update", "updates", "set-state", &id2.to_string(), "remove", "--provider", &url])
+        .args([
+            "update",
+            "updates",
+            "set-state",
+            &id2.to_string(),
+            "remove",
+            "--provider",
+            &url,
+        ])
         .assert()
         .success();
     for step in ["remove-journal", "remove-switched"] {
@@ -662,14 +729,14 @@ fn kills_during_apply_and_remove_complete_or_roll_back() {
             .success();
         killed(&config, step, false);
         match current(&config).as_deref() {
-            Some("18.01.01.1") => assert_tree(&config, &v1),
-            Some("18.01.02.1") => assert_tree(&config, &v2),
+            Some("18.01.01.01") => assert_tree(&config, &v1),
+            Some("18.01.02.01") => assert_tree(&config, &v2),
             other => panic!("{step}: current is {other:?}"),
         }
         f.run_once(&config, false).assert().success();
-        assert_eq!(current(&config).as_deref(), Some("18.01.01.1"), "{step}");
+        assert_eq!(current(&config).as_deref(), Some("18.01.01.01"), "{step}");
         assert_tree(&config, &v1);
-        assert!(!app_dir(&config).join("18.01.02.1").exists(), "{step}");
+        assert!(!app_dir(&config).join("18.01.02.01").exists(), "{step}");
     }
 }
 
@@ -711,16 +778,21 @@ fn daemon_checks_in_on_its_timer_obeys_the_socket_and_moves_provider() {
         .arg(&b1)
         .assert()
         .success();
-    let daemon = Kid(std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
-        .args(["update", "client", "run", "--config"])
-        .arg(&config)
-        .env_remove("TRANSIT_LOG")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap());
+    let daemon = Kid(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+            .args(["update", "client", "run", "--config"])
+            .arg(&config)
+            .env_remove("TRANSIT_LOG")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let ctl = |args: &[&str]| {
         let mut cmd = transit(&f.root());
-        cmd.args(["update", "client"]).args(args).arg("--config").arg(&config);
+        cmd.args(["update", "client"])
+            .args(args)
+            .arg("--config")
+            .arg(&config);
         cmd
     };
     // The timer's first check-in comes 1-2 s after the start.
@@ -742,14 +814,22 @@ fn daemon_checks_in_on_its_timer_obeys_the_socket_and_moves_provider() {
         .assert()
         .success()
         .stdout(predicates::str::contains("next scheduled time"));
-    assert_eq!(json(&ctl(&["status", "--json"]).output().unwrap().stdout)["later"], true);
+    assert_eq!(
+        json(&ctl(&["status", "--json"]).output().unwrap().stdout)["later"],
+        true
+    );
     // Custom apply of the chosen update: installed; the update moves the client.
-    let out = ctl(&["apply", "--id", &id2.to_string(), "--json"]).assert().success();
+    let out = ctl(&["apply", "--id", &id2.to_string(), "--json"])
+        .assert()
+        .success();
     let applied = json(&out.get_output().stdout);
     assert_eq!(applied[0]["status"], "Installed", "{applied}");
     assert!(applied[0]["description"].as_str().unwrap().contains(&url2));
-    assert_eq!(current(&config).as_deref(), Some("18.01.02.1"));
-    ctl(&["cancel"]).assert().success().stdout(predicates::str::contains("nothing to cancel"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.02.01"));
+    ctl(&["cancel"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("nothing to cancel"));
     // The next check goes to the provider the update named.
     let out = ctl(&["check", "--json"]).assert().success();
     assert_eq!(json(&out.get_output().stdout)["provider"], url2.as_str());
@@ -763,7 +843,10 @@ fn daemon_checks_in_on_its_timer_obeys_the_socket_and_moves_provider() {
         .success();
     let out = ctl(&["log", "--lines", "100"]).assert().success();
     let log = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(log.contains("providerservername") && log.contains("checked in at"), "{log}");
+    assert!(
+        log.contains("providerservername") && log.contains("checked in at"),
+        "{log}"
+    );
     // Only one agent per state folder.
     f.run_once(&config, false).assert().exit(Exit::Refused);
     // SIGTERM stops it and removes its socket.
@@ -791,7 +874,13 @@ fn install_unit_writes_a_marked_daemon_unit() {
         .assert()
         .success();
     let text = std::fs::read_to_string(units.join("transit-update-client.service")).unwrap();
-    assert!(text.contains("Type=simple") && text.contains("Restart=on-failure"), "{text}");
-    assert!(text.contains("update client run --config"), "{text}");
+    assert!(
+        text.contains("Type=simple") && text.contains("Restart=on-failure"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""update" "client" "run" "--config""#),
+        "{text}"
+    );
     assert!(text.contains("# transit-update-client:"), "{text}");
 }

@@ -43,7 +43,12 @@ fn print_results(results: &[Applied]) {
         if r.description.is_empty() {
             outln!("{} (update {}): {status}", r.application, r.id);
         } else {
-            outln!("{} (update {}): {status}: {}", r.application, r.id, r.description);
+            outln!(
+                "{} (update {}): {status}: {}",
+                r.application,
+                r.id,
+                r.description
+            );
         }
     }
 }
@@ -117,7 +122,10 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Check { config, json } => {
             let socket = load(&config, true)?.socket_path();
             match control::request(&socket, &Request::Check, None)? {
-                Reply::Check { available, provider } => {
+                Reply::Check {
+                    available,
+                    provider,
+                } => {
                     if json {
                         return crate::output::print_pretty(
                             &serde_json::json!({ "available": available, "provider": provider }),
@@ -134,9 +142,16 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                             o.version,
                             serde_json::to_value(&o.action)
                                 .ok()
-                                .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_string))
+                                .and_then(|v| v
+                                    .get("action")
+                                    .and_then(|a| a.as_str())
+                                    .map(str::to_string))
                                 .unwrap_or_default(),
-                            if o.high_priority { ", high priority" } else { "" }
+                            if o.high_priority {
+                                ", high priority"
+                            } else {
+                                ""
+                            }
                         );
                     }
                     if !available.is_empty() {
@@ -174,7 +189,9 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                         print_results(&results);
                     }
                     if failed {
-                        return Err(anyhow::anyhow!("some updates failed (see above and `transit update client log`)"));
+                        return Err(anyhow::anyhow!(
+                            "some updates failed (see above and `transit update client log`)"
+                        ));
                     }
                     Ok(())
                 }
@@ -183,7 +200,9 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                         return crate::output::print_pretty(&serde_json::json!({ "later": at }));
                     }
                     match at {
-                        Some(at) => outln!("updates will be installed at the next scheduled time, {at}"),
+                        Some(at) => {
+                            outln!("updates will be installed at the next scheduled time, {at}")
+                        }
                         None => outln!("updates will be installed at the next scheduled time"),
                     }
                     Ok(())
@@ -207,7 +226,11 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::Log { config, lines } => {
             let socket = load(&config, true)?.socket_path();
-            match control::request(&socket, &Request::Log { lines }, Some(Duration::from_secs(10)))? {
+            match control::request(
+                &socket,
+                &Request::Log { lines },
+                Some(Duration::from_secs(10)),
+            )? {
                 Reply::Log { lines } => {
                     for l in lines {
                         outln!("{l}");
@@ -228,7 +251,11 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                 outln!(
                     "installed {}{}",
                     file.display(),
-                    if done.restart_required { " (restart required)" } else { "" }
+                    if done.restart_required {
+                        " (restart required)"
+                    } else {
+                        ""
+                    }
                 );
             }
             Ok(())
@@ -240,7 +267,9 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
 fn unexpected(reply: Reply) -> anyhow::Result<()> {
     match reply {
         Reply::Error { message } => Err(anyhow::anyhow!("the agent refused: {message}")),
-        other => Err(anyhow::anyhow!("unexpected reply from the agent: {other:?}")),
+        other => Err(anyhow::anyhow!(
+            "unexpected reply from the agent: {other:?}"
+        )),
     }
 }
 
@@ -257,7 +286,10 @@ fn print_status(s: &Status) {
     }
     outln!("providers: {}", s.providers.join(", "));
     if let Some(p) = &s.provider {
-        outln!("last answered: {p} at {}", s.last_checkin.as_deref().unwrap_or("-"));
+        outln!(
+            "last answered: {p} at {}",
+            s.last_checkin.as_deref().unwrap_or("-")
+        );
     }
     if let Some(n) = &s.next_checkin {
         outln!("next check-in: {n}");
@@ -267,7 +299,9 @@ fn print_status(s: &Status) {
             "installed: {} {}{}",
             a.application,
             a.version,
-            a.previous.map(|p| format!(" (previous {p})")).unwrap_or_default()
+            a.previous
+                .map(|p| format!(" (previous {p})"))
+                .unwrap_or_default()
         );
     }
     for o in &s.available {
@@ -276,7 +310,11 @@ fn print_status(s: &Status) {
             o.id,
             o.application,
             o.version,
-            if s.downloaded.contains(&o.id) { " (downloaded)" } else { "" }
+            if s.downloaded.contains(&o.id) {
+                " (downloaded)"
+            } else {
+                ""
+            }
         );
     }
     if s.restart_required {

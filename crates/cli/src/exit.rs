@@ -251,6 +251,7 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_client::install::InstallError,
             transit_client::licence::LicenceError,
             transit_client::net::NetError,
+            transit_client::settings::SettingsError,
         )
     })
 }

@@ -12,7 +12,8 @@
 //! - [`install`]: versioned install folders, the atomic `current` switch
 //!   and the action journal that makes a kill at any point safe;
 //! - [`control`]: the daemon loop and the local control socket;
-//! - [`schedule`] and [`licence`]: the install window and the licence gate.
+//! - [`schedule`] and [`licence`]: the install window and the licence gate;
+//! - [`settings`]: local edits of `client.toml`, locked outside the default group.
 //!
 //! Nothing here prints; every error answers [`transit_core::Kind`].
 
@@ -23,6 +24,7 @@ pub mod install;
 pub mod licence;
 pub mod net;
 pub mod schedule;
+pub mod settings;
 
 pub use agent::{Agent, AgentError};
 pub use config::{ClientConfig, ConfigError};

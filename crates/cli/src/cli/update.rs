@@ -568,6 +568,22 @@ pub enum ClientCommand {
         /// The bundle (.tbundle).
         file: PathBuf,
     },
+    /// Change one setting in client.toml (only while the machine is in
+    /// the default group; elsewhere its group's settings come from the
+    /// provider). Restart the agent to use it.
+    Set {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// The setting: check_min, check_max, max_message_size, send_timeout,
+        /// verify_signatures, providers (comma-separated), discovery_key,
+        /// max_rate, proxy.url, proxy.user, proxy.password.
+        key: String,
+        /// The new value.
+        value: String,
+        /// Allow `verify_signatures false`.
+        #[arg(long)]
+        allow_unverified: bool,
+    },
     /// Write the agent's systemd unit (through the shared unit renderer).
     InstallUnit {
         #[command(flatten)]

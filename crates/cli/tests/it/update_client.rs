@@ -429,6 +429,46 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
     assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
     assert_tree(&config, &v1);
     assert!(!app_dir(&config).join("18.01.02.01").exists());
+
+    // Local settings: editable in the default group, validated, locked elsewhere.
+    let set = |key: &str, value: &str| {
+        let mut cmd = transit(&f.root());
+        cmd.args(["update", "client", "set", "--config"])
+            .arg(&config)
+            .args([key, value]);
+        cmd
+    };
+    set("send_timeout", "120").assert().success();
+    assert!(std::fs::read_to_string(&config)
+        .unwrap()
+        .contains("send_timeout = 120"));
+    set("max_message_size", "2147483648")
+        .assert()
+        .exit(Exit::BadInput)
+        .stderr(predicates::str::contains("max_message_size"));
+    transit(&f.root())
+        .args(["update", "groups", "add", "North", "--provider", &url])
+        .assert()
+        .success();
+    transit(&f.root())
+        .args([
+            "update",
+            "groups",
+            "add-members",
+            "North",
+            &machine_id,
+            "--provider",
+            &url,
+        ])
+        .assert()
+        .success();
+    f.run_once(&config, false).assert().success();
+    set("send_timeout", "30")
+        .assert()
+        .exit(Exit::Refused)
+        .stderr(predicates::str::contains(
+            "locked: this machine is in group `North`",
+        ));
 }
 
 #[test]
@@ -883,4 +923,105 @@ fn install_unit_writes_a_marked_daemon_unit() {
         "{text}"
     );
     assert!(text.contains("# transit-update-client:"), "{text}");
+}
+
+/// A forward HTTP proxy on loopback that wants `alice:s3cret` (Basic) on
+/// the first request of each connection (407 otherwise) and then relays
+/// the connection to the host the request names; counts both outcomes.
+fn auth_proxy() -> (u16, Arc<AtomicU64>, Arc<AtomicU64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let forwarded = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let (fw, rf) = (Arc::clone(&forwarded), Arc::clone(&refused));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { break };
+            let (fw, rf) = (Arc::clone(&fw), Arc::clone(&rf));
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match client.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).to_string();
+                let authorized = text.lines().any(|l| {
+                    l.to_ascii_lowercase().starts_with("proxy-authorization:")
+                        && l.ends_with("Basic YWxpY2U6czNjcmV0")
+                });
+                if !authorized {
+                    rf.fetch_add(1, Ordering::SeqCst);
+                    let _ = client.write_all(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"t\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+                let target = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                let host = target
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let Ok(mut server) = TcpStream::connect(&host) else {
+                    return;
+                };
+                fw.fetch_add(1, Ordering::SeqCst);
+                if server.write_all(&head).is_err() {
+                    return;
+                }
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (port, forwarded, refused)
+}
+
+#[test]
+fn check_ins_and_downloads_go_through_the_authenticating_proxy() {
+    let f = Fixture::new();
+    let v1 = f.payload("v1", &as_refs(&files(1, "v1", 10)), None);
+    let v2 = f.payload("v2", &as_refs(&files(2, "v2", 3000)), None);
+    let b1 = f.bundle(&v1, 1, "");
+    let b2 = f.bundle(&v2, 2, "");
+    f.add_ga(&b2, "data");
+    let (_p, url) = f.provider("data", free_port());
+    let (proxy, forwarded, refused) = auth_proxy();
+    let tail = |password: &str| {
+        format!(
+            "[proxy]\nurl = \"127.0.0.1:{proxy}\"\nuser = \"alice\"\npassword = \"{password}\"\n"
+        )
+    };
+    let wrong = f.client("ws-p1", &[&url], "", &tail("guess"));
+    f.run_once(&wrong, false)
+        .assert()
+        .exit(Exit::Failure)
+        .stderr(predicates::str::contains("407"));
+    assert!(refused.load(Ordering::SeqCst) >= 1);
+    assert_eq!(forwarded.load(Ordering::SeqCst), 0);
+
+    let config = f.client("ws-p2", &[&url], "", &tail("s3cret"));
+    transit(&f.root())
+        .args(["update", "client", "install-bundle", "--config"])
+        .arg(&config)
+        .arg(&b1)
+        .assert()
+        .success();
+    let out = f.run_once(&config, true).assert().success();
+    let report = json(&out.get_output().stdout);
+    assert!(
+        report["results"].to_string().contains("\"Installed\""),
+        "{report}"
+    );
+    assert_eq!(current(&config).as_deref(), Some("18.01.02.01"));
+    assert!(forwarded.load(Ordering::SeqCst) >= 1);
 }

@@ -260,6 +260,20 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ClientCommand::Set {
+            config,
+            key,
+            value,
+            allow_unverified,
+        } => {
+            let path =
+                transit_client::settings::set(&config.config, &key, &value, allow_unverified)?;
+            outln!(
+                "{key} set in {}; restart the agent to use it",
+                path.display()
+            );
+            Ok(())
+        }
         ClientCommand::InstallUnit { config, unit_dir } => install_unit(&config.config, unit_dir),
     }
 }

@@ -185,6 +185,25 @@ pub struct Shared {
     pub log: Mutex<VecDeque<String>>,
     /// The current operation's cancel token.
     pub cancel: Mutex<Option<CancelToken>>,
+    /// The downloads' live counters.
+    pub downloads: std::sync::OnceLock<Arc<Downloads>>,
+}
+
+impl Shared {
+    /// The status with the download counters as they are now.
+    pub fn status_now(&self) -> Status {
+        let mut s = self
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(d) = self.downloads.get() {
+            s.received_bytes = d.stats.received.load(Ordering::Relaxed);
+            s.dropped_connections = d.stats.dropped.load(Ordering::Relaxed);
+            s.resumed = d.stats.resumed.load(Ordering::Relaxed);
+        }
+        s
+    }
 }
 
 const LOG_LINES: usize = 500;
@@ -284,6 +303,8 @@ impl Agent {
                 "verify_signatures is off (--allow-unverified): publisher signatures are not checked"
             );
         }
+        let shared = Arc::new(Shared::default());
+        let _ = shared.downloads.set(Arc::clone(&downloads));
         let mut agent = Agent {
             config,
             net,
@@ -291,7 +312,7 @@ impl Agent {
             installer,
             trust,
             state,
-            shared: Arc::new(Shared::default()),
+            shared,
             available: Vec::new(),
             next_secs: None,
             last_provider: None,

@@ -111,14 +111,7 @@ async fn handle(
 /// Answers `status`, `log` and `cancel` from the shared state.
 fn immediate(shared: &crate::agent::Shared, request: &Request) -> Option<Reply> {
     match request {
-        Request::Status => {
-            let status = shared
-                .status
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            Some(Reply::Status(Box::new(status)))
-        }
+        Request::Status => Some(Reply::Status(Box::new(shared.status_now()))),
         Request::Log { lines } => {
             let log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
             let skip = log.len().saturating_sub(*lines);

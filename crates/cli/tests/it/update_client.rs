@@ -1025,3 +1025,87 @@ fn check_ins_and_downloads_go_through_the_authenticating_proxy() {
     assert_eq!(current(&config).as_deref(), Some("18.01.02.01"));
     assert!(forwarded.load(Ordering::SeqCst) >= 1);
 }
+
+#[test]
+fn cancel_stops_a_running_download_and_installs_nothing() {
+    let f = Fixture::new();
+    let v1 = f.payload("v1", &as_refs(&files(1, "v1", 10)), None);
+    let mut noise = vec![0u8; 2 << 20];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let v2 = f.payload("v2", &[("big.bin", noise)], None);
+    let b1 = f.bundle(&v1, 1, "");
+    let b2 = f.bundle(&v2, 2, "");
+    f.add_ga(&b2, "data");
+    let (_p, url) = f.provider("data", free_port());
+    // The default group is in Download mode: the timer's first check-in
+    // would download at once, so it is pushed 10 minutes out.
+    let config = f
+        .client("ws-c", &[&url], "max_rate = 100000", "")
+        .to_path_buf();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "check_min = \"1s\"\ncheck_max = \"2s\"",
+        "check_min = \"10m\"\ncheck_max = \"10m\"",
+    );
+    std::fs::write(&config, text).unwrap();
+    transit(&f.root())
+        .args(["update", "client", "install-bundle", "--config"])
+        .arg(&config)
+        .arg(&b1)
+        .assert()
+        .success();
+    let _daemon = Kid(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+            .args(["update", "client", "run", "--config"])
+            .arg(&config)
+            .env_remove("TRANSIT_LOG")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ctl = |args: &[&str]| {
+        let mut cmd = transit(&f.root());
+        cmd.args(["update", "client"])
+            .args(args)
+            .arg("--config")
+            .arg(&config);
+        cmd
+    };
+    wait_for("the control socket", || {
+        ctl(&["status"]).output().unwrap().status.success()
+    });
+    // Apply runs in the background: 2 MiB at 100 kB/s takes about 20 s.
+    let apply = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+        .args(["--server-root"])
+        .arg(f.root())
+        .args(["update", "client", "apply", "--json", "--config"])
+        .arg(&config)
+        .env_remove("TRANSIT_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the download to start", || {
+        let out = ctl(&["status", "--json"]).output().unwrap();
+        out.status.success() && json(&out.stdout)["received_bytes"].as_u64().unwrap_or(0) > 0
+    });
+    ctl(&["cancel"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("cancelled"));
+    let out = apply.wait_with_output().unwrap();
+    assert!(!out.status.success(), "apply after cancel: {out:?}");
+    let results = json(&out.stdout);
+    assert_eq!(results[0]["status"], "Download Failed", "{results}");
+    assert!(results[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("cancelled"));
+    assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
+    assert!(!app_dir(&config).join("18.01.02.01").exists());
+}

@@ -185,6 +185,9 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                     });
                     if json {
                         crate::output::print_pretty(&results)?;
+                        if failed {
+                            return Err(crate::exit::Quiet(crate::exit::Exit::Failure).into());
+                        }
                     } else {
                         print_results(&results);
                     }

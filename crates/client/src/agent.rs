@@ -497,7 +497,7 @@ impl Agent {
             name: self.config.name.clone(),
             ip: None,
             group: self.config.group.clone(),
-            cic_server: self.config.server_root.is_some(),
+            cic_server: self.config.cic_server,
             installed: self.installer.installed(),
             errors: self.state.errors.iter().take(64).cloned().collect(),
             restart_required: self.state.restart_required,

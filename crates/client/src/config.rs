@@ -11,7 +11,8 @@
 //! providers = ["http://cic01:8092", "http://cic02:8092"]  # in order of preference
 //! # name = "WS-01"                 # default: the host name
 //! # group = "North"                # asked for at the first check-in only
-//! # server_root = "/srv/cic"       # the CIC server root: licence gate, cic_server
+//! # server_root = "/srv/cic"       # the server root holding the licence (licence.txt)
+//! # cic_server = false             # this machine is the CIC server itself
 //! # check_min = "30m"              # check timer range (s, m, h)
 //! # check_max = "60m"
 //! # max_message_size = 262144      # bytes, up to 2147483647
@@ -121,6 +122,8 @@ struct RawClient {
     #[serde(default)]
     server_root: Option<PathBuf>,
     #[serde(default)]
+    cic_server: bool,
+    #[serde(default)]
     check_min: Option<String>,
     #[serde(default)]
     check_max: Option<String>,
@@ -189,8 +192,10 @@ pub struct ClientConfig {
     pub name: String,
     /// The group asked for at the first check-in.
     pub group: Option<String>,
-    /// The CIC server root on this machine, if it is the CIC server.
+    /// The server root that holds the licence.
     pub server_root: Option<PathBuf>,
+    /// This machine is the CIC server itself (Automatic mode is refused for it).
+    pub cic_server: bool,
     /// The check timer's shortest interval.
     pub check_min: Duration,
     /// The check timer's longest interval.
@@ -411,6 +416,7 @@ impl ClientConfig {
             name,
             group: c.group,
             server_root: c.server_root.map(abs),
+            cic_server: c.cic_server,
             check_min,
             check_max,
             max_message_size,

@@ -1109,3 +1109,83 @@ fn cancel_stops_a_running_download_and_installs_nothing() {
     assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
     assert!(!app_dir(&config).join("18.01.02.01").exists());
 }
+
+#[test]
+fn group_modes_decide_and_high_priority_ignores_them() {
+    let f = Fixture::new();
+    let v1 = f.payload("v1", &as_refs(&files(1, "v1", 10)), None);
+    let v2 = f.payload("v2", &as_refs(&files(2, "v2", 10)), None);
+    let v3 = f.payload("v3", &as_refs(&files(3, "v3", 10)), None);
+    let b1 = f.bundle(&v1, 1, "");
+    let b2 = f.bundle(&v2, 2, "");
+    let b3 = f.bundle(&v3, 3, "high_priority = true");
+    f.add_ga(&b2, "data");
+    let (_p, url) = f.provider("data", free_port());
+    // The Automatic group's install hour is 12 hours away: it only downloads now.
+    let hour = (time::OffsetDateTime::now_utc().hour() + 12) % 24;
+    for (group, mode) in [("N", "notify"), ("M", "manual"), ("A", "automatic")] {
+        transit(&f.root())
+            .args([
+                "update", "groups", "add", group, "--mode", mode, "--day", "everyday",
+            ])
+            .args(["--hour", &hour.to_string(), "--provider", &url])
+            .assert()
+            .success();
+    }
+    let mode_of = |g: &str| match g {
+        "N" => "notify",
+        "M" => "manual",
+        _ => "automatic",
+    };
+    let mut configs = Vec::new();
+    for group in ["N", "M", "A"] {
+        let config = f.client(
+            &format!("ws-{group}"),
+            &[&url],
+            &format!("group = {group:?}"),
+            "",
+        );
+        transit(&f.root())
+            .args(["update", "client", "install-bundle", "--config"])
+            .arg(&config)
+            .arg(&b1)
+            .assert()
+            .success();
+        let out = f.run_once(&config, false).assert().success();
+        let report = json(&out.get_output().stdout);
+        assert_eq!(report["status"]["settings"]["group"], group, "{report}");
+        let mode = report["status"]["settings"]["mode"]
+            .as_str()
+            .unwrap()
+            .to_lowercase();
+        assert_eq!(mode, mode_of(group), "{report}");
+        assert_eq!(report["status"]["available"].as_array().unwrap().len(), 1);
+        let statuses = report["results"].to_string();
+        if group == "A" {
+            assert!(statuses.contains("\"Downloaded\""), "{group}: {report}");
+        } else {
+            assert_eq!(
+                report["results"],
+                serde_json::json!([]),
+                "{group}: {report}"
+            );
+            assert_eq!(report["status"]["downloaded"], serde_json::json!([]));
+        }
+        assert_eq!(current(&config).as_deref(), Some("18.01.01.01"), "{group}");
+        configs.push(config);
+    }
+    // A High Priority patch: installed at the next check-in, even in Manual mode.
+    f.add_ga(&b3, "data");
+    transit(&f.root())
+        .args(["update", "updates", "list", "--provider", &url])
+        .assert()
+        .success();
+    let out = f.run_once(&configs[1], false).assert().success();
+    let report = json(&out.get_output().stdout);
+    assert!(
+        report["results"].to_string().contains("\"Installed\""),
+        "{report}"
+    );
+    assert_eq!(current(&configs[1]).as_deref(), Some("18.01.03.01"));
+    assert_tree(&configs[1], &v3);
+}

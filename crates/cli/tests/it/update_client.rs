@@ -552,6 +552,32 @@ fn tampered_payload_or_metadata_is_never_unpacked_and_is_reported() {
     assert!(json(&out.get_output().stdout)
         .to_string()
         .contains("metadata refused"));
+    // The next check-in reports the errors: the machine is in ErrorState.
+    let out = f.run_once(&config, false).assert().success();
+    let machine_id = json(&out.get_output().stdout)["status"]["machine_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = transit(&f.root())
+        .args([
+            "update",
+            "machines",
+            "show",
+            &machine_id,
+            "--json",
+            "--provider",
+            &url,
+        ])
+        .assert()
+        .success();
+    let detail = json(&out.get_output().stdout);
+    assert_eq!(detail["assessment"]["status"], "ErrorState", "{detail}");
+    assert!(
+        detail["machine"]["errors"]
+            .to_string()
+            .contains("metadata refused"),
+        "{detail}"
+    );
 }
 
 /// A TCP relay in front of a provider that cuts the first `drops`

@@ -280,7 +280,7 @@ impl Agent {
             AllowList::load(&config.publishers).map_err(|e| AgentError::Trust(e.to_string()))?;
         let trust = ClientTrust::new(root, allow, &config.state_dir.join("tuf"))
             .map_err(|e| AgentError::Trust(e.to_string()))?;
-        let net = Net::new(&config)?;
+
         let downloads = Arc::new(Downloads::new(
             config.state_dir.join("downloads"),
             config.max_rate,
@@ -298,6 +298,7 @@ impl Agent {
                 .map(|_| format!("{:x}", rng.gen_range(0..16u8)))
                 .collect();
         }
+        let net = Net::new(&config, &state.machine_id)?;
         if !config.verify_signatures {
             tracing::warn!(
                 "verify_signatures is off (--allow-unverified): publisher signatures are not checked"

@@ -136,8 +136,13 @@ fn describe(e: &reqwest::Error) -> String {
 impl Net {
     /// A client for `config`: its proxy (or none: the environment's proxy
     /// variables are ignored), its send timeout as the read timeout.
-    pub fn new(config: &ClientConfig) -> Result<Net, NetError> {
+    pub fn new(config: &ClientConfig, machine_id: &str) -> Result<Net, NetError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(v) = reqwest::header::HeaderValue::from_str(machine_id) {
+            headers.insert(transit_provider::http::download::MACHINE_HEADER, v);
+        }
         let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(Duration::from_secs(10).min(config.send_timeout))
             .read_timeout(config.send_timeout)
             .tcp_nodelay(true);
@@ -466,7 +471,14 @@ impl FetchTransport {
                     last_error = format!("HTTP {status}");
                     continue;
                 }
-                _ => return Err(other(&url, format!("HTTP {status}"))),
+                _ => {
+                    let detail = response
+                        .json::<ApiErrorBody>()
+                        .await
+                        .map(|b| b.error)
+                        .unwrap_or_default();
+                    return Err(other(&url, format!("HTTP {status}: {detail}")));
+                }
             }
             let mut written = file.metadata().map_err(|e| other(&url, e))?.len();
             let mut broke = false;

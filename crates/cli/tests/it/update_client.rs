@@ -1215,3 +1215,72 @@ fn group_modes_decide_and_high_priority_ignores_them() {
     assert_eq!(current(&configs[1]).as_deref(), Some("18.01.03.01"));
     assert_tree(&configs[1], &v3);
 }
+
+#[test]
+fn manual_mode_on_the_cic_servers_client_pauses_downloads_to_the_others() {
+    let f = Fixture::new();
+    let v1 = f.payload("v1", &as_refs(&files(1, "v1", 10)), None);
+    let v2 = f.payload("v2", &as_refs(&files(2, "v2", 10)), None);
+    let b1 = f.bundle(&v1, 1, "");
+    let b2 = f.bundle(&v2, 2, "");
+    f.add_ga(&b2, "data");
+    let (_p, url) = f.provider("data", free_port());
+    transit(&f.root())
+        .args([
+            "update",
+            "groups",
+            "add",
+            "Servers",
+            "--mode",
+            "manual",
+            "--provider",
+            &url,
+        ])
+        .assert()
+        .success();
+    let cic = f.client(
+        "cic01",
+        &[&url],
+        "cic_server = true\ngroup = \"Servers\"",
+        "",
+    );
+    let ws = f.client("ws-m", &[&url], "", "");
+    for config in [&cic, &ws] {
+        transit(&f.root())
+            .args(["update", "client", "install-bundle", "--config"])
+            .arg(config)
+            .arg(&b1)
+            .assert()
+            .success();
+    }
+    f.run_once(&cic, false).assert().success();
+    let out = f.run_once(&ws, false).assert().success();
+    let text = json(&out.get_output().stdout)["results"].to_string();
+    assert!(
+        text.contains("Download Failed") && text.contains("paused"),
+        "{text}"
+    );
+    // The CIC server's own client still gets its updates.
+    let out = f.run_once(&cic, true).assert().success();
+    assert!(json(&out.get_output().stdout)["results"]
+        .to_string()
+        .contains("\"Installed\""));
+    // Out of Manual mode (seen at its next check-in): the others download again.
+    transit(&f.root())
+        .args([
+            "update",
+            "groups",
+            "set",
+            "Servers",
+            "--mode",
+            "notify",
+            "--provider",
+            &url,
+        ])
+        .assert()
+        .success();
+    f.run_once(&cic, false).assert().success();
+    let out = f.run_once(&ws, false).assert().success();
+    let text = json(&out.get_output().stdout)["results"].to_string();
+    assert!(text.contains("\"Downloaded\""), "{text}");
+}

@@ -751,6 +751,8 @@ impl Agent {
             let _ = std::fs::remove_file(&dest);
         }
         self.downloads.expect(&update.sha256, update.length);
+        let stats = &self.downloads.stats;
+        stats.last_bytes.store(0, Ordering::Relaxed);
         let started = std::time::Instant::now();
         let result = repo
             .download_with(&o.target, &dest, self.config.verify_signatures)
@@ -758,6 +760,15 @@ impl Agent {
         match &result {
             Ok(u) => {
                 let secs = started.elapsed().as_secs_f64();
+                let bytes = stats.last_bytes.load(Ordering::Relaxed);
+                if bytes > 0 {
+                    let transfer = stats.last_micros.load(Ordering::Relaxed) as f64 / 1e6;
+                    self.log(&format!(
+                        "transfer of {}: {bytes} bytes in {transfer:.3} s ({:.2} MB/s)",
+                        o.target,
+                        bytes as f64 / transfer.max(1e-9) / 1e6
+                    ));
+                }
                 self.log(&format!(
                     "verified {}: {} bytes, SHA-256 {} (download and verification {:.3} s)",
                     o.target, u.length, u.sha256, secs

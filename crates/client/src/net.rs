@@ -112,6 +112,10 @@ pub struct DownloadStats {
     pub dropped: AtomicU64,
     /// Downloads resumed with a Range request.
     pub resumed: AtomicU64,
+    /// Bytes received by the last payload download that used the network.
+    pub last_bytes: AtomicU64,
+    /// Its duration in microseconds (from the first request to the last byte).
+    pub last_micros: AtomicU64,
 }
 
 /// The agent's HTTP client.
@@ -420,6 +424,9 @@ impl FetchTransport {
         let rate = self.download.max_rate;
         let mut attempt = 0u32;
         let mut last_error = String::new();
+        let began = Instant::now();
+        let received_before = stats.received.load(Ordering::Relaxed);
+        let mut fetched = false;
         loop {
             let have = file.metadata().map_err(|e| other(&url, e))?.len();
             if have == expected {
@@ -443,6 +450,7 @@ impl FetchTransport {
                 tokio::time::sleep(backoff).await;
             }
             attempt += 1;
+            fetched = true;
             let mut req = self.http.get(url.as_str());
             if have > 0 {
                 req = req.header(reqwest::header::RANGE, format!("bytes={have}-"));
@@ -526,6 +534,13 @@ impl FetchTransport {
             if written >= expected {
                 break;
             }
+        }
+        if fetched {
+            let got = stats.received.load(Ordering::Relaxed) - received_before;
+            stats.last_bytes.store(got, Ordering::Relaxed);
+            stats
+                .last_micros
+                .store(began.elapsed().as_micros() as u64, Ordering::Relaxed);
         }
         file.flush().map_err(|e| other(&url, e))?;
         file.seek(SeekFrom::Start(0)).map_err(|e| other(&url, e))?;

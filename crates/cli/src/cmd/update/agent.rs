@@ -24,9 +24,10 @@ fn load(config: &ClientConfigArg, allow_unverified: bool) -> anyhow::Result<Clie
     Ok(ClientConfig::load(&config.config, allow_unverified)?)
 }
 
+/// One thread runs the agent's loop, its socket and its downloads (file
+/// work and installs go to the blocking pool): the idle daemon stays small.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }

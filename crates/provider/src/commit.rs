@@ -2,10 +2,13 @@
 //!
 //! Handlers hand their check-in to [`Committer::commit`] and wait; the
 //! writer takes everything queued (up to [`MAX_GROUP`]) and commits it
-//! as one transaction, then answers every waiter. While one group
-//! commits, the next one gathers, so a group waits at most about one
-//! commit (a few milliseconds) and the number of commits per second
-//! stays small under load. A waiter is answered only after its group is
+//! as one transaction, then answers every waiter. Up to the store's
+//! [`Store::commit_parallelism`] groups commit at once (one for SQLite,
+//! which has one writer; several for PostgreSQL, whose own group commit
+//! shares their WAL flushes): a check-in that arrives while every slot
+//! is busy gathers with the others into the next group, so a group waits
+//! at most about one commit and the number of commits per second stays
+//! small under load. A waiter is answered only after its group is
 //! committed: **a 200 reply to a check-in means the check-in is
 //! committed.** Two check-ins of one machine never share a group; the
 //! later one waits for the next.
@@ -15,6 +18,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 /// The largest group committed at once.
 pub const MAX_GROUP: usize = 2048;
@@ -23,9 +27,11 @@ pub const MAX_GROUP: usize = 2048;
 /// turned away as busy (503).
 pub const QUEUE: usize = 16 * 1024;
 
+type Reply = oneshot::Sender<Result<Committed, Arc<StoreError>>>;
+
 struct Job {
     record: CheckInRecord,
-    reply: oneshot::Sender<Result<Committed, Arc<StoreError>>>,
+    reply: Reply,
 }
 
 /// Why a check-in was not committed.
@@ -95,54 +101,101 @@ impl Committer {
 }
 
 async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, stats: Arc<CommitStats>) {
+    let limit = store.commit_parallelism().max(1);
     let mut pending: VecDeque<Job> = VecDeque::new();
+    // Machines whose check-in is in a group being committed now.
+    let mut busy: HashSet<String> = HashSet::new();
+    let mut in_flight: JoinSet<Vec<String>> = JoinSet::new();
+    let mut closed = false;
     loop {
-        if pending.is_empty() {
-            match rx.recv().await {
-                Some(job) => pending.push_back(job),
-                None => break,
-            }
-        }
-        while pending.len() < MAX_GROUP {
+        // Everything already queued joins the next group.
+        while !closed && pending.len() < MAX_GROUP {
             match rx.try_recv() {
                 Ok(job) => pending.push_back(job),
-                Err(_) => break,
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => closed = true,
             }
         }
-        let mut seen = HashSet::new();
-        let mut records = Vec::new();
-        let mut replies = Vec::new();
-        let mut later = VecDeque::new();
-        for job in pending.drain(..) {
-            if records.len() < MAX_GROUP && seen.insert(job.record.machine_id.clone()) {
-                records.push(job.record);
-                replies.push(job.reply);
-            } else {
-                later.push_back(job);
-            }
+        while in_flight.len() < limit {
+            let Some((records, replies)) = next_group(&mut pending, &busy) else {
+                break;
+            };
+            busy.extend(records.iter().map(|r| r.machine_id.clone()));
+            let (store, stats) = (Arc::clone(&store), Arc::clone(&stats));
+            in_flight.spawn(commit_group(store, stats, records, replies));
         }
-        pending = later;
-        let outcome = store.commit_checkins(&records).await;
-        stats.groups.fetch_add(1, Ordering::Relaxed);
-        stats
-            .queued
-            .fetch_sub(records.len() as u64, Ordering::Relaxed);
-        match outcome {
-            Ok(outcomes) => {
-                stats
-                    .checkins
-                    .fetch_add(records.len() as u64, Ordering::Relaxed);
-                for (reply, c) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(c));
-                }
-            }
-            Err(e) => {
-                tracing::error!("check-in group of {} not committed: {e}", records.len());
-                let e = Arc::new(e);
-                for reply in replies {
-                    let _ = reply.send(Err(Arc::clone(&e)));
+        if closed && pending.is_empty() && in_flight.is_empty() {
+            break;
+        }
+        tokio::select! {
+            job = rx.recv(), if !closed => match job {
+                Some(job) => pending.push_back(job),
+                None => closed = true,
+            },
+            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                for id in done.unwrap_or_default() {
+                    busy.remove(&id);
                 }
             }
         }
     }
+}
+
+/// Takes the next group from `pending`, in arrival order: at most
+/// [`MAX_GROUP`] check-ins, no machine twice and none whose earlier
+/// check-in is still being committed (those wait, in order, for a later
+/// group). `None` when nothing can go now.
+fn next_group(
+    pending: &mut VecDeque<Job>,
+    busy: &HashSet<String>,
+) -> Option<(Vec<CheckInRecord>, Vec<Reply>)> {
+    let mut seen = HashSet::new();
+    let mut records = Vec::new();
+    let mut replies = Vec::new();
+    let mut later = VecDeque::new();
+    for job in pending.drain(..) {
+        let id = &job.record.machine_id;
+        if records.len() < MAX_GROUP && !busy.contains(id) && seen.insert(id.clone()) {
+            records.push(job.record);
+            replies.push(job.reply);
+        } else {
+            // A machine held back here also holds back its later ones.
+            seen.insert(id.clone());
+            later.push_back(job);
+        }
+    }
+    *pending = later;
+    (!records.is_empty()).then_some((records, replies))
+}
+
+/// Commits one group and answers its waiters; returns its machine IDs.
+async fn commit_group(
+    store: Arc<dyn Store>,
+    stats: Arc<CommitStats>,
+    records: Vec<CheckInRecord>,
+    replies: Vec<Reply>,
+) -> Vec<String> {
+    let outcome = store.commit_checkins(&records).await;
+    stats.groups.fetch_add(1, Ordering::Relaxed);
+    stats
+        .queued
+        .fetch_sub(records.len() as u64, Ordering::Relaxed);
+    match outcome {
+        Ok(outcomes) => {
+            stats
+                .checkins
+                .fetch_add(records.len() as u64, Ordering::Relaxed);
+            for (reply, c) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(c));
+            }
+        }
+        Err(e) => {
+            tracing::error!("check-in group of {} not committed: {e}", records.len());
+            let e = Arc::new(e);
+            for reply in replies {
+                let _ = reply.send(Err(Arc::clone(&e)));
+            }
+        }
+    }
+    records.into_iter().map(|r| r.machine_id).collect()
 }

@@ -35,7 +35,7 @@ pub struct KeyPath {
 
 /// The byte that separates segments in a [`KeyPath::sort_key`]. It sorts
 /// below every character a key name may contain, so ordering by sort key is
-/// a depth-first walk with siblings in case-insensitive name order.
+/// a depth-first walk with siblings in regedit's order (upper-cased names).
 pub const SORT_SEPARATOR: char = '\u{1}';
 
 impl KeyPath {
@@ -149,12 +149,25 @@ impl KeyPath {
     }
 }
 
-/// Case-folds a key or value name the way the store compares names.
+/// Case-folds a key or value name the way the store compares names, and
+/// the way regedit orders sibling keys: upper-cased character by character
+/// with the simple (one-to-one) mapping, as Windows does, so `ß` stays `ß`
+/// and `_` (after `Z`) sorts after every letter.
 pub fn fold(name: &str) -> String {
     if name.is_ascii() {
-        name.to_ascii_lowercase()
+        name.to_ascii_uppercase()
     } else {
-        name.to_lowercase()
+        name.chars().map(upcase).collect()
+    }
+}
+
+/// The simple upper-case mapping of one character: itself when Unicode
+/// maps it to several characters (`ß` → `SS`) or to none.
+fn upcase(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
     }
 }
 
@@ -232,6 +245,25 @@ mod tests {
         let sibling = KeyPath::parse("a!").unwrap();
         assert!(parent.sort_key() < child.sort_key());
         assert!(child.sort_key() < sibling.sort_key());
+    }
+
+    #[test]
+    fn siblings_sort_as_regedit_does() {
+        // regedit compares upper-cased names: `_` and `` ` `` come after
+        // every letter, `{` after those; case never matters.
+        let mut names = ["key`", "Key_1", "keyb", "KEYA", "Key{", "Key1"];
+        names.sort_by_key(|n| KeyPath::parse(n).unwrap().sort_key());
+        assert_eq!(names, ["Key1", "KEYA", "keyb", "Key_1", "key`", "Key{"]);
+    }
+
+    #[test]
+    fn folding_is_one_character_for_one() {
+        assert_eq!(fold("straße"), "STRAßE");
+        assert_eq!(fold("Ärger_x"), "ÄRGER_X");
+        assert_ne!(
+            KeyPath::parse("straße").unwrap(),
+            KeyPath::parse("STRASSE").unwrap()
+        );
     }
 
     #[test]

@@ -546,6 +546,8 @@ fn dry_runs_and_reports_tell_the_truth() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     demo_named(&a, "CIC01", "Indy", 1, "2015 R1", 1);
     demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    // The target has no German waves of its own, so the file's are written.
+    std::fs::remove_dir_all(b.join("files/Resources/Attendant/Waves/de-de")).unwrap();
     transit(&a)
         .args([
             "migrator",
@@ -619,8 +621,17 @@ fn dry_runs_and_reports_tell_the_truth() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r[0] == "files/Resources/Attendant/Waves/fr-fr"
-                && r[1] == "files/Resources/Attendant/Waves/fr"),
+            .any(|r| r[0] == "files/Resources/Attendant/Waves/de-de"
+                && r[1] == "files/Resources/Attendant/Waves/de"),
+        "{waves}"
+    );
+    // The target's own fr-fr folder followed the rename.
+    assert!(
+        waves["target_renamed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == "files/Resources/Attendant/Waves/fr-fr"),
         "{waves}"
     );
     assert_eq!(real["target_release"], "2018 R1");
@@ -727,4 +738,59 @@ fn a_missing_requirement_is_named_with_the_component_asked_for() {
         .args(["--components", "Users,AdminConfig"])
         .assert()
         .exit(Exit::Usage);
+}
+
+/// When the waves are renamed (`fr-fr` → `fr`), the target's own `fr-fr`
+/// folder follows, reported; the restore point holds the moved files, so
+/// a rollback puts every one back.
+#[test]
+fn the_targets_own_waves_follow_the_language_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    demo_named(&a, "CIC01", "Indy", 1, "2015 R1", 1);
+    demo_named(&b, "CIC02", "Paris", 2, "2018 R1", 2);
+    transit(&a)
+        .args(["migrator", "install", "--release", "2018 R1"])
+        .assert()
+        .success();
+    let file = export_file(&a, &dir.path().join("out"));
+    let root = transit_server::ServerRoot::open(&b).unwrap();
+    let waves = b.join("files/Resources/Attendant/Waves");
+    let own_wave = std::fs::read(waves.join("fr-fr/greeting1.wav")).unwrap();
+    let before = transit_testkit::state::state(&root);
+
+    let report: serde_json::Value = serde_json::from_slice(
+        &import(&b, &file, &dir.path().join("x"), &["--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        !waves.join("fr-fr").exists(),
+        "the target's fr-fr folder moved"
+    );
+    assert_eq!(
+        std::fs::read(waves.join("fr/greeting1.wav")).unwrap(),
+        own_wave,
+        "the target's own wave wins over the file's (files-keep-existing)"
+    );
+    assert!(waves.join("de/greeting1.wav").is_file());
+    let moved = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "Attendant Waves")
+        .unwrap()["target_renamed"]
+        .to_string();
+    assert!(
+        moved.contains("Waves/fr-fr") && moved.contains("files of the target's own"),
+        "{moved}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("x/import-report.txt")).unwrap();
+    assert!(text.contains("target's own Attendant Waves"), "{text}");
+
+    transit(&b).arg("rollback").assert().success();
+    transit_testkit::state::assert_same(&before, &transit_testkit::state::state(&root));
 }

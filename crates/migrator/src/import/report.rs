@@ -44,6 +44,9 @@ pub struct ComponentReport {
     /// Folders renamed on the way in (from, to), such as the Attendant
     /// waves' `fr-fr` → `fr`.
     pub folders_renamed: Vec<(String, String)>,
+    /// What the target already had that followed a rename (what, how),
+    /// such as its own `Waves/fr-fr` folder.
+    pub target_renamed: Vec<(String, String)>,
     /// How often each rule acted.
     pub rules: BTreeMap<String, u64>,
 }
@@ -219,6 +222,9 @@ impl ImportReport {
             }
             for (from, to) in &c.folders_renamed {
                 let _ = writeln!(t, "  renamed folder {}: {from} → {to}", c.id);
+            }
+            for (what, how) in &c.target_renamed {
+                let _ = writeln!(t, "  target's own {}: {what} {how}", c.id);
             }
             if !c.items.is_empty() {
                 const SHOWN: usize = 12;

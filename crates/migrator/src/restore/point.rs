@@ -14,6 +14,8 @@ pub struct FileChanges {
     pub overwrite: Vec<String>,
     /// Files the change will create.
     pub create: Vec<String>,
+    /// Existing files the change will remove or move away.
+    pub remove: Vec<String>,
 }
 
 /// What a restore point records (`meta.json`).
@@ -33,6 +35,10 @@ pub struct RestorePointMeta {
     pub created: Vec<String>,
     /// Folders the change creates (removed on rollback when empty).
     pub created_dirs: Vec<String>,
+    /// Files copied into the restore point because the change removes or
+    /// moves them (put back on rollback). Absent in older restore points.
+    #[serde(default)]
+    pub removed: Vec<String>,
 }
 
 /// A restore point on disk.
@@ -133,7 +139,8 @@ fn missing_dirs(root: &Path, created: &[String]) -> Vec<String> {
 }
 
 /// Takes a restore point before a change: backs up the registry, copies
-/// every file in `changes.overwrite`, and records `changes.create`. The
+/// every file in `changes.overwrite` and `changes.remove`, and records
+/// `changes.create`. The
 /// restore point appears under its final name only once complete.
 pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<RestorePoint> {
     let base = root.restore_points_dir();
@@ -152,7 +159,7 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
         .at(&base)?;
     root.open_registry()?
         .backup_to(&staging.path().join("registry.db"))?;
-    for relative in &changes.overwrite {
+    for relative in changes.overwrite.iter().chain(&changes.remove) {
         let relative = checked_relative(relative)?;
         let source = root.dir().join(relative);
         let copy = staging.path().join("files").join(relative);
@@ -172,6 +179,7 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
         overwritten: changes.overwrite.clone(),
         created: changes.create.clone(),
         created_dirs: missing_dirs(root.dir(), &changes.create),
+        removed: changes.remove.clone(),
     };
     let meta_path = staging.path().join("meta.json");
     let text = serde_json::to_string_pretty(&meta).expect("restore point metadata serialises");

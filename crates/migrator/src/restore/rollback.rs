@@ -11,7 +11,7 @@ use transit_server::{ServerError, ServerRoot};
 pub const STAGING_DIR: &str = ".transit-staging";
 
 /// Restores the server root to `point`: the registry in one step, every
-/// overwritten file from its saved copy (temporary file, then rename), and
+/// overwritten or removed file from its saved copy (temporary file, then rename), and
 /// every created file and folder removed. Safe to run again after a crash
 /// part-way. Refused while the server service runs.
 pub fn rollback(root: &ServerRoot, point: &RestorePoint) -> Result<()> {
@@ -21,7 +21,7 @@ pub fn rollback(root: &ServerRoot, point: &RestorePoint) -> Result<()> {
     let mut registry = root.open_registry()?;
     registry.restore_from(&point.registry_backup())?;
     drop(registry);
-    for relative in &point.meta.overwritten {
+    for relative in point.meta.overwritten.iter().chain(&point.meta.removed) {
         let relative = checked_relative(relative)?;
         let target = root.dir().join(relative);
         let saved = point.saved_copy(relative);

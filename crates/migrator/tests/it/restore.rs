@@ -19,6 +19,8 @@ fn demo(dir: &Path) -> ServerRoot {
 
 const OVERWRITTEN: &str = "files/DialPlan/Default.i3dialplan";
 const CREATED: &str = "files/Resources/Attendant/Waves/fr/greeting1.wav";
+/// Moved to CREATED, as the import moves the target's own waves.
+const REMOVED: &str = "files/Resources/Attendant/Waves/fr-fr/greeting1.wav";
 
 /// What an import would do: change the registry and files.
 fn simulate_import(root: &ServerRoot) {
@@ -38,13 +40,14 @@ fn simulate_import(root: &ServerRoot) {
     std::fs::write(root.dir().join(OVERWRITTEN), b"overwritten by import").unwrap();
     let created = root.dir().join(CREATED);
     std::fs::create_dir_all(created.parent().unwrap()).unwrap();
-    std::fs::write(created, b"new wave").unwrap();
+    std::fs::rename(root.dir().join(REMOVED), created).unwrap();
 }
 
 fn changes() -> FileChanges {
     FileChanges {
         overwrite: vec![OVERWRITTEN.into()],
         create: vec![CREATED.into()],
+        remove: vec![REMOVED.into()],
     }
 }
 
@@ -166,6 +169,7 @@ fn paths_outside_the_root_are_refused() {
         let changes = FileChanges {
             overwrite: vec![],
             create: vec![bad.into()],
+            remove: vec![],
         };
         assert!(restore::create(&root, "test", &changes).is_err(), "{bad}");
     }

@@ -333,8 +333,15 @@ pub trait Store: Send + Sync + 'static {
     /// What it is, for logs (no password).
     fn describe(&self) -> String;
 
+    /// How many check-in groups may commit at once (see
+    /// [`crate::commit`]); one unless the store has concurrent writers.
+    fn commit_parallelism(&self) -> usize {
+        1
+    }
+
     /// Commits a group of check-ins in one transaction, one outcome per
-    /// record in order. Machine IDs in one group are distinct.
+    /// record in order. Machine IDs in one group are distinct, and never
+    /// in another group committing at the same time.
     async fn commit_checkins(&self, batch: &[CheckInRecord]) -> Result<Vec<Committed>, StoreError>;
 
     /// The stored secret hash of a machine.

@@ -80,3 +80,64 @@ fn postgres_commits_queued_checkins_as_one_group() {
         db.drop_db().await;
     });
 }
+
+/// With several groups committing at once (PostgreSQL), each machine's
+/// check-ins still commit one after another, in order: none is lost and
+/// the last one sent is the one stored.
+#[test]
+fn postgres_parallel_groups_keep_each_machines_order() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let Some(db) = TempPg::new().await else {
+                return;
+            };
+            let store = Arc::new(PgStore::connect(&db.url).await.unwrap());
+            assert!(store.commit_parallelism() > 1);
+            let (committer, writer) = Committer::start(Arc::clone(&store) as Arc<dyn Store>);
+            let mut tasks = Vec::new();
+            for round in 0..20 {
+                for m in 0..50 {
+                    let committer = committer.clone();
+                    let mut r = record(&format!("m{m}"), "t");
+                    r.name = format!("round {round}");
+                    r.time = round;
+                    tasks.push(tokio::spawn(async move { committer.commit(r).await }));
+                    if m % 10 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                // Each round's check-in of a machine is sent after the
+                // previous round's was answered, as a client does.
+                for t in tasks.drain(..) {
+                    assert!(matches!(t.await.unwrap(), Ok(Committed::Saved { .. })));
+                }
+            }
+            assert!(committer.stats().groups.load(Ordering::Relaxed) >= 20);
+            // Five check-ins of each machine sent at once, in order: each
+            // waits for the one before, and the last one sent is stored.
+            let burst = (0..5).flat_map(|n| {
+                (0..50).map(move |m| {
+                    let mut r = record(&format!("m{m}"), "t");
+                    r.name = format!("burst {n}");
+                    r
+                })
+            });
+            let outcomes = futures::future::join_all(burst.map(|r| committer.commit(r))).await;
+            assert!(outcomes
+                .iter()
+                .all(|o| matches!(o, Ok(Committed::Saved { .. }))));
+            for m in 0..50 {
+                let row = store.machine(&format!("m{m}")).await.unwrap().unwrap();
+                assert_eq!(row.checkins, 25);
+                assert_eq!(row.name, "burst 4");
+            }
+            drop(committer);
+            writer.await.unwrap();
+            store.close().await;
+            db.drop_db().await;
+        });
+}

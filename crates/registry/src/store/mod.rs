@@ -2,11 +2,12 @@
 //!
 //! Layout: one `keys` row per key (case-folded `sort_key`, preserved `path`,
 //! `parent`, last-write time) and one `vals` row per value, clustered by key.
-//! Ordering by `sort_key` is a depth-first walk with siblings in
-//! case-insensitive name order, which is also the `.reg` export order.
+//! Ordering by `sort_key` is a depth-first walk with siblings in regedit's
+//! order (upper-cased names), which is also the `.reg` export order.
 
 mod read;
 mod snapshot;
+mod upgrade;
 mod write;
 
 pub use read::{KeyRecord, NamedValue, RegistryRead, SubtreeIter};
@@ -18,8 +19,9 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The schema version this build reads and writes.
-const SCHEMA_VERSION: &str = "1";
+/// The schema version this build reads and writes; version 1 registries are
+/// upgraded on open (see `upgrade`).
+const SCHEMA_VERSION: &str = "2";
 /// How long a writer waits for another writer before reporting `Locked`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -131,6 +133,7 @@ impl Registry {
             })?;
         match version.as_deref() {
             Some(SCHEMA_VERSION) => {}
+            Some("1") => upgrade::from_v1(&conn, path)?,
             Some(other) => {
                 return Err(RegistryError::Corrupt(format!(
                     "{} has registry schema version {other}; this build reads {SCHEMA_VERSION}",

@@ -23,7 +23,7 @@ pub struct KeyRecord {
     pub path: KeyPath,
     /// Last-write time, in milliseconds since the Unix epoch.
     pub modified_ms: i64,
-    /// The values, default first, then by case-insensitive name.
+    /// The values, in the order they were stored.
     pub values: Vec<NamedValue>,
 }
 
@@ -198,16 +198,11 @@ fn wrong_type(path: &KeyPath, name: &str, expected: ValueKind, found: &ValueData
 }
 
 fn values_of(conn: &Connection, key_id: i64, key: &str) -> Result<Vec<NamedValue>> {
-    // In the order they were stored (as regedit keeps them); a registry
-    // from before that order was kept has no `seq` and reads in name order.
-    let mut stmt = match conn.prepare_cached(
+    // In the order they were stored (as regedit keeps them); values from
+    // before that order was kept have seq 0 and read in name order.
+    let mut stmt = conn.prepare_cached(
         "SELECT name, kind, data FROM vals WHERE key_id = ?1 ORDER BY seq, name_fold",
-    ) {
-        Ok(stmt) => stmt,
-        Err(_) => conn.prepare_cached(
-            "SELECT name, kind, data FROM vals WHERE key_id = ?1 ORDER BY name_fold",
-        )?,
-    };
+    )?;
     let mut rows = stmt.query([key_id])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {

@@ -49,13 +49,7 @@ impl<'c> WriteTxn<'c> {
                  (SELECT coalesce(max(seq), 0) + 1 FROM vals WHERE key_id = ?1))
              ON CONFLICT(key_id, name_fold) DO UPDATE
              SET name = excluded.name, kind = excluded.kind, data = excluded.data";
-        let prepared = conn.prepare(UPSERT).or_else(|_| {
-            // A registry from before value order was kept: its values get
-            // seq 0 and keep their name order ahead of new ones.
-            conn.execute_batch("ALTER TABLE vals ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")?;
-            conn.prepare(UPSERT)
-        });
-        let upsert_value = match prepared {
+        let upsert_value = match conn.prepare(UPSERT) {
             Ok(stmt) => stmt,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");

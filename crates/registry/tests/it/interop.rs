@@ -408,3 +408,47 @@ fn values_keep_their_stored_order() {
         .collect();
     assert_eq!(names, ["Zeta", "", "alpha", "Mid", "New"]);
 }
+
+/// Sibling keys come out in regedit's order, which compares upper-cased
+/// names (so `_` sorts after the letters), whatever order they were
+/// written in; a regedit export round-trips byte for byte.
+#[test]
+fn sibling_keys_follow_regedits_order() {
+    let head = "Windows Registry Editor Version 5.00\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence]\r\n\r\n";
+    let key = |name: &str| {
+        format!("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Interactive Intelligence\\{name}]\r\n\r\n")
+    };
+    let regedit_order = [
+        "Key1",
+        "KeyA",
+        "keyb",
+        "Key_1",
+        "Key_1\\sub",
+        "key`",
+        "Key{",
+    ];
+    let expected: String = std::iter::once(head.to_string())
+        .chain(regedit_order.iter().map(|n| key(n)))
+        .collect();
+    // Written in another order: the store sorts on its own.
+    let shuffled: String = std::iter::once(head.to_string())
+        .chain(
+            ["Key{", "Key_1\\sub", "keyb", "key`", "Key1", "KeyA"]
+                .iter()
+                .map(|n| key(n)),
+        )
+        .collect();
+    let (_d, mut reg) = fresh();
+    import_reg(&mut reg, &utf16(&shuffled)[..]).unwrap();
+    assert_eq!(
+        String::from_utf16(
+            &export_bytes(&reg, &KeyPath::root(), RegFormat::Regedit5)[2..]
+                .chunks(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect::<Vec<_>>()
+        )
+        .unwrap(),
+        expected
+    );
+}

@@ -345,3 +345,84 @@ fn deleting_a_key_keeps_other_keys_last_write_stamps() {
         "a's change lost its stamp"
     );
 }
+
+/// A registry written by an earlier build (schema 1: lower-case folds, no
+/// value order column) is upgraded once on open: every key and value is
+/// still found, siblings come in regedit's order, nothing else changes.
+#[test]
+fn a_schema_1_registry_is_upgraded_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("registry.db");
+    {
+        let mut reg = Registry::open(&file).unwrap();
+        let mut txn = reg.write().unwrap();
+        for key in ["EIC\\Key_1", "EIC\\KeyA", "EIC\\keyb"] {
+            txn.set_value(&k(key), "Beta", &ValueData::Dword(1))
+                .unwrap();
+            txn.set_value(&k(key), "alpha", &ValueData::Sz("a".into()))
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let before: Vec<(String, i64)> = {
+        // Rewrite it as schema 1 stored it.
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        conn.execute_batch(
+            "UPDATE keys SET sort_key = lower(sort_key);
+             UPDATE vals SET name_fold = lower(name_fold);
+             ALTER TABLE vals DROP COLUMN seq;
+             UPDATE meta SET value = '1' WHERE name = 'schema_version';",
+        )
+        .unwrap();
+        let rows = conn
+            .prepare("SELECT path, modified FROM keys ORDER BY path")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows
+    };
+    let mut reg = Registry::open_existing(&file).unwrap();
+    assert_eq!(reg.subkeys(&k("eic")).unwrap(), ["KeyA", "keyb", "Key_1"]);
+    assert_eq!(
+        reg.get_value(&k("EIC\\KEY_1"), "ALPHA").unwrap(),
+        Some(ValueData::Sz("a".into()))
+    );
+    // Old values read in name order; a new one goes after them.
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("EIC\\KeyA"), "Gamma", &ValueData::Dword(3))
+        .unwrap();
+    txn.set_value(&k("EIC\\KeyA"), "BETA", &ValueData::Dword(2))
+        .unwrap();
+    txn.commit().unwrap();
+    let names: Vec<String> = reg
+        .values(&k("EIC\\KeyA"))
+        .unwrap()
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    assert_eq!(names, ["alpha", "BETA", "Gamma"]);
+    drop(reg);
+    let conn = rusqlite::Connection::open(&file).unwrap();
+    let version: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "2");
+    let after: Vec<(String, i64)> = conn
+        .prepare("SELECT path, modified FROM keys WHERE path <> 'EIC\\KeyA' ORDER BY path")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let untouched: Vec<(String, i64)> = before
+        .into_iter()
+        .filter(|(p, _)| p != "EIC\\KeyA")
+        .collect();
+    assert_eq!(after, untouched, "the upgrade changed no key's time");
+}

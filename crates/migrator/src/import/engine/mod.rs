@@ -14,6 +14,7 @@ mod faults;
 mod parse;
 mod plan;
 mod stage;
+mod target_waves;
 
 pub use plan::ImportPlan;
 
@@ -423,6 +424,7 @@ impl Work<'_> {
             component_reports,
             journal,
         )?;
+        target_waves::apply(self.root.dir(), &self.files.waves)?;
         if let Some(stage) = extract_stage {
             stage.publish(self.extract_to)?;
         }

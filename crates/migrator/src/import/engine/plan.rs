@@ -5,6 +5,7 @@
 use super::super::preflight::ImportMode;
 use super::super::report::{ComponentReport, ImportReport};
 use super::super::rules::{self, FileContext, FileDecision, FollowUp};
+use super::target_waves;
 use crate::error::Result;
 use crate::export::REGISTRY_ENTRY;
 use crate::restore::{self, FileChanges};
@@ -74,6 +75,8 @@ pub(super) struct FilePlan {
     pub changes: FileChanges,
     /// One report per component, with its file decisions.
     pub component_reports: Vec<ComponentReport>,
+    /// The target's own wave files that follow the language rename.
+    pub waves: target_waves::WaveMoves,
 }
 
 /// The catalog components the plan selects (`all` is the file's own
@@ -137,6 +140,18 @@ pub(super) fn files(
 ) -> Result<FilePlan> {
     let report_path = rules::report_path(root);
     let mut out = FilePlan::default();
+    let waves_component = target_waves::component(components);
+    let waves = if plan.mode == ImportMode::Migration && waves_component.is_some() {
+        target_waves::plan(root.dir())?
+    } else {
+        target_waves::WaveMoves::default()
+    };
+    for (from, to) in &waves.moves {
+        restore::checked_relative(from)?;
+        restore::checked_relative(to)?;
+        out.changes.remove.push(from.clone());
+        out.changes.create.push(to.clone());
+    }
     for component in components {
         let record = manifest
             .component(&component.id)
@@ -145,7 +160,9 @@ pub(super) fn files(
             id: component.id.clone(),
             ..Default::default()
         };
-        let exists = |rel: &str| root.dir().join(rel).exists();
+        // The target's own waves count as where they are going.
+        let moved_here = |rel: &str| waves.moves.iter().any(|(_, to)| to == rel);
+        let exists = |rel: &str| root.dir().join(rel).exists() || moved_here(rel);
         let ctx = FileContext {
             mode: plan.mode,
             component,
@@ -166,7 +183,7 @@ pub(super) fn files(
                 FileDecision::Write { to, overwrite } => {
                     // Never write outside the root's file areas.
                     restore::checked_relative(&to)?;
-                    if root.dir().join(&to).exists() {
+                    if exists(&to) {
                         if !overwrite {
                             cr.files_skipped
                                 .push((entry.path.clone(), format!("{to} exists on the target")));
@@ -209,8 +226,12 @@ pub(super) fn files(
                 FileDecision::Skip(reason) => cr.files_skipped.push((entry.path.clone(), reason)),
             }
         }
+        if waves_component.is_some_and(|c| c.id == component.id) {
+            target_waves::report(&waves, &mut cr);
+        }
         out.component_reports.push(cr);
     }
+    out.waves = waves;
     Ok(out)
 }
 
@@ -232,6 +253,7 @@ pub(super) fn space_needed(
         .changes
         .overwrite
         .iter()
+        .chain(&files.changes.remove)
         .filter_map(|rel| std::fs::metadata(root.dir().join(rel)).ok())
         .map(|m| m.len())
         .sum();

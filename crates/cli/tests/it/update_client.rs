@@ -949,6 +949,21 @@ fn install_unit_writes_a_marked_daemon_unit() {
         "{text}"
     );
     assert!(text.contains("# transit-update-client:"), "{text}");
+    if let Some(analyze) =
+        crate::common::tool_or_skip(&["systemd-analyze"], "apt-get install systemd")
+    {
+        let verify = std::process::Command::new(analyze)
+            .arg("verify")
+            .arg(units.join("transit-update-client.service"))
+            .output()
+            .unwrap();
+        assert!(verify.status.success(), "{verify:?}");
+        assert!(
+            verify.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
 }
 
 /// A forward HTTP proxy on loopback that wants `alice:s3cret` (Basic) on

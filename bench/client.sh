@@ -65,7 +65,7 @@ rm -rf "$WORK/big"
 ID2=$(t update add --json --data "$WORK/data" "$WORK/p2.tbundle" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 t update set-state --data "$WORK/data" "$ID2" ga >/dev/null
 PORT=$(port)
-t update provider --release "2018 R1" --patch 9 --listen "127.0.0.1:$PORT" --data "$WORK/data" > "$WORK/provider.out" &
+"$T" --server-root "$R" update provider --release "2018 R1" --patch 9 --listen "127.0.0.1:$PORT" --data "$WORK/data" > "$WORK/provider.out" &
 PIDS+=($!)
 until grep -q listening "$WORK/provider.out" 2>/dev/null; do sleep 0.1; done
 URL="http://127.0.0.1:$PORT"
@@ -169,7 +169,7 @@ sleep 5
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$DPID/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$DPID/status")
 echo "idle RSS: $((rss / 1024)) MB (peak $((hwm / 1024)) MB)"
-kill "$DPID"
+kill "$DPID"; wait "$DPID" 2>/dev/null || true
 
 echo "== 4. ${SIZE_MB} MB download through a relay that drops 10 connections"
 RELAY=$(port)

@@ -245,6 +245,13 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_provider::ProviderError,
             transit_provider::client::ClientError,
             transit_provider::store::StoreError,
+            transit_client::AgentError,
+            transit_client::ConfigError,
+            transit_client::control::ControlError,
+            transit_client::install::InstallError,
+            transit_client::licence::LicenceError,
+            transit_client::net::NetError,
+            transit_client::settings::SettingsError,
         )
     })
 }

@@ -160,6 +160,7 @@ pub async fn run(
         load: LoadMeter::default(),
         tokens: Default::default(),
         connections: Default::default(),
+        paused_for: Default::default(),
     });
     app.reload_catalog().await?;
     app.reload_groups().await?;

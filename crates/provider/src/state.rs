@@ -117,6 +117,11 @@ pub struct App {
     pub tokens: Mutex<HashMap<String, String>>,
     /// Connections open now.
     pub connections: Arc<AtomicU64>,
+    /// Set to the CIC server's machine ID while its own update client is
+    /// in Manual mode (as of its last check-in): downloads to the other
+    /// clients are paused then, as the vendor's Manual mode on the CIC
+    /// server does.
+    pub paused_for: Mutex<Option<String>>,
 }
 
 impl App {

@@ -247,13 +247,34 @@ pub async fn refresh(
     metadata_url: Url,
     targets_url: Url,
 ) -> Result<VerifiedRepo, VerifyError> {
-    let repo = RepositoryLoader::new(&trust.root, metadata_url, targets_url)
+    let loader = loader(trust, metadata_url, targets_url);
+    finish(trust, loader).await
+}
+
+/// [`refresh`] through a caller's transport (the client agent's HTTP
+/// transport with its proxy, timeouts, resume and rate limit).
+pub async fn refresh_with<T: tough::Transport + Send + Sync + 'static>(
+    trust: &ClientTrust,
+    metadata_url: Url,
+    targets_url: Url,
+    transport: T,
+) -> Result<VerifiedRepo, VerifyError> {
+    let loader = loader(trust, metadata_url, targets_url).transport(transport);
+    finish(trust, loader).await
+}
+
+fn loader<'a>(trust: &'a ClientTrust, metadata_url: Url, targets_url: Url) -> RepositoryLoader<'a> {
+    RepositoryLoader::new(&trust.root, metadata_url, targets_url)
         .datastore(&trust.datastore)
         .limits(trust.limits)
         .expiration_enforcement(ExpirationEnforcement::Safe)
-        .load()
-        .await
-        .map_err(|e| classify_load(&e))?;
+}
+
+async fn finish(
+    trust: &ClientTrust,
+    loader: RepositoryLoader<'_>,
+) -> Result<VerifiedRepo, VerifyError> {
+    let repo = loader.load().await.map_err(|e| classify_load(&e))?;
     Ok(VerifiedRepo {
         repo,
         allow: trust.allow.clone(),
@@ -282,6 +303,19 @@ impl VerifiedRepo {
     /// The verified update `target`: its publisher signature is checked
     /// and its publisher must be on the allow-list.
     pub fn update(&self, target: &str) -> Result<VerifiedUpdate, VerifyError> {
+        self.update_with(target, true)
+    }
+
+    /// [`VerifiedRepo::update`], with the publisher signature and
+    /// allow-list checked only when `check_publisher` is true (a client
+    /// whose `verify_signatures` was turned off explicitly). The TUF
+    /// metadata was verified either way, and the payload's length and
+    /// hash must still match the manifest.
+    pub fn update_with(
+        &self,
+        target: &str,
+        check_publisher: bool,
+    ) -> Result<VerifiedUpdate, VerifyError> {
         let name =
             TargetName::new(target).map_err(|_| VerifyError::NotFound(target.to_string()))?;
         let info = self
@@ -305,20 +339,25 @@ impl VerifiedRepo {
                 })
             }
         };
-        let signer = signature
-            .verify(text)
-            .ok_or_else(|| VerifyError::BadBundleSignature {
+        let signer = signature.verify(text);
+        if check_publisher && signer.is_none() {
+            return Err(VerifyError::BadBundleSignature {
                 target: target.to_string(),
-            })?;
+            });
+        }
         let manifest = Manifest::parse(text).map_err(|_| VerifyError::BadBundleSignature {
             target: target.to_string(),
         })?;
-        self.allow
-            .check(&manifest.publisher, &signer)
-            .map_err(|source| VerifyError::Publisher {
-                target: target.to_string(),
-                source,
-            })?;
+        if check_publisher {
+            if let Some(signer) = &signer {
+                self.allow
+                    .check(&manifest.publisher, signer)
+                    .map_err(|source| VerifyError::Publisher {
+                        target: target.to_string(),
+                        source,
+                    })?;
+            }
+        }
         let sha256 = hex::encode(&*info.hashes.sha256);
         let payload = manifest.payload.clone();
         if payload.as_ref().map(|p| (p.length, p.sha256.as_str()))
@@ -332,7 +371,7 @@ impl VerifiedRepo {
         Ok(VerifiedUpdate {
             target: target.to_string(),
             manifest,
-            signer_key_id: signer.key_id(),
+            signer_key_id: signer.map(|s| s.key_id()).unwrap_or_default(),
             length: info.length,
             sha256,
         })
@@ -341,7 +380,18 @@ impl VerifiedRepo {
     /// Downloads the verified update `target` to `dest`: the file appears
     /// there only when its length and hash matched the metadata.
     pub async fn download(&self, target: &str, dest: &Path) -> Result<VerifiedUpdate, VerifyError> {
-        let update = self.update(target)?;
+        self.download_with(target, dest, true).await
+    }
+
+    /// [`VerifiedRepo::download`] with the publisher check as in
+    /// [`VerifiedRepo::update_with`].
+    pub async fn download_with(
+        &self,
+        target: &str,
+        dest: &Path,
+        check_publisher: bool,
+    ) -> Result<VerifiedUpdate, VerifyError> {
+        let update = self.update_with(target, check_publisher)?;
         let name =
             TargetName::new(target).map_err(|_| VerifyError::NotFound(target.to_string()))?;
         let mismatch = |e: &ToughError| {

@@ -237,6 +237,10 @@ pub enum UpdateCommand {
     /// Run the provider: the client API, downloads and the administration
     /// API, on port 8092 by default.
     Provider(ProviderArgs),
+    /// The client agent (U-04): the daemon on each managed machine and
+    /// its local control.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Groups and their settings (U-03).
     #[command(subcommand)]
     Groups(GroupsCommand),
@@ -478,6 +482,118 @@ pub struct ProviderArgs {
     pub admin_remote: bool,
 }
 
+/// The client's settings file.
+#[derive(Debug, Clone, Args)]
+pub struct ClientConfigArg {
+    /// The client's settings (client.toml).
+    #[arg(long, env = "TRANSIT_CLIENT_CONFIG", default_value = "client.toml")]
+    pub config: PathBuf,
+}
+
+/// `transit update client …`
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Run the agent: check in at a random moment between check_min and
+    /// check_max, act as the group's mode says, listen on the control socket.
+    Run {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// Allow `verify_signatures = false` in the settings (logged).
+        #[arg(long)]
+        allow_unverified: bool,
+        /// Download rate limit in bytes per second (overrides max_rate; 0: none).
+        #[arg(long, value_name = "BYTES_PER_S")]
+        max_rate: Option<u64>,
+        /// Check in once (recovering an interrupted install first), act,
+        /// print the results and exit instead of running as a daemon.
+        #[arg(long)]
+        once: bool,
+        /// With --once: apply the offers now (Express), whatever the mode.
+        #[arg(long, requires = "once")]
+        apply: bool,
+        /// Print JSON (with --once).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The running agent's status.
+    Status {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check for updates now (a manual check); then `apply` (now) or
+    /// `apply --later` (at the next scheduled time).
+    Check {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply updates: Express (all) by default, Custom with --id.
+    Apply {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// Custom: only these updates (catalog IDs, repeatable).
+        #[arg(long = "id")]
+        ids: Vec<i64>,
+        /// Install at the next scheduled time instead of now.
+        #[arg(long)]
+        later: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel the running operation: no further update starts, downloads stop.
+    Cancel {
+        #[command(flatten)]
+        config: ClientConfigArg,
+    },
+    /// The agent's newest log lines.
+    Log {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// How many lines.
+        #[arg(long, default_value_t = 50)]
+        lines: usize,
+    },
+    /// Install an application from a bundle file (its first install on
+    /// this machine): signature, publisher and hash are checked first.
+    /// The agent must not be running.
+    InstallBundle {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// The bundle (.tbundle).
+        file: PathBuf,
+    },
+    /// Change one setting in client.toml (only while the machine is in
+    /// the default group; elsewhere its group's settings come from the
+    /// provider). Restart the agent to use it.
+    Set {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// The setting: check_min, check_max, max_message_size, send_timeout,
+        /// verify_signatures, providers (comma-separated), discovery_key,
+        /// max_rate, proxy.url, proxy.user, proxy.password.
+        key: String,
+        /// The new value.
+        value: String,
+        /// Allow `verify_signatures false`.
+        #[arg(long)]
+        allow_unverified: bool,
+    },
+    /// Write the agent's systemd unit (through the shared unit renderer).
+    InstallUnit {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// The unit folder (default: the user's systemd folder).
+        #[arg(long, value_name = "DIR")]
+        unit_dir: Option<PathBuf>,
+    },
+}
+
 /// `transit update publishers …`
 #[derive(Debug, Subcommand)]
 pub enum PublishersCommand {
@@ -542,6 +658,13 @@ impl UpdateCommand {
             | UpdateCommand::Scan { json, .. }
             | UpdateCommand::Activity { json, .. }
             | UpdateCommand::Check { json, .. } => *json,
+            UpdateCommand::Client(
+                ClientCommand::Run { json, .. }
+                | ClientCommand::Status { json, .. }
+                | ClientCommand::Check { json, .. }
+                | ClientCommand::Apply { json, .. },
+            ) => *json,
+            UpdateCommand::Client(_) => false,
             UpdateCommand::Publishers(PublishersCommand::List { json, .. })
             | UpdateCommand::Folders(FoldersCommand::List { json, .. })
             | UpdateCommand::Report { json, .. }

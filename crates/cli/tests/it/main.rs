@@ -17,5 +17,6 @@ mod restore;
 mod schedule;
 mod server;
 mod update;
+mod update_client;
 mod update_provider;
 mod wizard_tmux;

@@ -141,6 +141,10 @@ pub async fn checkin(
             "Automatic mode is refused for the CIC server's own client: Download instead".into(),
         );
     }
+    if c.cic_server {
+        *app.paused_for.lock().unwrap_or_else(|p| p.into_inner()) =
+            (settings.settings.mode == Mode::Manual).then(|| c.machine_id.clone());
+    }
     let catalog = app.catalog();
     let plan = plan_for(
         &catalog,

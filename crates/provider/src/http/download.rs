@@ -186,12 +186,34 @@ pub async fn metadata(
     }
 }
 
-/// `GET /v1/repository/targets/{*path}`: payloads.
+/// The header in which a client names its machine ID on downloads (so
+/// the CIC server's own client still downloads while it pauses the others).
+pub const MACHINE_HEADER: &str = "x-transit-machine";
+
+/// `GET /v1/repository/targets/{*path}`: payloads. While the CIC server's
+/// own client is in Manual mode, only that client gets payloads (403
+/// `paused` for the others).
 pub async fn target(
     State(app): State<Arc<App>>,
     Path(rel): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let paused_for = app
+        .paused_for
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(cic) = paused_for {
+        let caller = headers.get(MACHINE_HEADER).and_then(|v| v.to_str().ok());
+        if caller != Some(cic.as_str()) {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "paused",
+                "downloads to clients are paused: the CIC server's update client is in Manual mode",
+            )
+            .into_response();
+        }
+    }
     match safe_join(app.repo.targets_dir(), &rel) {
         Some(path) => serve_file(path, &headers, "application/octet-stream").await,
         None => ApiError::not_found("no such target").into_response(),

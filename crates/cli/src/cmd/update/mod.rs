@@ -1,7 +1,7 @@
 //! `transit update …`: the update service's bundles, TUF repository,
 //! ingest and verification (crates/update); the provider, its API
 //! commands and the load generator (crates/provider) in `provider.rs`
-//! and `console.rs`.
+//! and `console.rs`; the client agent (crates/client) in `agent.rs`.
 
 use crate::cli::update::{DataArg, FoldersCommand, PublishersCommand, UpdateCommand};
 use crate::exit::UsageError;
@@ -29,6 +29,7 @@ fn open(data: &DataArg) -> anyhow::Result<UpdateRepository> {
     Ok(UpdateRepository::open(&data.data)?)
 }
 
+mod agent;
 mod console;
 mod provider;
 
@@ -201,6 +202,7 @@ pub fn run(server_root: &Path, cmd: UpdateCommand) -> anyhow::Result<()> {
             seed,
             json,
         } => provider::simulate(&provider, clients, rate, duration, connections, seed, json),
+        UpdateCommand::Client(cmd) => agent::run(cmd),
         UpdateCommand::Groups(cmd) => console::groups(cmd),
         UpdateCommand::Machines(cmd) => console::machines(cmd),
         UpdateCommand::Updates(cmd) => console::updates(cmd),

@@ -297,7 +297,9 @@ fn rule_many_to_one() {
     let groups = "reporting,conference,tracker-intx";
     let ra = report(migrate(d, &a, &tgt, groups, range).args(["--site-id", "1"]));
     assert!(rule(&ra, "many-to-one").starts_with("one-to-one"));
-    let rb = report(migrate(d, &b, &tgt, groups, range).args(["--site-id", "2"]));
+    // Many jobs, so tables without foreign keys (INTX_PARTICIPANT) are
+    // ready long before INDIVIDUAL, which waits for its own parents.
+    let rb = report(migrate(d, &b, &tgt, groups, range).args(["--site-id", "2", "--jobs", "8"]));
     assert!(
         rule(&rb, "many-to-one").starts_with("many-to-one"),
         "{}",
@@ -341,6 +343,19 @@ fn rule_many_to_one() {
         "SELECT COUNT(*) FROM INTX_PARTICIPANT p LEFT JOIN INDIVIDUAL i ON i.IndivID = p.IndivID WHERE p.IndivID IS NOT NULL AND i.IndivID IS NULL",
     );
     assert_eq!(dangling, "0");
+    // And each points at the right agent: B's participants name the same
+    // ICUserIDs in the target as in B.
+    let people = |url: &str| {
+        rows(
+            url,
+            "SELECT p.InteractionIDKey, p.Role, i.ICUserID FROM INTX_PARTICIPANT p \
+             LEFT JOIN INDIVIDUAL i ON i.IndivID = p.IndivID WHERE p.SiteId = 2 \
+             ORDER BY 1, 2, 3",
+        )
+    };
+    let in_b = people(&b);
+    assert!(!in_b.is_empty());
+    assert_eq!(people(&tgt), in_b);
     let orphans = one(
         &tgt,
         "SELECT COUNT(*) FROM ICon_Participant p JOIN ICon_Conference c ON c.ConferenceId = p.ConferenceId WHERE c.SiteId <> p.SiteId",

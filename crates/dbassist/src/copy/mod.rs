@@ -387,8 +387,62 @@ pub fn validation_detail(v: &TableValidation) -> String {
     text
 }
 
+/// For each table, the tables of the selection it must wait for: the
+/// parents of its foreign keys and of its `ref=` columns (references the
+/// schema knows without a foreign key, which key translation follows
+/// too, so a parent's key map must be complete before its children are
+/// copied). Should the `ref=` links ever form a cycle, only the foreign
+/// keys count, so the schedule can never wait forever.
+fn dependencies(tables: &[&Table]) -> Vec<Vec<usize>> {
+    let position = |name: &str| {
+        tables
+            .iter()
+            .position(|t| t.name.eq_ignore_ascii_case(name))
+    };
+    let edges = |with_refs: bool| -> Vec<Vec<usize>> {
+        tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let fks = t.foreign_keys.iter().map(|fk| fk.parent.as_str());
+                let refs = t
+                    .columns
+                    .iter()
+                    .filter(|_| with_refs)
+                    .filter_map(|c| c.role.as_deref()?.strip_prefix("ref="))
+                    .filter_map(|r| r.split('.').next());
+                let mut out: Vec<usize> = Vec::new();
+                for p in fks.chain(refs).filter_map(position) {
+                    if p != i && !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+                out
+            })
+            .collect()
+    };
+    let with_refs = edges(true);
+    if acyclic(&with_refs) {
+        with_refs
+    } else {
+        edges(false)
+    }
+}
+
+/// True when the dependency lists can all be met in some order.
+fn acyclic(parents: &[Vec<usize>]) -> bool {
+    let mut done = vec![false; parents.len()];
+    loop {
+        let next = (0..parents.len()).find(|&i| !done[i] && parents[i].iter().all(|&p| done[p]));
+        match next {
+            Some(i) => done[i] = true,
+            None => return done.iter().all(|&d| d),
+        }
+    }
+}
+
 /// Runs `job` on every plan, `jobs` at a time, each only after the tables
-/// it references (within the selection) are done; returns the results in
+/// it references (within the selection, see [`dependencies`]) are done; returns the results in
 /// plan order, or the first error (running jobs finish first).
 fn schedule<T: Send>(
     plans: &[TablePlan],
@@ -401,21 +455,8 @@ fn schedule<T: Send>(
         results: Vec<Option<T>>,
         error: Option<DbError>,
     }
-    let names: Vec<&str> = plans.iter().map(|p| p.table.name.as_str()).collect();
-    let parents: Vec<Vec<usize>> = plans
-        .iter()
-        .map(|p| {
-            p.table
-                .foreign_keys
-                .iter()
-                .filter_map(|fk| {
-                    names
-                        .iter()
-                        .position(|n| n.eq_ignore_ascii_case(&fk.parent))
-                })
-                .collect()
-        })
-        .collect();
+    let tables: Vec<&Table> = plans.iter().map(|p| p.table).collect();
+    let parents = dependencies(&tables);
     let queue = Mutex::new(Queue {
         started: vec![false; plans.len()],
         done: vec![false; plans.len()],
@@ -660,4 +701,35 @@ pub fn validate(
         )?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child whose reference to a translated parent has no foreign key
+    /// (`INTX_PARTICIPANT.IndivID`, a `ref=` column) still waits for that
+    /// parent, so the parent's key map is complete when the child's
+    /// references are translated.
+    #[test]
+    fn children_wait_for_the_parents_of_their_ref_columns_too() {
+        let s = Schema::reference();
+        let names = ["INTX_PARTICIPANT", "INTXSEGMENT", "INDIVIDUAL", "INTXTYPE"];
+        let tables: Vec<&Table> = names.iter().map(|n| s.table(n).unwrap()).collect();
+        let deps = dependencies(&tables);
+        assert!(
+            deps[0].contains(&2),
+            "INTX_PARTICIPANT waits for INDIVIDUAL"
+        );
+        assert!(deps[1].contains(&3), "INTXSEGMENT waits for INTXTYPE");
+        assert!(acyclic(&deps));
+        let everything: Vec<&Table> = s.tables.iter().collect();
+        assert!(acyclic(&dependencies(&everything)));
+    }
+
+    #[test]
+    fn a_cycle_is_found() {
+        assert!(!acyclic(&[vec![1], vec![0]]));
+        assert!(acyclic(&[vec![1], vec![]]));
+    }
 }

@@ -386,6 +386,23 @@ impl ClientConfig {
         let proxy = match raw.proxy {
             None => None,
             Some(p) => {
+                // Credentials in the URL would reach logs and error
+                // messages; they have their own fields. The URL is not
+                // echoed here, for the same reason.
+                let authority = p.url.split_once("://").map_or(p.url.as_str(), |(_, r)| r);
+                if authority
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .contains('@')
+                {
+                    return Err(field(
+                        "proxy.url",
+                        "holds a user name or password: put them in proxy.user and \
+                         proxy.password, never in the URL"
+                            .into(),
+                    ));
+                }
                 let url = provider_url(&p.url)
                     .map_err(|e| field("proxy.url", e.replace("provider", "proxy")))?;
                 if p.password.is_some() && p.user.is_none() {
@@ -520,5 +537,21 @@ providers = ["cic01", "http://cic02:9000/"]
             format!("{BASE}\n[proxy]\nurl = \"proxy:3128\"\nuser = \"u\"\npassword = \"x\"\n");
         let c = ClientConfig::parse(&text, Path::new("c.toml"), false).unwrap();
         assert_eq!(c.proxy.unwrap().url, "http://proxy:3128");
+    }
+
+    #[test]
+    fn proxy_credentials_in_the_url_are_refused_without_echoing_them() {
+        for url in [
+            "http://u:s3cret@proxy:3128",
+            "u:s3cret@proxy:3128",
+            "http://u:s3cret@pr oxy",
+        ] {
+            let text = format!("{BASE}\n[proxy]\nurl = \"{url}\"\n");
+            let err = ClientConfig::parse(&text, Path::new("c.toml"), false)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("proxy.user and proxy.password"), "{err}");
+            assert!(!err.contains("s3cret"), "{err}");
+        }
     }
 }

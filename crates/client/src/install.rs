@@ -64,6 +64,15 @@ pub enum InstallError {
         /// The version asked for.
         to: InstallVersion,
     },
+    /// The version asked for is the one kept for rolling back: installing
+    /// it again would replace that tree before the new one is known good.
+    #[error("{application} {version} is the previous version kept for rolling back; remove the current version to go back to it")]
+    IsPrevious {
+        /// The application.
+        application: String,
+        /// The version asked for.
+        version: InstallVersion,
+    },
     /// The user cancelled before the switch; nothing changed.
     #[error("cancelled; nothing was changed")]
     Cancelled,
@@ -74,7 +83,9 @@ impl Kind for InstallError {
         match self {
             InstallError::Io(e) => e.kind(),
             InstallError::Unpack { .. } => ErrorKind::UpdateBadBundle,
-            InstallError::Hook { .. } | InstallError::NoPrevious { .. } => ErrorKind::Refused,
+            InstallError::Hook { .. }
+            | InstallError::NoPrevious { .. }
+            | InstallError::IsPrevious { .. } => ErrorKind::Refused,
             InstallError::BadName(_) => ErrorKind::BadInput,
             InstallError::Cancelled => ErrorKind::Cancelled,
         }
@@ -405,6 +416,12 @@ impl Installer {
             return Ok(Installed {
                 restart_required: false,
                 already: true,
+            });
+        }
+        if self.previous(application) == Some(version) {
+            return Err(InstallError::IsPrevious {
+                application: application.to_string(),
+                version,
             });
         }
         std::fs::create_dir_all(dir.join(".meta")).at(&dir)?;

@@ -410,6 +410,19 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
         "{text}"
     );
 
+    // The previous version is kept for rolling back: installing it again
+    // is refused and its tree stays as it was (the Remove below uses it).
+    transit(&f.root())
+        .args(["update", "client", "install-bundle", "--config"])
+        .arg(&config)
+        .arg(&b1)
+        .assert()
+        .exit(Exit::Refused)
+        .stderr(predicates::str::contains(
+            "previous version kept for rolling back",
+        ));
+    assert_eq!(current(&config).as_deref(), Some("18.01.02.01"));
+
     // Remove: back to the previous version at the next check-in, whatever the mode.
     transit(&f.root())
         .args([

@@ -775,6 +775,34 @@ fn rule_recording_paths_and_rule_conference_site_id() {
         ),
         one(&tgt, "SELECT COUNT(*) FROM IR_RecordingMedia")
     );
+    // A NEW that starts with its OLD, run twice: each path is rewritten
+    // once. Two maps that would chain (P=Pold/, Pold/=/elsewhere/): a
+    // path is rewritten by one map only.
+    let count = |url: &str, like: &str| {
+        one(
+            url,
+            &format!("SELECT COUNT(*) FROM IR_RecordingMedia WHERE MediaUri LIKE '{like}%'"),
+        )
+    };
+    let range = ("2013-03-07", "2013-03-12");
+    let tgt2 = target(d, "tgt2.db");
+    for _ in 0..2 {
+        migrate(d, &src, &tgt2, "recorder", range)
+            .args(["--recording-path-map", &format!("{prefix}={prefix}old/")])
+            .assert()
+            .success();
+    }
+    let total = one(&tgt2, "SELECT COUNT(*) FROM IR_RecordingMedia");
+    assert_ne!(total, "0");
+    assert_eq!(count(&tgt2, &format!("{prefix}old/")), total);
+    assert_eq!(count(&tgt2, &format!("{prefix}old/old/")), "0");
+    let tgt3 = target(d, "tgt3.db");
+    migrate(d, &src, &tgt3, "recorder", range)
+        .args(["--recording-path-map", &format!("{prefix}={prefix}old/")])
+        .args(["--recording-path-map", &format!("{prefix}old/=/elsewhere/")])
+        .assert()
+        .success();
+    assert_eq!(count(&tgt3, &format!("{prefix}old/")), total);
     assert!(rule(&r, "conference-site-id").starts_with("IConSiteID: site ID 2 -> 7"));
     assert_eq!(
         one(

@@ -912,7 +912,11 @@ fn parse_timestamp(text: &str) -> Option<time::PrimitiveDateTime> {
 }
 
 /// Recordings migrate their paths, not their files: `--recording-path-map
-/// OLD=NEW` rewrites the prefix of `MediaUri` in the run's rows.
+/// OLD=NEW` rewrites the prefix of `MediaUri` in the run's rows. All maps
+/// go in one statement, the longest OLD first, so maps never chain (with
+/// `A=B` and `B=C`, an `A` path becomes `B`); and a path that already
+/// starts with a NEW that itself starts with its OLD is left alone, so a
+/// rerun or a resume never rewrites a rewritten path again.
 fn recording_paths(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> Result<()> {
     let d = tgt.dialect();
     let t = table("IR_RecordingMedia");
@@ -924,8 +928,18 @@ fn recording_paths(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) ->
         .expect("recorder selected");
     let filter = cx.filters.condition(group, t);
     let col = d.ident("MediaUri");
-    let mut statements = Vec::new();
-    for (old, new) in &cx.options.recording_paths {
+    let mut maps: Vec<&(String, String)> = cx.options.recording_paths.iter().collect();
+    maps.sort_by_key(|(old, _)| std::cmp::Reverse(old.chars().count()));
+    let prefix_is = |text: &str| {
+        format!(
+            "SUBSTR({col}, 1, {}) = {}",
+            text.chars().count(),
+            lit(d, text)
+        )
+    };
+    let mut whens = Vec::new();
+    let mut any = Vec::new();
+    for (old, new) in maps {
         let n = old.chars().count();
         let concat = match d.engine() {
             crate::engine::Engine::MySql => {
@@ -933,15 +947,22 @@ fn recording_paths(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) ->
             }
             _ => format!("{} || SUBSTR({col}, {})", lit(d, new), n + 1),
         };
-        let mut cond = format!("SUBSTR({col}, 1, {n}) = {}", lit(d, old));
-        if let Some(f) = &filter {
-            cond.push_str(&format!(" AND ({f})"));
+        let mut when = prefix_is(old);
+        if new.starts_with(old.as_str()) {
+            when = format!("{when} AND NOT ({})", prefix_is(new));
         }
-        statements.push(format!(
-            "UPDATE {} SET {col} = {concat} WHERE {cond}",
-            d.ident(&t.name)
-        ));
+        whens.push(format!("WHEN {when} THEN {concat}"));
+        any.push(format!("({when})"));
     }
+    let mut cond = format!("({})", any.join(" OR "));
+    if let Some(f) = &filter {
+        cond.push_str(&format!(" AND ({f})"));
+    }
+    let statements = vec![format!(
+        "UPDATE {} SET {col} = CASE {} ELSE {col} END WHERE {cond}",
+        d.ident(&t.name),
+        whens.join(" ")
+    )];
     let counts = in_transaction(local, tgt, &statements)?;
     cx.changed.push((
         t.name.clone(),

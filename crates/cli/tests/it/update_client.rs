@@ -199,6 +199,39 @@ check_max = "2s"
         path
     }
 
+    /// `transit update client install-bundle --config CONFIG BUNDLE`.
+    fn install_bundle(&self, config: &Path, bundle: &Path) -> assert_cmd::Command {
+        let mut cmd = transit(&self.root());
+        cmd.args(["update", "client", "install-bundle", "--config"])
+            .arg(config)
+            .arg(bundle);
+        cmd
+    }
+
+    /// `transit update client ARGS --config CONFIG`: the local control
+    /// commands that talk to a running agent.
+    fn ctl(&self, config: &Path, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = transit(&self.root());
+        cmd.args(["update", "client"])
+            .args(args)
+            .arg("--config")
+            .arg(config);
+        cmd
+    }
+
+    /// Starts the agent as a daemon (`update client run`), stopped on drop.
+    fn daemon(&self, config: &Path) -> Kid {
+        Kid(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+                .args(["update", "client", "run", "--config"])
+                .arg(config)
+                .env_remove("TRANSIT_LOG")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
     fn run_once(&self, config: &Path, apply: bool) -> assert_cmd::Command {
         let mut cmd = transit(&self.root());
         cmd.args(["update", "client", "run", "--once", "--json", "--config"])
@@ -332,20 +365,12 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
 
     // The licence gate: nothing installs without the feature.
     std::fs::write(f.p("cic/licence.txt"), "I3_FEATURE_OTHER\n").unwrap();
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
+    f.install_bundle(&config, &b1)
         .assert()
         .exit(Exit::Refused)
         .stderr(predicates::str::contains("I3_FEATURE_SU_ALLOWED"));
     std::fs::write(f.p("cic/licence.txt"), "I3_FEATURE_SU_ALLOWED\n").unwrap();
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
-        .assert()
-        .success();
+    f.install_bundle(&config, &b1).assert().success();
     assert_eq!(current(&config).as_deref(), Some("18.01.01.01"));
     assert_tree(&config, &v1);
 
@@ -412,10 +437,7 @@ fn agent_fails_over_installs_reports_and_rolls_back() {
 
     // The previous version is kept for rolling back: installing it again
     // is refused and its tree stays as it was (the Remove below uses it).
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
+    f.install_bundle(&config, &b1)
         .assert()
         .exit(Exit::Refused)
         .stderr(predicates::str::contains(
@@ -505,12 +527,7 @@ fn tampered_payload_or_metadata_is_never_unpacked_and_is_reported() {
     f.add_ga(&b2, "data");
     let (_p, url) = f.provider("data", free_port());
     let config = f.client("ws-t", &[&url], "", "");
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
-        .assert()
-        .success();
+    f.install_bundle(&config, &b1).assert().success();
 
     // A hostile provider serves a payload with one byte changed.
     let targets = f.p("data/repository/targets");
@@ -670,12 +687,7 @@ fn dropped_connections_resume_with_range() {
     let (_p, url) = f.provider("data", free_port());
     let (port, passed) = flaky_relay(url.trim_start_matches("http://").to_string(), 700 * 1024, 3);
     let config = f.client("ws-r", &[&format!("http://127.0.0.1:{port}")], "", "");
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
-        .assert()
-        .success();
+    f.install_bundle(&config, &b1).assert().success();
     let out = f
         .run_once(&config, true)
         .arg("--max-rate")
@@ -728,12 +740,7 @@ fn kills_during_apply_and_remove_complete_or_roll_back() {
 
     let fresh = |name: &str| {
         let config = f.client(name, &[&url], "", "");
-        transit(&f.root())
-            .args(["update", "client", "install-bundle", "--config"])
-            .arg(&config)
-            .arg(&b1)
-            .assert()
-            .success();
+        f.install_bundle(&config, &b1).assert().success();
         config
     };
     let killed = |config: &Path, step: &str, apply: bool| {
@@ -800,12 +807,7 @@ fn kills_during_apply_and_remove_complete_or_roll_back() {
     for step in ["remove-journal", "remove-switched"] {
         let config = fresh(&format!("k-{step}"));
         // Install v2 (the Remove state hides it from new offers, so install the bundle).
-        transit(&f.root())
-            .args(["update", "client", "install-bundle", "--config"])
-            .arg(&config)
-            .arg(&b2)
-            .assert()
-            .success();
+        f.install_bundle(&config, &b2).assert().success();
         killed(&config, step, false);
         match current(&config).as_deref() {
             Some("18.01.01.01") => assert_tree(&config, &v1),
@@ -851,29 +853,9 @@ fn daemon_checks_in_on_its_timer_obeys_the_socket_and_moves_provider() {
     let (_p1, url1) = f.provider("data", free_port());
     let (_p2, url2) = f.provider("data2", port2);
     let config = f.client("ws-d", &[&url1], "", "");
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
-        .assert()
-        .success();
-    let daemon = Kid(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
-            .args(["update", "client", "run", "--config"])
-            .arg(&config)
-            .env_remove("TRANSIT_LOG")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let ctl = |args: &[&str]| {
-        let mut cmd = transit(&f.root());
-        cmd.args(["update", "client"])
-            .args(args)
-            .arg("--config")
-            .arg(&config);
-        cmd
-    };
+    f.install_bundle(&config, &b1).assert().success();
+    let daemon = f.daemon(&config);
+    let ctl = |args: &[&str]| f.ctl(&config, args);
     // The timer's first check-in comes 1-2 s after the start.
     wait_for("the first check-in", || {
         let out = ctl(&["status", "--json"]).output().unwrap();
@@ -1064,12 +1046,7 @@ fn check_ins_and_downloads_go_through_the_authenticating_proxy() {
     assert_eq!(forwarded.load(Ordering::SeqCst), 0);
 
     let config = f.client("ws-p2", &[&url], "", &tail("s3cret"));
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
-        .assert()
-        .success();
+    f.install_bundle(&config, &b1).assert().success();
     let out = f.run_once(&config, true).assert().success();
     let report = json(&out.get_output().stdout);
     assert!(
@@ -1107,29 +1084,9 @@ fn cancel_stops_a_running_download_and_installs_nothing() {
         "check_min = \"10m\"\ncheck_max = \"10m\"",
     );
     std::fs::write(&config, text).unwrap();
-    transit(&f.root())
-        .args(["update", "client", "install-bundle", "--config"])
-        .arg(&config)
-        .arg(&b1)
-        .assert()
-        .success();
-    let _daemon = Kid(
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
-            .args(["update", "client", "run", "--config"])
-            .arg(&config)
-            .env_remove("TRANSIT_LOG")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let ctl = |args: &[&str]| {
-        let mut cmd = transit(&f.root());
-        cmd.args(["update", "client"])
-            .args(args)
-            .arg("--config")
-            .arg(&config);
-        cmd
-    };
+    f.install_bundle(&config, &b1).assert().success();
+    let _daemon = f.daemon(&config);
+    let ctl = |args: &[&str]| f.ctl(&config, args);
     wait_for("the control socket", || {
         ctl(&["status"]).output().unwrap().status.success()
     });
@@ -1199,12 +1156,7 @@ fn group_modes_decide_and_high_priority_ignores_them() {
             &format!("group = {group:?}"),
             "",
         );
-        transit(&f.root())
-            .args(["update", "client", "install-bundle", "--config"])
-            .arg(&config)
-            .arg(&b1)
-            .assert()
-            .success();
+        f.install_bundle(&config, &b1).assert().success();
         let out = f.run_once(&config, false).assert().success();
         let report = json(&out.get_output().stdout);
         assert_eq!(report["status"]["settings"]["group"], group, "{report}");
@@ -1274,12 +1226,7 @@ fn manual_mode_on_the_cic_servers_client_pauses_downloads_to_the_others() {
     );
     let ws = f.client("ws-m", &[&url], "", "");
     for config in [&cic, &ws] {
-        transit(&f.root())
-            .args(["update", "client", "install-bundle", "--config"])
-            .arg(config)
-            .arg(&b1)
-            .assert()
-            .success();
+        f.install_bundle(config, &b1).assert().success();
     }
     f.run_once(&cic, false).assert().success();
     let out = f.run_once(&ws, false).assert().success();

@@ -54,6 +54,8 @@ pub struct Gate {
     peak: AtomicUsize,
     waiting: AtomicUsize,
     queued: AtomicU64,
+    /// How long a download of this group holds its slot, in ms (a moving average).
+    hold_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Gate {
@@ -90,6 +92,7 @@ impl Gate {
             peak: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             queued: AtomicU64::new(0),
+            hold_ms: AtomicU64::new(250),
         }
     }
 
@@ -125,6 +128,7 @@ impl Gate {
 pub struct Ticket {
     gate: Arc<Gate>,
     _permit: Option<OwnedSemaphorePermit>,
+    since: std::time::Instant,
 }
 
 impl Ticket {
@@ -137,7 +141,23 @@ impl Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         self.gate.active.fetch_sub(1, Ordering::Relaxed);
+        // A moving average (1/8 weight) of how long slots are held.
+        let held = self.since.elapsed().as_millis() as u64;
+        let _ = self
+            .gate
+            .hold_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |avg| {
+                Some((avg * 7 + held) / 8)
+            });
     }
+}
+
+/// Seconds to tell a download to come back after: its place in the line
+/// (`waiting` ahead, `slots` at a time) times how long a slot is held,
+/// 1–30 s.
+pub fn come_back_after(waiting: usize, slots: u32, hold_ms: u64) -> u64 {
+    let rounds = waiting as f64 / f64::from(slots.max(1));
+    ((rounds * hold_ms as f64 / 1000.0).ceil() as u64).clamp(1, 30)
 }
 
 /// No slot freed in time: come back after this many seconds.
@@ -221,11 +241,13 @@ impl Downloads {
                         Ok(Ok(p)) => Some(p),
                         _ => {
                             gate.queued.fetch_add(1, Ordering::Relaxed);
-                            // One more second per round of the queue ahead.
-                            let rounds =
-                                waiting as u64 / u64::from(gate.limits.max_downloads.max(1));
+                            let after = come_back_after(
+                                waiting,
+                                gate.limits.max_downloads,
+                                gate.hold_ms.load(Ordering::Relaxed),
+                            );
                             return Err(ComeBack {
-                                after: crate::http::error::jittered((1 + rounds).min(30)),
+                                after: crate::http::error::jittered(after),
                                 waiting,
                             });
                         }
@@ -238,6 +260,7 @@ impl Downloads {
         Ok(Ticket {
             gate,
             _permit: permit,
+            since: std::time::Instant::now(),
         })
     }
 
@@ -355,6 +378,14 @@ mod tests {
             rate: 64 * 1024,
         });
         assert_eq!(slow.chunk(), 16 * 1024, "a quarter second of 64 KiB/s");
+    }
+
+    #[test]
+    fn come_back_times_follow_the_line_ahead() {
+        assert_eq!(come_back_after(1, 8, 1000), 1);
+        assert_eq!(come_back_after(192, 8, 200), 5);
+        assert_eq!(come_back_after(10_000, 1, 60_000), 30, "at most 30 s");
+        assert_eq!(come_back_after(5, 0, 1000), 5, "no slots counts as one");
     }
 
     #[test]

@@ -17,9 +17,12 @@ pub enum RolloutError {
     /// The store failed, or refused (no such rollout, one exists already).
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The request does not make sense (waves, state, unknown update).
+    /// The request does not make sense (waves, unknown update or group).
     #[error("{0}")]
     Invalid(String),
+    /// The rollout's state does not allow the command.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Each machine's ID and group name (the waves' sizes).
@@ -143,7 +146,7 @@ pub async fn run_command(
         let mut r = find(app, id).await?;
         let members = members(app).await?;
         let t = tallies(app, &r, &members).await?;
-        rollout::command(&mut r, command, &t, now()).map_err(RolloutError::Invalid)?;
+        rollout::command(&mut r, command, &t, now()).map_err(RolloutError::Conflict)?;
         if app.store.save_rollout(&r).await? {
             r.version += 1;
             tracing::info!(rollout = id, ?command, "rollout command");
@@ -152,7 +155,7 @@ pub async fn run_command(
             return status_of(app, &r).await;
         }
     }
-    Err(RolloutError::Invalid(format!(
+    Err(RolloutError::Conflict(format!(
         "rollout {id} kept changing; try again"
     )))
 }

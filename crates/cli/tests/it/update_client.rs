@@ -182,7 +182,13 @@ publisher = "Genesys"
     }
 
     /// Writes a client.toml for client `name` and returns its path.
-    fn client(&self, name: &str, providers: &[&str], extra: &str, tail: &str) -> PathBuf {
+    pub(crate) fn client(
+        &self,
+        name: &str,
+        providers: &[&str],
+        extra: &str,
+        tail: &str,
+    ) -> PathBuf {
         let dir = self.p(&format!("clients/{name}"));
         std::fs::create_dir_all(&dir).unwrap();
         let list: Vec<String> = providers.iter().map(|p| format!("{p:?}")).collect();

@@ -102,6 +102,9 @@ impl From<crate::rollout_engine::RolloutError> for ApiError {
         match e {
             crate::rollout_engine::RolloutError::Store(s) => s.into(),
             crate::rollout_engine::RolloutError::Invalid(m) => ApiError::invalid(m),
+            crate::rollout_engine::RolloutError::Conflict(m) => {
+                ApiError::new(StatusCode::CONFLICT, "refused", m)
+            }
         }
     }
 }

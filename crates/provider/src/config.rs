@@ -75,8 +75,8 @@ pub struct ProviderConfig {
     /// Serve the administration API to other hosts too (by default only
     /// loopback clients may use it).
     pub admin_remote: bool,
-    /// How often running rollouts are evaluated (results arriving also
-    /// wake the evaluator, at most this often).
+    /// How often running rollouts are evaluated (and reloaded, for
+    /// providers sharing a store).
     pub rollout_tick: Duration,
 }
 

@@ -115,22 +115,16 @@ async fn background(app: Arc<App>, stop: CancelToken) {
     }
 }
 
-/// Evaluates the rollouts every `rollout_tick`, or sooner when results
-/// arrive (but not more often than the tick).
+/// Evaluates the rollouts every `rollout_tick`.
 async fn rollouts(app: Arc<App>, stop: CancelToken) {
     let tick = app.config.rollout_tick.max(Duration::from_millis(50));
     loop {
-        if let Err(e) = rollout_engine::evaluate(&app).await {
-            tracing::warn!("rollout evaluation: {e}");
-        }
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(tick) => {}
         }
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = app.rollout_wake.notified() => {}
-            _ = tokio::time::sleep(tick * 4) => {}
+        if let Err(e) = rollout_engine::evaluate(&app).await {
+            tracing::warn!("rollout evaluation: {e}");
         }
     }
 }
@@ -183,7 +177,6 @@ pub async fn run(
         catalog: Default::default(),
         groups: Default::default(),
         rollouts: Default::default(),
-        rollout_wake: Default::default(),
         downloads: Default::default(),
         progress: std::sync::Mutex::new(ProgressBuffer::default()),
         load: LoadMeter::default(),
@@ -193,6 +186,8 @@ pub async fn run(
     });
     app.reload_catalog().await?;
     app.reload_groups().await?;
+    // Rollouts gate offers: loaded before the first check-in is answered.
+    rollout_engine::evaluate(&app).await?;
     tracing::info!(%addr, store = %store.describe(), tls = tls.is_some(), "update provider listening");
     ready(addr);
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));

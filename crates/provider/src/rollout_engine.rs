@@ -1,5 +1,5 @@
 //! Rollouts over the store: the evaluator that moves running rollouts on
-//! (every `rollout_tick`, and as soon as results arrive), the commands
+//! (every `rollout_tick`), the commands
 //! (create, pause, resume, stop) and the status the API shows.
 //!
 //! Every change is a compare-and-set on the rollout's version, so
@@ -131,7 +131,6 @@ pub async fn create(
     }
     let r = app.store.create_rollout(update_id, waves, now()).await?;
     reload(app).await?;
-    app.rollout_wake.notify_one();
     status_of(app, &r).await
 }
 
@@ -151,7 +150,6 @@ pub async fn run_command(
             r.version += 1;
             tracing::info!(rollout = id, ?command, "rollout command");
             reload(app).await?;
-            app.rollout_wake.notify_one();
             return status_of(app, &r).await;
         }
     }

@@ -110,10 +110,8 @@ pub struct App {
     pub catalog: RwLock<Arc<Catalog>>,
     /// The groups by ID, reloaded every few seconds and after changes.
     pub groups: RwLock<Arc<HashMap<i64, GroupRow>>>,
-    /// The rollouts, reloaded at every evaluation (see [`crate::rollouts`]).
+    /// The rollouts, reloaded at every evaluation (see [`crate::rollout_engine`]).
     pub rollouts: RwLock<Arc<Vec<Rollout>>>,
-    /// Wakes the rollout evaluator early (results arrived, a command ran).
-    pub rollout_wake: tokio::sync::Notify,
     /// Per-group download limits and counters (see [`crate::bandwidth`]).
     pub downloads: crate::bandwidth::Downloads,
     /// Progress waiting to be written.

@@ -618,8 +618,7 @@ pub struct ProviderArgs {
     /// Longest check-in interval handed out: minutes, or a duration with a unit.
     #[arg(long, default_value = "60", value_parser = minutes_or_duration)]
     pub check_max: Duration,
-    /// How often running rollouts are evaluated, in seconds (results
-    /// arriving wake the evaluator sooner).
+    /// How often running rollouts are evaluated, in seconds.
     #[arg(long, default_value_t = 2.0, value_parser = positive_seconds)]
     pub rollout_tick: f64,
     /// Serve the administration API to other hosts too (default: loopback only).

@@ -148,7 +148,7 @@ async fn report(c: &ProviderClient, m: &CheckIn, update: i64, installed: bool) {
 
 #[test]
 fn thirty_percent_failing_stops_the_rollout_before_wave_two() {
-    let s = Setup::new(4096, &[]);
+    let mut s = Setup::new(4096, &[]);
     let rt = rt();
     let c = s.client();
     let machines: Vec<CheckIn> = (0..100).map(|i| machine(i, None)).collect();
@@ -200,6 +200,22 @@ fn thirty_percent_failing_stops_the_rollout_before_wave_two() {
     // The remaining wave is never offered the update.
     let after = rt.block_on(check_in_all(&c, &machines, s.update));
     assert_eq!(after, offers, "no new machine is offered the update");
+    // A restarted provider gates its very first check-ins too.
+    drop(s.provider.take());
+    let (kid, _) =
+        s.f.provider_with("data", s.port, &["--rollout-tick", "0.1"]);
+    s.provider = Some(kid);
+    let late = machines
+        .iter()
+        .zip(&offers)
+        .find(|(_, o)| !**o)
+        .map(|(m, _)| m)
+        .unwrap();
+    let reply = rt.block_on(c.checkin(late)).unwrap();
+    assert!(
+        !offered(&reply, s.update),
+        "a wave-2 machine right after a restart"
+    );
     // Pause refuses (stopped); resume forgives the failures so far, and the
     // wave does not reach 95 %, so it stays at wave 1.
     transit(&s.f.root())

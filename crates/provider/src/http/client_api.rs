@@ -259,7 +259,6 @@ pub async fn results(
         );
         if !outcomes.is_empty() {
             app.store.record_outcomes(&outcomes).await?;
-            app.rollout_wake.notify_one();
         }
     }
     Ok(Json(Accepted {

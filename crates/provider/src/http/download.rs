@@ -20,6 +20,9 @@ use std::sync::Arc;
 /// The size of one read from the content store.
 pub const CHUNK: u64 = 1024 * 1024;
 
+/// Chunks read ahead of the socket per download.
+pub const READ_AHEAD: usize = 2;
+
 /// A requested byte range, inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeRequest {
@@ -142,32 +145,36 @@ pub async fn serve_file(
         }
     };
     let file = Arc::new(file);
-    let ticket = ticket.map(Arc::new);
     let chunk = ticket.as_ref().map_or(CHUNK, |t| t.gate().chunk());
-    let stream = futures::stream::unfold(start, move |offset| {
-        let file = Arc::clone(&file);
-        // The ticket lives as long as the stream: its slot frees when the
-        // download ends or the client goes away.
-        let ticket = ticket.clone();
-        async move {
-            if offset >= end {
-                return None;
-            }
+    // A reader task stays up to READ_AHEAD chunks ahead of the socket, so
+    // the next read overlaps the send of this one. It holds the ticket:
+    // the group's slot frees when the download ends or the client goes
+    // away (the channel closes and the reader stops).
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(READ_AHEAD);
+    tokio::spawn(async move {
+        let ticket = ticket;
+        let mut offset = start;
+        while offset < end {
             let n = (end - offset).min(chunk) as usize;
             if let Some(t) = &ticket {
                 t.gate().pace(n as u64).await;
             }
+            let f = Arc::clone(&file);
             let read = tokio::task::spawn_blocking(move || {
                 let mut buf = vec![0u8; n];
-                file.read_exact_at(&mut buf, offset).map(|_| buf)
+                f.read_exact_at(&mut buf, offset).map(|_| buf)
             })
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
-            match read {
-                Ok(buf) => Some((Ok(bytes::Bytes::from(buf)), offset + n as u64)),
-                Err(e) => Some((Err(e), end)),
+            let failed = read.is_err();
+            if tx.send(read.map(bytes::Bytes::from)).await.is_err() || failed {
+                return;
             }
+            offset += n as u64;
         }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
     });
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;

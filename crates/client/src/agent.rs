@@ -100,6 +100,9 @@ pub struct Persisted {
     /// The user chose "later": install at the next scheduled time.
     #[serde(default)]
     pub later: bool,
+    /// Providers found by discovery when the agent last started.
+    #[serde(default)]
+    pub discovered: Vec<String>,
 }
 
 /// What `status` shows.
@@ -237,6 +240,8 @@ pub struct Agent {
     /// The longest `Retry-After` of the last failed check-in.
     retry_after: Option<u64>,
     last_checkin_error: Option<String>,
+    /// The provider registered in the server root (the fallback).
+    registered: Option<String>,
     _lock: std::fs::File,
 }
 
@@ -321,6 +326,7 @@ impl Agent {
         }
         let shared = Arc::new(Shared::default());
         let _ = shared.downloads.set(Arc::clone(&downloads));
+        let registered = crate::discover::registered(&config);
         let mut agent = Agent {
             config,
             net,
@@ -334,6 +340,7 @@ impl Agent {
             failures: 0,
             retry_after: None,
             last_checkin_error: None,
+            registered,
             last_provider: None,
             _lock: lock,
         };
@@ -412,12 +419,21 @@ impl Agent {
             .as_ref()
             .map(|s| s.settings.providers.clone())
             .unwrap_or_default();
+        // Discovery's finds come after the configured providers; the one
+        // registered in the server root only when discovery found none.
+        let fallback: Vec<String> = if self.state.discovered.is_empty() {
+            self.registered.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
         for p in self
             .state
             .moved_to
             .iter()
             .chain(&group)
             .chain(&self.config.providers)
+            .chain(&self.state.discovered)
+            .chain(&fallback)
         {
             if let Ok(url) = provider_url(p) {
                 if !out.contains(&url) {
@@ -426,6 +442,46 @@ impl Agent {
             }
         }
         out
+    }
+
+    /// Discovery, as the agent runs it when it starts (with `discovery`
+    /// on): broadcasts the probe and keeps the providers that answered
+    /// (replacing those of the last start); returns them.
+    pub async fn discover(&mut self) -> Vec<String> {
+        let c = &self.config;
+        match crate::discover::probe(
+            &c.discovery_key,
+            c.discovery_port,
+            &c.discovery_addresses,
+            c.discovery_wait,
+        )
+        .await
+        {
+            Ok(found) => {
+                self.log(&format!(
+                    "discovery (key {}): {}",
+                    c.discovery_key,
+                    if found.is_empty() {
+                        match &self.registered {
+                            Some(r) => {
+                                format!("no provider answered; falling back to the registered {r}")
+                            }
+                            None => "no provider answered".to_string(),
+                        }
+                    } else {
+                        found.join(", ")
+                    }
+                ));
+                self.state.discovered = found.clone();
+                let _ = self.save();
+                self.refresh_status();
+                found
+            }
+            Err(e) => {
+                self.log(&format!("discovery failed: {e}"));
+                Vec::new()
+            }
+        }
     }
 
     /// Updates the shared status.

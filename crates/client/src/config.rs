@@ -18,7 +18,11 @@
 //! # max_message_size = 262144      # bytes, up to 2147483647
 //! # send_timeout = 60              # seconds, up to 600
 //! # verify_signatures = true       # false also needs --allow-unverified
-//! # discovery_key = "Production"
+//! # discovery = false             # broadcast for providers when the agent starts
+//! # discovery_key = "Production"   # only providers with this key answer
+//! # discovery_port = 8093          # the providers' UDP port
+//! # discovery_addresses = ["255.255.255.255"]  # where the probe is sent
+//! # discovery_wait = "2s"          # how long answers are collected
 //! # max_rate = 0                   # bytes/s for downloads, 0 = unlimited
 //!
 //! [proxy]                          # optional
@@ -136,6 +140,14 @@ struct RawClient {
     #[serde(default)]
     discovery_key: Option<String>,
     #[serde(default)]
+    discovery: bool,
+    #[serde(default)]
+    discovery_port: Option<u16>,
+    #[serde(default)]
+    discovery_addresses: Option<Vec<String>>,
+    #[serde(default)]
+    discovery_wait: Option<String>,
+    #[serde(default)]
     max_rate: Option<i64>,
 }
 
@@ -208,6 +220,14 @@ pub struct ClientConfig {
     pub verify_signatures: bool,
     /// Provider discovery's key.
     pub discovery_key: String,
+    /// Broadcast for providers when the agent starts.
+    pub discovery: bool,
+    /// The providers' discovery port.
+    pub discovery_port: u16,
+    /// Where the discovery probe is sent (IPv4 broadcast or unicast addresses).
+    pub discovery_addresses: Vec<std::net::Ipv4Addr>,
+    /// How long discovery answers are collected.
+    pub discovery_wait: Duration,
     /// Download rate limit in bytes per second (0: none).
     pub max_rate: u64,
     /// The web proxy.
@@ -369,6 +389,42 @@ impl ClientConfig {
                 "must be 1-64 characters without control characters".into(),
             ));
         }
+        let discovery_port = c
+            .discovery_port
+            .unwrap_or(transit_provider::discovery::DISCOVERY_PORT);
+        if discovery_port == 0 {
+            return Err(field("discovery_port", "must be 1-65535".into()));
+        }
+        let discovery_addresses = match &c.discovery_addresses {
+            None => vec![std::net::Ipv4Addr::BROADCAST],
+            Some(list) if list.is_empty() => {
+                return Err(field(
+                    "discovery_addresses",
+                    "lists at least one address".into(),
+                ))
+            }
+            Some(list) => list
+                .iter()
+                .map(|a| {
+                    a.parse::<std::net::Ipv4Addr>().map_err(|_| {
+                        field(
+                            "discovery_addresses",
+                            format!("`{a}` is not an IPv4 address"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let discovery_wait = match &c.discovery_wait {
+            None => Duration::from_secs(2),
+            Some(t) => {
+                let d = parse_duration(t).map_err(|e| field("discovery_wait", e))?;
+                if d.is_zero() || d > Duration::from_secs(60) {
+                    return Err(field("discovery_wait", "must be 1s-60s".into()));
+                }
+                d
+            }
+        };
         let max_rate = match c.max_rate {
             None => 0,
             Some(n) if n >= 0 => n as u64,
@@ -440,6 +496,10 @@ impl ClientConfig {
             send_timeout: Duration::from_secs(send_timeout),
             verify_signatures,
             discovery_key,
+            discovery: c.discovery,
+            discovery_port,
+            discovery_addresses,
+            discovery_wait,
             max_rate,
             proxy,
             apps: raw.apps,

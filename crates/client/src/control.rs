@@ -205,6 +205,10 @@ pub async fn run(mut agent: Agent, stop: CancelToken) -> Result<(), AgentError> 
             }
         }
     });
+    // Discovery runs when the service starts, and only then.
+    if agent.config.discovery {
+        agent.discover().await;
+    }
     agent.log(&format!(
         "agent started: {} provider(s), control socket {}",
         agent.providers().len(),

@@ -13,6 +13,7 @@
 //!   and the action journal that makes a kill at any point safe;
 //! - [`control`]: the daemon loop and the local control socket;
 //! - [`backoff`]: when to retry a check-in that found no provider;
+//! - [`discover`]: the discovery broadcast and the registered fallback;
 //! - [`fleet`]: simulated agents with the real schedule, for surge tests;
 //! - [`schedule`] and [`licence`]: the install window and the licence gate;
 //! - [`settings`]: local edits of `client.toml`, locked outside the default group.
@@ -23,6 +24,7 @@ pub mod agent;
 pub mod backoff;
 pub mod config;
 pub mod control;
+pub mod discover;
 pub mod fleet;
 pub mod install;
 pub mod licence;

@@ -78,6 +78,12 @@ pub struct ProviderConfig {
     /// How often running rollouts are evaluated (and reloaded, for
     /// providers sharing a store).
     pub rollout_tick: Duration,
+    /// Answer discovery probes with this key (None: discovery off).
+    pub discovery_key: Option<String>,
+    /// The UDP port discovery probes arrive on.
+    pub discovery_port: u16,
+    /// The URL to advertise (None: clients use the answer's source address).
+    pub advertise_url: Option<String>,
 }
 
 impl ProviderConfig {
@@ -98,6 +104,9 @@ impl ProviderConfig {
             max_connections: 1024,
             admin_remote: false,
             rollout_tick: Duration::from_secs(2),
+            discovery_key: None,
+            discovery_port: crate::discovery::DISCOVERY_PORT,
+            advertise_url: None,
         }
     }
 }

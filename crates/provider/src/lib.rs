@@ -6,6 +6,7 @@
 //! - [`commit`]: the one writer that commits check-ins in groups;
 //! - [`http`]: the routes (check-in, results, progress, downloads with
 //!   Range, groups, machines, updates, report, activity);
+//! - [`discovery`]: UDP discovery answers and the registration in the server root;
 //! - [`serve`]: the listener (TLS through rustls, connection cap with 503);
 //! - [`report`]: offers and machine status as pure functions;
 //! - [`rollout`]: staged rollouts as pure functions (waves, thresholds),
@@ -22,6 +23,7 @@ pub mod bandwidth;
 pub mod client;
 pub mod commit;
 pub mod config;
+pub mod discovery;
 pub mod http;
 pub mod report;
 pub mod rollout;
@@ -190,6 +192,26 @@ pub async fn run(
     rollout_engine::evaluate(&app).await?;
     tracing::info!(%addr, store = %store.describe(), tls = tls.is_some(), "update provider listening");
     ready(addr);
+    let discovery = match &app.config.discovery_key {
+        None => None,
+        Some(key) => {
+            // Broadcasts arrive addressed to a broadcast address, so the
+            // UDP socket listens on every address.
+            let at = SocketAddr::from(([0, 0, 0, 0], app.config.discovery_port));
+            let socket = tokio::net::UdpSocket::bind(at)
+                .await
+                .map_err(|source| ProviderError::Bind { addr: at, source })?;
+            tracing::info!(%at, key, "answering discovery probes");
+            Some(tokio::spawn(discovery::serve(
+                socket,
+                key.clone(),
+                if tls.is_some() { "https" } else { "http" },
+                addr.port(),
+                app.config.advertise_url.clone(),
+                stop.clone(),
+            )))
+        }
+    };
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));
     let evaluator = tokio::spawn(rollouts(Arc::clone(&app), stop.clone()));
     serve::accept_loop(
@@ -203,6 +225,9 @@ pub async fn run(
     .await;
     let _ = bg.await;
     let _ = evaluator.await;
+    if let Some(d) = discovery {
+        let _ = d.await;
+    }
     flush_progress(&app).await;
     drop(app);
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;

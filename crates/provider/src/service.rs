@@ -30,8 +30,21 @@ impl Service for ProviderService {
             .enable_all()
             .build()?;
         let name = server.name().to_string();
+        let dir = server.dir().to_path_buf();
+        let advertise = self.config.advertise_url.clone();
+        let key = self.config.discovery_key.clone();
+        let scheme = if self.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         runtime.block_on(crate::run(self.config, stop.clone(), |addr| {
             tracing::info!(server = %name, %addr, "update provider hosted by the server service");
+            let url = crate::discovery::advertised_url(advertise.as_deref(), scheme, addr);
+            match crate::discovery::register(&dir, &url, key.as_deref()) {
+                Ok(()) => tracing::info!(%url, "registered as the server's update provider"),
+                Err(e) => tracing::warn!("not registered in the server root: {e}"),
+            }
         }))?;
         Ok(())
     }

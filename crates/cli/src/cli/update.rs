@@ -621,6 +621,20 @@ pub struct ProviderArgs {
     /// How often running rollouts are evaluated, in seconds.
     #[arg(long, default_value_t = 2.0, value_parser = positive_seconds)]
     pub rollout_tick: f64,
+    /// Discovery on: answer clients' UDP broadcasts that carry the discovery key.
+    #[arg(long)]
+    pub discovery: bool,
+    /// The discovery key ("Production" makes the provider findable by
+    /// every client; another key only by clients set to it).
+    #[arg(long, default_value = "Production", value_name = "KEY")]
+    pub discovery_key: String,
+    /// The UDP port of discovery probes.
+    #[arg(long, default_value_t = transit_provider::discovery::DISCOVERY_PORT)]
+    pub discovery_port: u16,
+    /// The URL clients should use (in discovery answers and in the server
+    /// root's registration); default: the address a client reached.
+    #[arg(long, value_name = "URL")]
+    pub advertise_url: Option<String>,
     /// Serve the administration API to other hosts too (default: loopback only).
     #[arg(long)]
     pub admin_remote: bool,
@@ -656,6 +670,17 @@ pub enum ClientCommand {
         #[arg(long, requires = "once")]
         apply: bool,
         /// Print JSON (with --once).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Broadcast a discovery probe now, with the settings' key, port and
+    /// addresses, and list the providers that answer (and the provider
+    /// registered in the server root, the fallback when none does). The
+    /// agent itself does this when it starts, with `discovery = true`.
+    Discover {
+        #[command(flatten)]
+        config: ClientConfigArg,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

@@ -18,6 +18,7 @@ mod schedule;
 mod server;
 mod update;
 mod update_client;
+mod update_discovery;
 mod update_provider;
 mod update_rollout;
 mod wizard_tmux;

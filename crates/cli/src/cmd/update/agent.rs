@@ -82,6 +82,10 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
             let mut agent = rt.block_on(async { Agent::open(config) })?;
             if once {
                 let results = rt.block_on(async {
+                    // A one-shot run is a start too: discovery first, when on.
+                    if agent.config.discovery {
+                        agent.discover().await;
+                    }
                     let mut results = agent.cycle(Trigger::Timer).await?;
                     if apply {
                         results.extend(agent.apply(&Choice::Express).await?);
@@ -107,6 +111,41 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                 agent.config.socket_path().display()
             );
             rt.block_on(control::run(agent, stop))?;
+            Ok(())
+        }
+        ClientCommand::Discover { config, json } => {
+            let c = load(&config, true)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let found = rt.block_on(transit_client::discover::probe(
+                &c.discovery_key,
+                c.discovery_port,
+                &c.discovery_addresses,
+                c.discovery_wait,
+            ))?;
+            let report = Discovered {
+                key: c.discovery_key.clone(),
+                registered: transit_client::discover::registered(&c),
+                fallback: found.is_empty(),
+                found,
+            };
+            if json {
+                return crate::output::print_pretty(&report);
+            }
+            if report.found.is_empty() {
+                outln!("no provider answered discovery key {}", report.key);
+            }
+            for url in &report.found {
+                outln!("found {url} (key {})", report.key);
+            }
+            match &report.registered {
+                Some(url) if report.fallback => {
+                    outln!("falling back to the registered provider {url}")
+                }
+                Some(url) => outln!("registered in the server root: {url}"),
+                None => {}
+            }
             Ok(())
         }
         ClientCommand::Status { config, json } => {
@@ -396,4 +435,17 @@ fn install_unit(config: &Path, unit_dir: Option<std::path::PathBuf>) -> anyhow::
         outln!("{hint}");
     }
     Ok(())
+}
+
+/// What `transit update client discover` found.
+#[derive(serde::Serialize)]
+struct Discovered {
+    /// The discovery key probed.
+    key: String,
+    /// The providers that answered, in the order they did.
+    found: Vec<String>,
+    /// The provider registered in the server root.
+    registered: Option<String>,
+    /// Nothing answered: the registered provider is the fallback.
+    fallback: bool,
 }

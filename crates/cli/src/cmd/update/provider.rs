@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 use transit_core::{cancel_on_signals, CancelToken};
 use transit_provider::client::ProviderClient;
+use transit_provider::discovery;
 use transit_provider::simulate::{self, SimulateOptions};
 use transit_provider::{Database, ProviderConfig, TlsFiles};
 use transit_server::ServerRoot;
@@ -62,6 +63,18 @@ pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<Provide
     c.check_min = args.check_min;
     c.check_max = args.check_max;
     c.rollout_tick = Duration::from_secs_f64(args.rollout_tick);
+    if args.discovery {
+        let key = args.discovery_key.trim();
+        if key.is_empty() || key.len() > 64 || key.chars().any(char::is_control) {
+            return Err(UsageError(
+                "--discovery-key must be 1-64 characters without control characters".into(),
+            )
+            .into());
+        }
+        c.discovery_key = Some(key.to_string());
+    }
+    c.discovery_port = args.discovery_port;
+    c.advertise_url = args.advertise_url.clone();
     c.admin_remote = args.admin_remote;
     Ok(c)
 }
@@ -79,8 +92,23 @@ pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
     } else {
         "http"
     };
+    let advertise = config.advertise_url.clone();
+    let key = config.discovery_key.clone();
+    let root = server_root.to_path_buf();
     runtime.block_on(transit_provider::run(config, stop, |addr| {
         outln!("update provider listening on {scheme}://{addr}; stop with Ctrl-C");
+        // Registered in the server root, when there is one, as the
+        // vendor's Update Service tab does: clients fall back to it.
+        if root.join("server.toml").is_file() {
+            let url = discovery::advertised_url(advertise.as_deref(), scheme, addr);
+            match discovery::register(&root, &url, key.as_deref()) {
+                Ok(()) => outln!(
+                    "registered in {} as the server's update provider: {url}",
+                    root.display()
+                ),
+                Err(e) => tracing::warn!("not registered in the server root: {e}"),
+            }
+        }
     }))?;
     outln!("update provider stopped");
     Ok(())

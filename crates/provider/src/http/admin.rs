@@ -221,15 +221,17 @@ pub async fn machines(
         .machines(&MachineQuery {
             search: q.search.filter(|s| !s.is_empty()),
             group: q.group,
-            since: None,
             limit: q.limit.unwrap_or(100),
             offset: q.offset.unwrap_or(0),
+            ..MachineQuery::default()
         })
         .await?;
     Ok(Json(rows.into_iter().map(machine_json).collect()))
 }
 
-fn stale_before(app: &App, now: i64) -> i64 {
+/// Machines last seen before this (Unix seconds) are in ErrorState: no
+/// contact for three times the longest check-in interval.
+pub fn stale_before(app: &App, now: i64) -> i64 {
     now - 3 * app.config.check_max.as_secs() as i64
 }
 
@@ -358,6 +360,12 @@ pub async fn report(
         .map(|s| since(s, now))
         .transpose()
         .map_err(ApiError::invalid)?;
+    Ok(Json(build_report(&app, from, now).await?))
+}
+
+/// The report of every machine last seen at or after `from` (Unix
+/// seconds), sorted by status then name: the API's and the console's.
+pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Report, ApiError> {
     let machines = app
         .store
         .machines(&MachineQuery {
@@ -366,7 +374,7 @@ pub async fn report(
         })
         .await?;
     let catalog = app.catalog();
-    let stale = stale_before(&app, now);
+    let stale = stale_before(app, now);
     let mut rows: Vec<ReportRow> = machines
         .into_iter()
         .map(|m| {
@@ -389,16 +397,16 @@ pub async fn report(
             }
         })
         .collect();
-    rows.sort_by_key(|r| (r.status, r.name.to_lowercase()));
+    rows.sort_by_cached_key(|r| (r.status, r.name.to_lowercase()));
     let count = |s| rows.iter().filter(|r| r.status == s).count() as u64;
-    Ok(Json(Report {
+    Ok(Report {
         generated: transit_core::time::rfc3339(transit_core::time::from_unix(now)),
         since: from.map(|t| transit_core::time::rfc3339(transit_core::time::from_unix(t))),
         up_to_date: count(MachineStatus::UpToDate),
         needs_attention: count(MachineStatus::NeedsAttention),
         error_state: count(MachineStatus::ErrorState),
         machines: rows,
-    }))
+    })
 }
 
 /// Query of `GET /v1/activity`.
@@ -461,46 +469,7 @@ pub async fn activity(
     };
     let (entries, total) = app.store.activity(&query).await?;
     if csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-            w.write_record([
-                "time",
-                "machine",
-                "application",
-                "release",
-                "patch",
-                "status",
-                "description",
-            ])?;
-            for a in &entries {
-                w.write_record([
-                    a.time.as_str(),
-                    &a.machine,
-                    &a.application,
-                    &a.release,
-                    &a.patch,
-                    a.status.as_str(),
-                    &a.description,
-                ])?;
-            }
-            w.flush()?;
-            Ok(())
-        };
-        write(&mut w).map_err(|e| ApiError::internal(e.to_string()))?;
-        let body = w
-            .into_inner()
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"activity.csv\"",
-                ),
-            ],
-            body,
-        )
-            .into_response());
+        return csv_response(&entries);
     }
     let mut groups: Vec<ActivityGroup> = Vec::new();
     for a in entries {
@@ -520,6 +489,50 @@ pub async fn activity(
         groups,
     })
     .into_response())
+}
+
+/// The activity entries as a CSV download (`activity.csv`), with a header row.
+pub fn csv_response(entries: &[transit_update::store::Activity]) -> Result<Response, ApiError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+        w.write_record([
+            "time",
+            "machine",
+            "application",
+            "release",
+            "patch",
+            "status",
+            "description",
+        ])?;
+        for a in entries {
+            w.write_record([
+                a.time.as_str(),
+                &a.machine,
+                &a.application,
+                &a.release,
+                &a.patch,
+                a.status.as_str(),
+                &a.description,
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write(&mut w).map_err(|e| ApiError::internal(e.to_string()))?;
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"activity.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `DELETE /v1/activity`: clears the log.

@@ -18,5 +18,6 @@ mod schedule;
 mod server;
 mod update;
 mod update_client;
+mod update_console;
 mod update_provider;
 mod wizard_tmux;

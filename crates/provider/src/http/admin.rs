@@ -365,38 +365,76 @@ pub async fn report(
 
 /// The report of every machine last seen at or after `from` (Unix
 /// seconds), sorted by status then name: the API's and the console's.
+/// What the catalog offers depends only on the installed applications and
+/// the restart flag, so machines that share them share one assessment
+/// (computed once, without errors); each machine's own errors and a stale
+/// last contact are then put first, as [`assess`] does.
 pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Report, ApiError> {
-    let machines = app
-        .store
-        .machines(&MachineQuery {
-            since: from,
-            ..MachineQuery::default()
-        })
-        .await?;
+    let inputs = app.store.report_inputs(from).await?;
     let catalog = app.catalog();
     let stale = stale_before(app, now);
-    let mut rows: Vec<ReportRow> = machines
-        .into_iter()
-        .map(|m| {
-            let a = assess(
-                &m,
-                &catalog,
-                app.config.server,
-                &app.config.client_app,
-                stale,
-            );
-            ReportRow {
-                last_contact: transit_core::time::rfc3339(transit_core::time::from_unix(
-                    m.last_contact,
-                )),
-                id: m.id,
-                name: m.name,
-                group: m.group,
-                status: a.status,
-                reasons: a.reasons,
+    let mut shared: std::collections::HashMap<(String, bool), (MachineStatus, Vec<String>)> =
+        std::collections::HashMap::new();
+    let mut rows: Vec<ReportRow> = Vec::with_capacity(inputs.len());
+    for i in inputs {
+        let key = (i.installed, i.restart_required);
+        let base = match shared.get(&key) {
+            Some(done) => done,
+            None => {
+                let machine = MachineRow {
+                    id: String::new(),
+                    name: String::new(),
+                    ip: String::new(),
+                    group: String::new(),
+                    cic_server: false,
+                    installed: crate::store::parse_json("installed applications", &key.0)?,
+                    errors: Vec::new(),
+                    restart_required: key.1,
+                    first_contact: now,
+                    last_contact: now,
+                    checkins: 0,
+                };
+                let a = assess(
+                    &machine,
+                    &catalog,
+                    app.config.server,
+                    &app.config.client_app,
+                    stale,
+                );
+                shared.entry(key).or_insert((a.status, a.reasons))
             }
-        })
-        .collect();
+        };
+        let mut errors: Vec<String> = if i.errors == "[]" {
+            Vec::new()
+        } else {
+            crate::store::parse_json::<Vec<String>>("errors", &i.errors)?
+                .into_iter()
+                .map(|e| format!("client error: {e}"))
+                .collect()
+        };
+        if i.last_contact < stale {
+            errors.push(format!(
+                "no contact since {}",
+                transit_core::time::rfc3339(transit_core::time::from_unix(i.last_contact))
+            ));
+        }
+        let (status, reasons) = if errors.is_empty() {
+            base.clone()
+        } else {
+            errors.extend(base.1.iter().cloned());
+            (MachineStatus::ErrorState, errors)
+        };
+        rows.push(ReportRow {
+            last_contact: transit_core::time::rfc3339(transit_core::time::from_unix(
+                i.last_contact,
+            )),
+            id: i.id,
+            name: i.name,
+            group: i.group,
+            status,
+            reasons,
+        });
+    }
     rows.sort_by_cached_key(|r| (r.status, r.name.to_lowercase()));
     let count = |s| rows.iter().filter(|r| r.status == s).count() as u64;
     Ok(Report {

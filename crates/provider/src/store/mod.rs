@@ -193,6 +193,27 @@ pub struct MachineRow {
     pub checkins: i64,
 }
 
+/// A machine as the report reads it: the stored JSON left unparsed, so
+/// the many machines with the same installed applications are assessed
+/// once ([`crate::http::admin::build_report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportInput {
+    /// The machine's ID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its group's name.
+    pub group: String,
+    /// The installed applications, as stored (JSON).
+    pub installed: String,
+    /// The errors it reported last, as stored (JSON).
+    pub errors: String,
+    /// It needs a restart.
+    pub restart_required: bool,
+    /// Last contact (Unix seconds).
+    pub last_contact: i64,
+}
+
 /// Which machines to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MachineQuery {
@@ -425,6 +446,10 @@ pub trait Store: Send + Sync + 'static {
     /// Machines, by name then ID.
     async fn machines(&self, query: &MachineQuery) -> Result<Vec<MachineRow>, StoreError>;
 
+    /// Every machine last seen at or after `since` (all without it), for
+    /// the report, in no particular order.
+    async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError>;
+
     /// One machine.
     async fn machine(&self, id: &str) -> Result<Option<MachineRow>, StoreError>;
 
@@ -461,8 +486,8 @@ pub trait Store: Send + Sync + 'static {
     async fn apply_access(&self, changes: &AccessChanges) -> Result<(), StoreError>;
 }
 
-/// Parses a stored JSON column.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+/// Parses a stored JSON column (a value that does not parse is [`StoreError::Corrupt`]).
+pub fn parse_json<T: serde::de::DeserializeOwned>(
     what: &'static str,
     text: &str,
 ) -> Result<T, StoreError> {

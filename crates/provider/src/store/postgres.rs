@@ -5,6 +5,7 @@
 //! CONFLICT … RETURNING` statement: one round trip and one commit per
 //! group, whatever its size.
 
+use super::ReportInput;
 use super::{
     fold, like_contains, like_prefix, parse_json, AccessChanges, ActivityQuery, ActivityRow,
     CheckInRecord, Committed, GroupRow, MachineQuery, MachineRow, ProgressRow, Store, StoreError,
@@ -401,6 +402,30 @@ impl Store for PgStore {
             .await
             .map_err(pg("machines"))?;
         rows.iter().map(machine_row).collect()
+    }
+
+    async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact
+             FROM machines m JOIN groups g ON g.id = m.group_id
+             WHERE ($1::int8 IS NULL OR m.last_contact >= $1)",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg("machines"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ReportInput {
+                id: r.get(0),
+                name: r.get(1),
+                group: r.get(2),
+                installed: r.get(3),
+                errors: r.get(4),
+                restart_required: r.get(5),
+                last_contact: r.get(6),
+            })
+            .collect())
     }
 
     async fn machine(&self, id: &str) -> Result<Option<MachineRow>, StoreError> {

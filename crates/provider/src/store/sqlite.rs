@@ -4,6 +4,7 @@
 //! survives a power cut) and one read connection; every call runs on
 //! tokio's blocking pool.
 
+use super::ReportInput;
 use super::{
     fold, like_contains, like_prefix, parse_json, AccessChanges, ActivityQuery, ActivityRow,
     CheckInRecord, Committed, GroupRow, MachineQuery, MachineRow, ProgressRow, Store, StoreError,
@@ -433,6 +434,34 @@ impl Store for SqliteStore {
                 out.push(finish_machine(row.map_err(&e)?)?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError> {
+        self.with_read(move |conn, path| {
+            let e = err(path);
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact
+                     FROM machines m JOIN groups g ON g.id = m.group_id
+                     WHERE (?1 IS NULL OR m.last_contact >= ?1)",
+                )
+                .map_err(&e)?;
+            let rows = stmt
+                .query_map([since], |r| {
+                    Ok(ReportInput {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        group: r.get(2)?,
+                        installed: r.get(3)?,
+                        errors: r.get(4)?,
+                        restart_required: r.get(5)?,
+                        last_contact: r.get(6)?,
+                    })
+                })
+                .map_err(&e)?;
+            rows.collect::<Result<_, _>>().map_err(&e)
         })
         .await
     }

@@ -481,6 +481,34 @@ pub async fn users_and_peers_apply_all_or_nothing(store: &dyn Store) {
     assert!(store.password_hash("carol").await.unwrap().is_some());
 }
 
+pub async fn report_inputs_keep_the_stored_json(store: &dyn Store) {
+    let mut a = record("r1", "WS-R1", "10.9.0.1", None, 100);
+    a.installed =
+        r#"[{"application":"X","release":"2018 R1","patch":1,"version":"18.01.01.01"}]"#.into();
+    a.errors = r#"["disk full"]"#.into();
+    a.restart_required = true;
+    let b = record("r2", "WS-R2", "10.9.0.2", None, 300);
+    store.commit_checkins(&[a.clone(), b]).await.unwrap();
+    let mut all = store.report_inputs(None).await.unwrap();
+    all.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (
+            all[0].installed.as_str(),
+            all[0].errors.as_str(),
+            all[0].restart_required
+        ),
+        (a.installed.as_str(), a.errors.as_str(), true)
+    );
+    assert_eq!(
+        (all[0].group.as_str(), all[0].last_contact),
+        (DEFAULT_GROUP, 100)
+    );
+    let recent = store.report_inputs(Some(200)).await.unwrap();
+    assert_eq!(recent.len(), 1);
+    assert_eq!(recent[0].name, "WS-R2");
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),*) => {
         mod sqlite {
@@ -515,5 +543,6 @@ on_both_stores!(
     checkins_and_claims,
     activity_sort_group_page_clear,
     progress_keeps_the_latest,
-    users_and_peers_apply_all_or_nothing
+    users_and_peers_apply_all_or_nothing,
+    report_inputs_keep_the_stored_json
 );

@@ -9,6 +9,9 @@
 //! - [`console`]: the web console under `/console/` (users, sessions, pages);
 //! - [`serve`]: the listener (TLS through rustls, connection cap with 503);
 //! - [`report`]: offers and machine status as pure functions;
+//! - [`rollout`]: staged rollouts as pure functions (waves, thresholds),
+//!   and [`rollout_engine`], their evaluator and commands over the store;
+//! - [`bandwidth`]: per-group download slots and rate limits;
 //! - [`client`]: a typed client of the API (the CLI and the load generator);
 //! - [`simulate`]: the open-loop load generator;
 //! - [`service`]: the provider as a service of `transit server start`.
@@ -16,12 +19,15 @@
 //! Nothing here prints; every error answers [`transit_core::Kind`].
 
 pub mod api;
+pub mod bandwidth;
 pub mod client;
 pub mod commit;
 pub mod config;
 pub mod console;
 pub mod http;
 pub mod report;
+pub mod rollout;
+pub mod rollout_engine;
 pub mod serve;
 pub mod service;
 pub mod simulate;
@@ -107,6 +113,20 @@ async fn background(app: Arc<App>, stop: CancelToken) {
             if let Err(e) = app.reload_groups().await {
                 tracing::warn!("groups reload: {e}");
             }
+        }
+    }
+}
+
+/// Evaluates the rollouts every `rollout_tick`.
+async fn rollouts(app: Arc<App>, stop: CancelToken) {
+    let tick = app.config.rollout_tick.max(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(tick) => {}
+        }
+        if let Err(e) = rollout_engine::evaluate(&app).await {
+            tracing::warn!("rollout evaluation: {e}");
         }
     }
 }
@@ -213,6 +233,8 @@ pub async fn run(
         committer,
         catalog: Default::default(),
         groups: Default::default(),
+        rollouts: Default::default(),
+        downloads: Default::default(),
         progress: std::sync::Mutex::new(ProgressBuffer::default()),
         load: LoadMeter::default(),
         tokens: Default::default(),
@@ -223,9 +245,12 @@ pub async fn run(
     });
     app.reload_catalog().await?;
     app.reload_groups().await?;
+    // Rollouts gate offers: loaded before the first check-in is answered.
+    rollout_engine::evaluate(&app).await?;
     tracing::info!(%addr, store = %store.describe(), tls = tls.is_some(), "update provider listening");
     ready(addr);
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));
+    let evaluator = tokio::spawn(rollouts(Arc::clone(&app), stop.clone()));
     serve::accept_loop(
         listener,
         http::router(Arc::clone(&app)),
@@ -236,6 +261,7 @@ pub async fn run(
     )
     .await;
     let _ = bg.await;
+    let _ = evaluator.await;
     flush_progress(&app).await;
     drop(app);
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;

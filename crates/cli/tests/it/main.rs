@@ -20,4 +20,5 @@ mod update;
 mod update_client;
 mod update_console;
 mod update_provider;
+mod update_rollout;
 mod wizard_tmux;

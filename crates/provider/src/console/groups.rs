@@ -262,6 +262,11 @@ fn settings_form(ctx: &Ctx, name: &str, s: &GroupSettings) -> Markup {
                     " " label { "Hour " input name="hour" type="number" min="0" max="23" value=(s.install_hour) style="width:4em"; }
                 }
                 p { label { input name="allow_migration" type="checkbox" checked[s.allow_migration]; " Allow Interactive Update Migration" } }
+                p {
+                    label { "Downloads at once " input name="max_downloads" type="number" min="0" value=(s.max_downloads) style="width:6em"; }
+                    " " label { "Download rate (bytes/s, all together) " input name="download_rate" type="number" min="0" value=(s.download_rate) style="width:10em"; }
+                    span.muted { " 0: no limit" }
+                }
                 table #providers {
                     tr { th { "#" } th { "Assigned provider (host)" } th { "Port" } th { "Secure (HTTPS)" } th { "Reverse-proxy path" } }
                     @for (i, p) in rows.iter().enumerate() {
@@ -396,12 +401,23 @@ pub fn settings_from(f: &Fields) -> Result<GroupSettings, String> {
             providers.push(p.to_text());
         }
     }
+    let number = |name: &str, what: &str| -> Result<u64, String> {
+        match f.text(name) {
+            "" => Ok(0),
+            t => t
+                .parse::<u64>()
+                .map_err(|_| format!("`{t}` is not a number of {what} (0: no limit)")),
+        }
+    };
     Ok(GroupSettings {
         mode,
         install_day,
         install_hour,
         providers,
         allow_migration: f.get("allow_migration").is_some(),
+        max_downloads: u32::try_from(number("max_downloads", "downloads")?)
+            .map_err(|_| "too many downloads at once".to_string())?,
+        download_rate: number("download_rate", "bytes per second")?,
     })
 }
 
@@ -562,6 +578,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(ok.providers, ["p1", "https://proxy:443/update"]);
+        assert_eq!((ok.max_downloads, ok.download_rate), (0, 0));
+        assert!(settings_from(&f(&[
+            ("mode", "Notify"),
+            ("day", "Sunday"),
+            ("hour", "1"),
+            ("max_downloads", "-1")
+        ]))
+        .is_err());
         assert!(ok.allow_migration);
         assert!(
             settings_from(&f(&[("mode", "Notify"), ("day", "Sunday"), ("hour", "24")])).is_err()

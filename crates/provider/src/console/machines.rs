@@ -134,6 +134,7 @@ pub async fn detail(
         &app.catalog(),
         app.config.server,
         &app.config.client_app,
+        &app.rollouts(),
         stale_before(&app, now),
     );
     let progress = app.store.progress(&id).await?;

@@ -5,9 +5,12 @@
 use super::error::{ApiError, ApiJson};
 use crate::api::{
     ActivityGroup, ActivityPage, Changed, Group, GroupSettings, MachineDetail, MachineJson,
-    Members, Mode, NewGroup, Report, ReportRow, SetState, Status, UpdateJson, API_VERSION,
+    Members, Mode, NewGroup, NewRollout, Report, ReportRow, RolloutStatus, SetState, Status,
+    UpdateJson, API_VERSION,
 };
 use crate::report::{assess, since, MachineStatus};
+use crate::rollout::Command;
+use crate::rollout_engine;
 use crate::state::App;
 use crate::store::{ActivityColumn, ActivityQuery, GroupRow, MachineQuery, MachineRow};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
@@ -251,6 +254,7 @@ pub async fn machine(
         &app.catalog(),
         app.config.server,
         &app.config.client_app,
+        &app.rollouts(),
         stale_before(&app, now),
     );
     let progress = app.store.progress(&id).await?;
@@ -368,24 +372,32 @@ pub async fn report(
 /// What the catalog offers depends only on the installed applications and
 /// the restart flag, so machines that share them share one assessment
 /// (computed once, without errors); each machine's own errors and a stale
-/// last contact are then put first, as [`assess`] does.
+/// last contact are then put first, as [`assess`] does. Under rollouts a
+/// machine's offers also depend on which waves include it, so that is
+/// part of what machines must share.
 pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Report, ApiError> {
     let inputs = app.store.report_inputs(from).await?;
     let catalog = app.catalog();
     let stale = stale_before(app, now);
-    let mut shared: std::collections::HashMap<(String, bool), (MachineStatus, Vec<String>)> =
+    let rollouts = app.rollouts();
+    type Key = (String, bool, Vec<bool>);
+    let mut shared: std::collections::HashMap<Key, (MachineStatus, Vec<String>)> =
         std::collections::HashMap::new();
     let mut rows: Vec<ReportRow> = Vec::with_capacity(inputs.len());
     for i in inputs {
-        let key = (i.installed, i.restart_required);
+        let gates: Vec<bool> = rollouts
+            .iter()
+            .map(|r| r.offers_to(r.wave_of(&i.id, &i.group)))
+            .collect();
+        let key = (i.installed, i.restart_required, gates);
         let base = match shared.get(&key) {
             Some(done) => done,
             None => {
                 let machine = MachineRow {
-                    id: String::new(),
+                    id: i.id.clone(),
                     name: String::new(),
                     ip: String::new(),
-                    group: String::new(),
+                    group: i.group.clone(),
                     cic_server: false,
                     installed: crate::store::parse_json("installed applications", &key.0)?,
                     errors: Vec::new(),
@@ -399,6 +411,7 @@ pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Repo
                     &catalog,
                     app.config.server,
                     &app.config.client_app,
+                    &rollouts,
                     stale,
                 );
                 shared.entry(key).or_insert((a.status, a.reasons))
@@ -591,5 +604,46 @@ pub async fn status(State(app): State<Arc<App>>) -> Result<Json<Status>, ApiErro
         committed: stats.checkins.load(Ordering::Relaxed),
         groups: stats.groups.load(Ordering::Relaxed),
         connections: app.connections.load(Ordering::Relaxed),
+        downloads: app.downloads.counters(),
     }))
+}
+
+/// `GET /v1/rollouts`.
+pub async fn rollouts(State(app): State<Arc<App>>) -> Result<Json<Vec<RolloutStatus>>, ApiError> {
+    Ok(Json(rollout_engine::statuses(&app).await?))
+}
+
+/// `POST /v1/rollouts`.
+pub async fn create_rollout(
+    State(app): State<Arc<App>>,
+    ApiJson(new): ApiJson<NewRollout>,
+) -> Result<(StatusCode, Json<RolloutStatus>), ApiError> {
+    let status = rollout_engine::create(&app, new.update_id, &new.waves).await?;
+    Ok((StatusCode::CREATED, Json(status)))
+}
+
+/// `GET /v1/rollouts/{id}`.
+pub async fn rollout(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<Json<RolloutStatus>, ApiError> {
+    Ok(Json(rollout_engine::status(&app, id).await?))
+}
+
+/// `POST /v1/rollouts/{id}/{command}`: pause, resume or stop.
+pub async fn rollout_command(
+    State(app): State<Arc<App>>,
+    Path((id, command)): Path<(i64, String)>,
+) -> Result<Json<RolloutStatus>, ApiError> {
+    let command = match command.as_str() {
+        "pause" => Command::Pause,
+        "resume" => Command::Resume,
+        "stop" => Command::Stop,
+        other => {
+            return Err(ApiError::not_found(format!(
+                "`{other}` is not a rollout command (pause, resume, stop)"
+            )))
+        }
+    };
+    Ok(Json(rollout_engine::run_command(&app, id, command).await?))
 }

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use transit_update::store::{Activity, ActivityStatus};
 
+#[path = "sqlite_rollouts.rs"]
+mod rollouts;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS groups(
   id INTEGER PRIMARY KEY,
@@ -116,6 +119,7 @@ impl SqliteStore {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(&e)?;
         write.execute_batch(SCHEMA).map_err(&e)?;
+        write.execute_batch(rollouts::SCHEMA).map_err(&e)?;
         let settings = serde_json::to_string(&GroupSettings::default()).unwrap_or_default();
         write
             .execute(

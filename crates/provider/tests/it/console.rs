@@ -315,6 +315,7 @@ fn console_forms_move_machines_apply_peers_and_refuse_manage_database() {
                     ("secure_0", "on"),
                     ("path_0", "update"),
                     ("allow_migration", "on"),
+                    ("max_downloads", "8"),
                 ],
             )
             .await);
@@ -330,6 +331,7 @@ fn console_forms_move_machines_apply_peers_and_refuse_manage_database() {
             ["https://proxy.example.com:443/update"]
         );
         assert!(north.settings.allow_migration);
+        assert_eq!(north.settings.max_downloads, 8);
         let r = b
             .post(
                 "/console/groups/North",

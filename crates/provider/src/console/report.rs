@@ -5,8 +5,8 @@
 
 use super::auth::{cookie, set_cookie};
 use super::guard::Ctx;
-use super::layout::{self, enc, rfc_short, PageError, PageResult};
-use crate::http::admin::build_report;
+use super::layout::{self, enc, stamp, PageError, PageResult};
+use crate::http::admin::assess_all;
 use crate::report::{since, MachineStatus};
 use crate::state::App;
 use axum::extract::{Query, State};
@@ -82,14 +82,19 @@ pub async fn page(
             )))
         }
     };
-    let report = build_report(&app, from, now)
+    let all = assess_all(&app, from, now)
         .await
         .map_err(|e| PageError::internal(format!("{e:?}")))?;
-    let rows: Vec<_> = report
-        .machines
-        .iter()
-        .filter(|r| r.status == status)
-        .collect();
+    let count = |s| all.iter().filter(|r| r.status == s).count();
+    let counts = [
+        (MachineStatus::ErrorState, count(MachineStatus::ErrorState)),
+        (
+            MachineStatus::NeedsAttention,
+            count(MachineStatus::NeedsAttention),
+        ),
+        (MachineStatus::UpToDate, count(MachineStatus::UpToDate)),
+    ];
+    let rows: Vec<_> = all.iter().filter(|r| r.status == status).collect();
     let pages = rows.len().div_ceil(PER_PAGE).max(1);
     let page_no = p.page.unwrap_or(1).clamp(1, pages);
     let shown = rows.iter().skip((page_no - 1) * PER_PAGE).take(PER_PAGE);
@@ -115,7 +120,7 @@ pub async fn page(
             " " button type="submit" { "Filter" }
         }
         p.tabs {
-            @for (s, n) in [(MachineStatus::ErrorState, report.error_state), (MachineStatus::NeedsAttention, report.needs_attention), (MachineStatus::UpToDate, report.up_to_date)] {
+            @for (s, n) in counts {
                 a class=[(s == status).then_some("on")] id=(status_name(s)) href=(link(s, 1)) { (status_name(s)) " (" (n) ")" }
             }
         }
@@ -123,11 +128,11 @@ pub async fn page(
             tr { th { "Machine" } th { "Group" } th { "Status" } th { "Reasons" } th { "Last contact" } }
             @for r in shown {
                 tr {
-                    td { a href=(format!("/console/machines/{}", enc(&r.id))) { (r.name) } }
-                    td { (r.group) }
+                    td { a href=(format!("/console/machines/{}", enc(&r.machine.id))) { (r.machine.name) } }
+                    td { (r.machine.group) }
                     td { (status_name(r.status)) }
-                    td { @for reason in &r.reasons { div { (reason) } } }
-                    td { (rfc_short(&r.last_contact)) }
+                    td { @for reason in r.reasons.iter() { div { (reason) } } }
+                    td { (stamp(r.machine.last_contact)) }
                 }
             }
         }

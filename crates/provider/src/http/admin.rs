@@ -368,28 +368,73 @@ pub async fn report(
 }
 
 /// The report of every machine last seen at or after `from` (Unix
-/// seconds), sorted by status then name: the API's and the console's.
-/// What the catalog offers depends only on the installed applications and
-/// the restart flag, so machines that share them share one assessment
-/// (computed once, without errors); each machine's own errors and a stale
-/// last contact are then put first, as [`assess`] does. Under rollouts a
-/// machine's offers also depend on which waves include it, so that is
-/// part of what machines must share.
+/// seconds), sorted by status then name: the API's.
 pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Report, ApiError> {
+    let all = assess_all(app, from, now).await?;
+    let count = |s| all.iter().filter(|r| r.status == s).count() as u64;
+    let (up_to_date, needs_attention, error_state) = (
+        count(MachineStatus::UpToDate),
+        count(MachineStatus::NeedsAttention),
+        count(MachineStatus::ErrorState),
+    );
+    Ok(Report {
+        generated: transit_core::time::rfc3339(transit_core::time::from_unix(now)),
+        since: from.map(|t| transit_core::time::rfc3339(transit_core::time::from_unix(t))),
+        up_to_date,
+        needs_attention,
+        error_state,
+        machines: all.into_iter().map(Assessed::into_row).collect(),
+    })
+}
+
+/// One machine of the report, assessed.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    /// The machine as read.
+    pub machine: crate::store::ReportInput,
+    /// Its status.
+    pub status: MachineStatus,
+    /// Every reason for it (shared among machines with the same reasons).
+    pub reasons: Arc<Vec<String>>,
+}
+
+impl Assessed {
+    /// The report row (the API's shape).
+    pub fn into_row(self) -> ReportRow {
+        ReportRow {
+            last_contact: transit_core::time::rfc3339(transit_core::time::from_unix(
+                self.machine.last_contact,
+            )),
+            id: self.machine.id,
+            name: self.machine.name,
+            group: self.machine.group,
+            status: self.status,
+            reasons: Arc::try_unwrap(self.reasons).unwrap_or_else(|r| (*r).clone()),
+        }
+    }
+}
+
+/// Every machine last seen at or after `from`, assessed, sorted by status
+/// then name. What the catalog offers depends only on the installed
+/// applications, the restart flag and (under rollouts) the waves that
+/// include the machine, so machines that share them share one assessment
+/// (computed once, without errors); each machine's own errors and a stale
+/// last contact are then put first, as [`assess`] does.
+pub async fn assess_all(app: &App, from: Option<i64>, now: i64) -> Result<Vec<Assessed>, ApiError> {
     let inputs = app.store.report_inputs(from).await?;
     let catalog = app.catalog();
     let stale = stale_before(app, now);
     let rollouts = app.rollouts();
     type Key = (String, bool, Vec<bool>);
-    let mut shared: std::collections::HashMap<Key, (MachineStatus, Vec<String>)> =
+    let mut shared: std::collections::HashMap<Key, (MachineStatus, Arc<Vec<String>>)> =
         std::collections::HashMap::new();
-    let mut rows: Vec<ReportRow> = Vec::with_capacity(inputs.len());
-    for i in inputs {
+    let mut out: Vec<Assessed> = Vec::with_capacity(inputs.len());
+    for mut i in inputs {
         let gates: Vec<bool> = rollouts
             .iter()
             .map(|r| r.offers_to(r.wave_of(&i.id, &i.group)))
             .collect();
-        let key = (i.installed, i.restart_required, gates);
+        let key = (std::mem::take(&mut i.installed), i.restart_required, gates);
         let base = match shared.get(&key) {
             Some(done) => done,
             None => {
@@ -414,7 +459,7 @@ pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Repo
                     &rollouts,
                     stale,
                 );
-                shared.entry(key).or_insert((a.status, a.reasons))
+                shared.entry(key).or_insert((a.status, Arc::new(a.reasons)))
             }
         };
         let mut errors: Vec<String> = if i.errors == "[]" {
@@ -432,32 +477,25 @@ pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Repo
             ));
         }
         let (status, reasons) = if errors.is_empty() {
-            base.clone()
+            (base.0, Arc::clone(&base.1))
         } else {
             errors.extend(base.1.iter().cloned());
-            (MachineStatus::ErrorState, errors)
+            (MachineStatus::ErrorState, Arc::new(errors))
         };
-        rows.push(ReportRow {
-            last_contact: transit_core::time::rfc3339(transit_core::time::from_unix(
-                i.last_contact,
-            )),
-            id: i.id,
-            name: i.name,
-            group: i.group,
+        out.push(Assessed {
+            machine: i,
             status,
             reasons,
         });
     }
-    rows.sort_by_cached_key(|r| (r.status, r.name.to_lowercase()));
-    let count = |s| rows.iter().filter(|r| r.status == s).count() as u64;
-    Ok(Report {
-        generated: transit_core::time::rfc3339(transit_core::time::from_unix(now)),
-        since: from.map(|t| transit_core::time::rfc3339(transit_core::time::from_unix(t))),
-        up_to_date: count(MachineStatus::UpToDate),
-        needs_attention: count(MachineStatus::NeedsAttention),
-        error_state: count(MachineStatus::ErrorState),
-        machines: rows,
-    })
+    out.sort_unstable_by(|a, b| {
+        (a.status, &a.machine.name_fold, &a.machine.id).cmp(&(
+            b.status,
+            &b.machine.name_fold,
+            &b.machine.id,
+        ))
+    });
+    Ok(out)
 }
 
 /// Query of `GET /v1/activity`.

@@ -228,6 +228,8 @@ pub struct ReportInput {
     pub restart_required: bool,
     /// Last contact (Unix seconds).
     pub last_contact: i64,
+    /// The name folded (the report's sort key).
+    pub name_fold: String,
 }
 
 /// Which machines to list.

@@ -409,7 +409,7 @@ impl Store for PgStore {
 
     async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact
+            "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact, m.name_fold
              FROM machines m JOIN groups g ON g.id = m.group_id
              WHERE ($1::int8 IS NULL OR m.last_contact >= $1)",
         )
@@ -427,6 +427,7 @@ impl Store for PgStore {
                 errors: r.get(4),
                 restart_required: r.get(5),
                 last_contact: r.get(6),
+                name_fold: r.get(7),
             })
             .collect())
     }

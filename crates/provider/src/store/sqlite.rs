@@ -447,7 +447,7 @@ impl Store for SqliteStore {
             let e = err(path);
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact
+                    "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact, m.name_fold
                      FROM machines m JOIN groups g ON g.id = m.group_id
                      WHERE (?1 IS NULL OR m.last_contact >= ?1)",
                 )
@@ -462,6 +462,7 @@ impl Store for SqliteStore {
                         errors: r.get(4)?,
                         restart_required: r.get(5)?,
                         last_contact: r.get(6)?,
+                        name_fold: r.get(7)?,
                     })
                 })
                 .map_err(&e)?;

@@ -68,6 +68,9 @@ const SCHEMA: &[&str] = &[
        time BIGINT NOT NULL,
        PRIMARY KEY(machine_id, update_id))",
     "CREATE INDEX IF NOT EXISTS machines_last_contact ON machines(last_contact)",
+    // The console's machine pages order by name in the default collation,
+    // which the text_pattern_ops index (for prefix search) cannot serve.
+    "CREATE INDEX IF NOT EXISTS machines_order ON machines(name_fold, id)",
     "CREATE INDEX IF NOT EXISTS activity_machine ON activity(machine)",
     "CREATE TABLE IF NOT EXISTS console_users(
        name_fold TEXT PRIMARY KEY,

@@ -243,6 +243,7 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_update::store::StoreError,
             transit_update::states::StateError,
             transit_provider::ProviderError,
+            transit_provider::InitError,
             transit_provider::client::ClientError,
             transit_provider::store::StoreError,
             transit_client::AgentError,

@@ -7,6 +7,7 @@
 //! - [`http`]: the routes (check-in, results, progress, downloads with
 //!   Range, groups, machines, updates, report, activity);
 //! - [`discovery`]: UDP discovery answers and the registration in the server root;
+//! - [`console`]: the web console under `/console/` (users, sessions, pages);
 //! - [`serve`]: the listener (TLS through rustls, connection cap with 503);
 //! - [`report`]: offers and machine status as pure functions;
 //! - [`rollout`]: staged rollouts as pure functions (waves, thresholds),
@@ -24,6 +25,7 @@ pub mod client;
 pub mod commit;
 pub mod config;
 pub mod discovery;
+pub mod console;
 pub mod http;
 pub mod report;
 pub mod rollout;
@@ -81,12 +83,12 @@ impl Kind for ProviderError {
     }
 }
 
-/// Opens the configured store.
+/// Opens the configured store (creating its tables if missing).
 pub async fn open_store(
-    config: &ProviderConfig,
+    database: &Database,
     repo: &UpdateRepository,
 ) -> Result<Arc<dyn Store>, ProviderError> {
-    Ok(match &config.database {
+    Ok(match database {
         Database::Sqlite => Arc::new(store::sqlite::SqliteStore::open(&repo.store_path())?),
         Database::Postgres(url) => {
             use secrecy::ExposeSecret;
@@ -144,6 +146,61 @@ async fn flush_progress(app: &App) {
     }
 }
 
+/// Adds the console's first authorized user (`transit update provider
+/// init --admin NAME`): checks the name and password, hashes the password
+/// with argon2 and stores it. A user of that name already there is refused.
+pub async fn init_admin(
+    data: &std::path::Path,
+    database: &Database,
+    name: &str,
+    password: &secrecy::SecretString,
+) -> Result<(), InitError> {
+    use secrecy::ExposeSecret;
+    console::auth::check_new_user(name, password.expose_secret()).map_err(InitError::BadUser)?;
+    let repo = UpdateRepository::open(data)?;
+    transit_update::Store::open(&repo.store_path()).map_err(ProviderError::from)?;
+    let store = open_store(database, &repo).await?;
+    let pw = password.expose_secret().to_string();
+    let hash = tokio::task::spawn_blocking(move || console::auth::hash_password(&pw))
+        .await
+        .map_err(|e| InitError::BadUser(e.to_string()))?
+        .map_err(InitError::BadUser)?;
+    store
+        .apply_access(&store::AccessChanges {
+            add_users: vec![(name.trim().to_string(), hash)],
+            ..Default::default()
+        })
+        .await
+        .map_err(ProviderError::from)?;
+    Ok(())
+}
+
+/// Why `provider init` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The user name or password is not acceptable.
+    #[error("{0}")]
+    BadUser(String),
+    /// The repository or store failed (or the user exists).
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+impl From<transit_update::RepoError> for InitError {
+    fn from(e: transit_update::RepoError) -> InitError {
+        InitError::Provider(e.into())
+    }
+}
+
+impl Kind for InitError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InitError::BadUser(_) => ErrorKind::Usage,
+            InitError::Provider(e) => e.kind(),
+        }
+    }
+}
+
 /// Runs the provider until `stop` is cancelled: opens the repository and
 /// the store, binds, calls `ready` with the bound address, serves, and
 /// on stop lets open requests finish and commits what is queued.
@@ -155,7 +212,7 @@ pub async fn run(
     let repo = UpdateRepository::open(&config.data)?;
     // The catalog's tables exist before anything reads them.
     transit_update::Store::open(&repo.store_path())?;
-    let store = open_store(&config, &repo).await?;
+    let store = open_store(&config.database, &repo).await?;
     let tls = config.tls.as_ref().map(serve::tls_acceptor).transpose()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -185,6 +242,8 @@ pub async fn run(
         tokens: Default::default(),
         connections: Default::default(),
         paused_for: Default::default(),
+        peers: Default::default(),
+        console: Default::default(),
     });
     app.reload_catalog().await?;
     app.reload_groups().await?;

@@ -127,6 +127,11 @@ pub struct App {
     /// clients are paused then, as the vendor's Manual mode on the CIC
     /// server does.
     pub paused_for: Mutex<Option<String>>,
+    /// The peer providers (Configuration page), reloaded with the groups:
+    /// every check-in's provider list ends with them.
+    pub peers: RwLock<Arc<Vec<String>>>,
+    /// The console's sessions and failed logins.
+    pub console: crate::console::auth::Auth,
 }
 
 impl App {
@@ -171,11 +176,18 @@ impl App {
         Ok(())
     }
 
-    /// Reloads the groups from the store.
+    /// The current peer providers.
+    pub fn peers(&self) -> Arc<Vec<String>> {
+        Arc::clone(&self.peers.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Reloads the groups (and the peer providers) from the store.
     pub async fn reload_groups(&self) -> Result<(), StoreError> {
         let groups = self.store.groups().await?;
+        let peers = self.store.peers().await?;
         let map = groups.into_iter().map(|g| (g.id, g)).collect();
         *self.groups.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(map);
+        *self.peers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(peers);
         Ok(())
     }
 }

@@ -210,6 +210,10 @@ CREATE TABLE IF NOT EXISTS folders(
   path TEXT PRIMARY KEY,
   auto INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS priority(
+  update_id INTEGER PRIMARY KEY,
+  high INTEGER NOT NULL
+);
 ";
 
 impl Store {
@@ -336,7 +340,10 @@ impl Store {
     pub fn updates(&self) -> Result<Vec<StoredUpdate>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, target, state, inserted, manifest FROM updates ORDER BY id")
+            .prepare(
+                "SELECT u.id, u.target, u.state, u.inserted, u.manifest, p.high
+                 FROM updates u LEFT JOIN priority p ON p.update_id = u.id ORDER BY u.id",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -346,12 +353,13 @@ impl Store {
                     r.get::<_, String>(2)?,
                     r.get(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, Option<bool>>(5)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, target, state, inserted, manifest) = row.map_err(|e| self.err(e))?;
+            let (id, target, state, inserted, manifest, high) = row.map_err(|e| self.err(e))?;
             let corrupt = |problem: String| StoreError::Corrupt {
                 path: self.path.clone(),
                 id,
@@ -360,7 +368,11 @@ impl Store {
             let state = state
                 .parse()
                 .map_err(|e: crate::states::StateError| corrupt(e.to_string()))?;
-            let manifest = Manifest::parse(&manifest).map_err(|e| corrupt(e.to_string()))?;
+            let mut manifest = Manifest::parse(&manifest).map_err(|e| corrupt(e.to_string()))?;
+            // The console's High Priority setting wins over the publisher's.
+            if let Some(high) = high {
+                manifest.high_priority = high;
+            }
             out.push(StoredUpdate {
                 id,
                 target,
@@ -419,11 +431,43 @@ impl Store {
         })
     }
 
+    /// Sets an update's High Priority (the console's setting, which wins
+    /// over the manifest's): High Priority updates are installed at once,
+    /// whatever a group's mode and schedule. Logged.
+    pub fn set_high_priority(&self, id: i64, high: bool) -> Result<StoredUpdate, StoreError> {
+        let mut update = self.update(id)?;
+        self.conn
+            .execute(
+                "INSERT INTO priority(update_id, high) VALUES (?1, ?2) ON CONFLICT(update_id) DO UPDATE SET high = excluded.high",
+                params![id, high],
+            )
+            .map_err(|e| self.err(e))?;
+        self.log(
+            ActivityStatus::StateChanged,
+            NewActivity {
+                machine: "provider".into(),
+                application: update.manifest.application.clone(),
+                release: update.manifest.release.to_string(),
+                patch: update.manifest.patch.to_string(),
+                description: format!(
+                    "{}: High Priority {}",
+                    update.target,
+                    if high { "on" } else { "off" }
+                ),
+            },
+        )?;
+        update.manifest.high_priority = high;
+        Ok(update)
+    }
+
     /// Removes an update from the catalog (after its target was deleted).
     pub fn delete_update(&self, id: i64) -> Result<StoredUpdate, StoreError> {
         let update = self.update(id)?;
         self.conn
             .execute("DELETE FROM updates WHERE id = ?1", [id])
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute("DELETE FROM priority WHERE update_id = ?1", [id])
             .map_err(|e| self.err(e))?;
         Ok(update)
     }

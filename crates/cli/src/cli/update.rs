@@ -584,7 +584,11 @@ pub enum UpdatesCommand {
 
 /// `transit update provider`.
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ProviderArgs {
+    /// Set the provider up instead of running it.
+    #[command(subcommand)]
+    pub action: Option<ProviderAction>,
     #[command(flatten)]
     pub data: DataArg,
     /// The store: sqlite (provider.db in the data folder) or a postgres:// URL.
@@ -638,6 +642,26 @@ pub struct ProviderArgs {
     /// Serve the administration API to other hosts too (default: loopback only).
     #[arg(long)]
     pub admin_remote: bool,
+}
+
+/// `transit update provider …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProviderAction {
+    /// Set up the web console's first authorized user (in the provider's
+    /// store). The password comes from a prompt, --password-file or
+    /// --password-env, never the command line; it is stored as an argon2 hash.
+    Init {
+        #[command(flatten)]
+        data: DataArg,
+        /// The store: sqlite (provider.db in the data folder) or a postgres:// URL.
+        #[arg(long, env = "TRANSIT_UPDATE_DATABASE", value_name = "URL")]
+        database: Option<String>,
+        /// The user name of the console's administrator.
+        #[arg(long, value_name = "NAME")]
+        admin: String,
+        #[command(flatten)]
+        password: crate::cli::PasswordArgs,
+    },
 }
 
 /// The client's settings file.

@@ -19,6 +19,7 @@ mod server;
 mod update;
 mod update_client;
 mod update_discovery;
+mod update_console;
 mod update_provider;
 mod update_rollout;
 mod wizard_tmux;

@@ -224,15 +224,17 @@ pub async fn machines(
         .machines(&MachineQuery {
             search: q.search.filter(|s| !s.is_empty()),
             group: q.group,
-            since: None,
             limit: q.limit.unwrap_or(100),
             offset: q.offset.unwrap_or(0),
+            ..MachineQuery::default()
         })
         .await?;
     Ok(Json(rows.into_iter().map(machine_json).collect()))
 }
 
-fn stale_before(app: &App, now: i64) -> i64 {
+/// Machines last seen before this (Unix seconds) are in ErrorState: no
+/// contact for three times the longest check-in interval.
+pub fn stale_before(app: &App, now: i64) -> i64 {
     now - 3 * app.config.check_max.as_secs() as i64
 }
 
@@ -362,49 +364,138 @@ pub async fn report(
         .map(|s| since(s, now))
         .transpose()
         .map_err(ApiError::invalid)?;
-    let machines = app
-        .store
-        .machines(&MachineQuery {
-            since: from,
-            ..MachineQuery::default()
-        })
-        .await?;
-    let catalog = app.catalog();
-    let rollouts = app.rollouts();
-    let stale = stale_before(&app, now);
-    let mut rows: Vec<ReportRow> = machines
-        .into_iter()
-        .map(|m| {
-            let a = assess(
-                &m,
-                &catalog,
-                app.config.server,
-                &app.config.client_app,
-                &rollouts,
-                stale,
-            );
-            ReportRow {
-                last_contact: transit_core::time::rfc3339(transit_core::time::from_unix(
-                    m.last_contact,
-                )),
-                id: m.id,
-                name: m.name,
-                group: m.group,
-                status: a.status,
-                reasons: a.reasons,
-            }
-        })
-        .collect();
-    rows.sort_by_key(|r| (r.status, r.name.to_lowercase()));
-    let count = |s| rows.iter().filter(|r| r.status == s).count() as u64;
-    Ok(Json(Report {
+    Ok(Json(build_report(&app, from, now).await?))
+}
+
+/// The report of every machine last seen at or after `from` (Unix
+/// seconds), sorted by status then name: the API's.
+pub async fn build_report(app: &App, from: Option<i64>, now: i64) -> Result<Report, ApiError> {
+    let all = assess_all(app, from, now).await?;
+    let count = |s| all.iter().filter(|r| r.status == s).count() as u64;
+    let (up_to_date, needs_attention, error_state) = (
+        count(MachineStatus::UpToDate),
+        count(MachineStatus::NeedsAttention),
+        count(MachineStatus::ErrorState),
+    );
+    Ok(Report {
         generated: transit_core::time::rfc3339(transit_core::time::from_unix(now)),
         since: from.map(|t| transit_core::time::rfc3339(transit_core::time::from_unix(t))),
-        up_to_date: count(MachineStatus::UpToDate),
-        needs_attention: count(MachineStatus::NeedsAttention),
-        error_state: count(MachineStatus::ErrorState),
-        machines: rows,
-    }))
+        up_to_date,
+        needs_attention,
+        error_state,
+        machines: all.into_iter().map(Assessed::into_row).collect(),
+    })
+}
+
+/// One machine of the report, assessed.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    /// The machine as read.
+    pub machine: crate::store::ReportInput,
+    /// Its status.
+    pub status: MachineStatus,
+    /// Every reason for it (shared among machines with the same reasons).
+    pub reasons: Arc<Vec<String>>,
+}
+
+impl Assessed {
+    /// The report row (the API's shape).
+    pub fn into_row(self) -> ReportRow {
+        ReportRow {
+            last_contact: transit_core::time::rfc3339(transit_core::time::from_unix(
+                self.machine.last_contact,
+            )),
+            id: self.machine.id,
+            name: self.machine.name,
+            group: self.machine.group,
+            status: self.status,
+            reasons: Arc::try_unwrap(self.reasons).unwrap_or_else(|r| (*r).clone()),
+        }
+    }
+}
+
+/// Every machine last seen at or after `from`, assessed, sorted by status
+/// then name. What the catalog offers depends only on the installed
+/// applications, the restart flag and (under rollouts) the waves that
+/// include the machine, so machines that share them share one assessment
+/// (computed once, without errors); each machine's own errors and a stale
+/// last contact are then put first, as [`assess`] does.
+pub async fn assess_all(app: &App, from: Option<i64>, now: i64) -> Result<Vec<Assessed>, ApiError> {
+    let inputs = app.store.report_inputs(from).await?;
+    let catalog = app.catalog();
+    let stale = stale_before(app, now);
+    let rollouts = app.rollouts();
+    type Key = (String, bool, Vec<bool>);
+    let mut shared: std::collections::HashMap<Key, (MachineStatus, Arc<Vec<String>>)> =
+        std::collections::HashMap::new();
+    let mut out: Vec<Assessed> = Vec::with_capacity(inputs.len());
+    for mut i in inputs {
+        let gates: Vec<bool> = rollouts
+            .iter()
+            .map(|r| r.offers_to(r.wave_of(&i.id, &i.group)))
+            .collect();
+        let key = (std::mem::take(&mut i.installed), i.restart_required, gates);
+        let base = match shared.get(&key) {
+            Some(done) => done,
+            None => {
+                let machine = MachineRow {
+                    id: i.id.clone(),
+                    name: String::new(),
+                    ip: String::new(),
+                    group: i.group.clone(),
+                    cic_server: false,
+                    installed: crate::store::parse_json("installed applications", &key.0)?,
+                    errors: Vec::new(),
+                    restart_required: key.1,
+                    first_contact: now,
+                    last_contact: now,
+                    checkins: 0,
+                };
+                let a = assess(
+                    &machine,
+                    &catalog,
+                    app.config.server,
+                    &app.config.client_app,
+                    &rollouts,
+                    stale,
+                );
+                shared.entry(key).or_insert((a.status, Arc::new(a.reasons)))
+            }
+        };
+        let mut errors: Vec<String> = if i.errors == "[]" {
+            Vec::new()
+        } else {
+            crate::store::parse_json::<Vec<String>>("errors", &i.errors)?
+                .into_iter()
+                .map(|e| format!("client error: {e}"))
+                .collect()
+        };
+        if i.last_contact < stale {
+            errors.push(format!(
+                "no contact since {}",
+                transit_core::time::rfc3339(transit_core::time::from_unix(i.last_contact))
+            ));
+        }
+        let (status, reasons) = if errors.is_empty() {
+            (base.0, Arc::clone(&base.1))
+        } else {
+            errors.extend(base.1.iter().cloned());
+            (MachineStatus::ErrorState, Arc::new(errors))
+        };
+        out.push(Assessed {
+            machine: i,
+            status,
+            reasons,
+        });
+    }
+    out.sort_unstable_by(|a, b| {
+        (a.status, &a.machine.name_fold, &a.machine.id).cmp(&(
+            b.status,
+            &b.machine.name_fold,
+            &b.machine.id,
+        ))
+    });
+    Ok(out)
 }
 
 /// Query of `GET /v1/activity`.
@@ -467,46 +558,7 @@ pub async fn activity(
     };
     let (entries, total) = app.store.activity(&query).await?;
     if csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-            w.write_record([
-                "time",
-                "machine",
-                "application",
-                "release",
-                "patch",
-                "status",
-                "description",
-            ])?;
-            for a in &entries {
-                w.write_record([
-                    a.time.as_str(),
-                    &a.machine,
-                    &a.application,
-                    &a.release,
-                    &a.patch,
-                    a.status.as_str(),
-                    &a.description,
-                ])?;
-            }
-            w.flush()?;
-            Ok(())
-        };
-        write(&mut w).map_err(|e| ApiError::internal(e.to_string()))?;
-        let body = w
-            .into_inner()
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"activity.csv\"",
-                ),
-            ],
-            body,
-        )
-            .into_response());
+        return csv_response(&entries);
     }
     let mut groups: Vec<ActivityGroup> = Vec::new();
     for a in entries {
@@ -526,6 +578,50 @@ pub async fn activity(
         groups,
     })
     .into_response())
+}
+
+/// The activity entries as a CSV download (`activity.csv`), with a header row.
+pub fn csv_response(entries: &[transit_update::store::Activity]) -> Result<Response, ApiError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
+        w.write_record([
+            "time",
+            "machine",
+            "application",
+            "release",
+            "patch",
+            "status",
+            "description",
+        ])?;
+        for a in entries {
+            w.write_record([
+                a.time.as_str(),
+                &a.machine,
+                &a.application,
+                &a.release,
+                &a.patch,
+                a.status.as_str(),
+                &a.description,
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write(&mut w).map_err(|e| ApiError::internal(e.to_string()))?;
+    let body = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"activity.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `DELETE /v1/activity`: clears the log.

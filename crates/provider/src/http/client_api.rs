@@ -135,6 +135,17 @@ pub async fn checkin(
         settings: group.map(|g| g.settings.clone()).unwrap_or_default(),
         notes: Vec::new(),
     };
+    // The group's providers first, then the peer providers.
+    for peer in app.peers().iter() {
+        if !settings
+            .settings
+            .providers
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(peer))
+        {
+            settings.settings.providers.push(peer.clone());
+        }
+    }
     if c.cic_server && settings.settings.mode == Mode::Automatic {
         settings.settings.mode = Mode::Download;
         settings.notes.push(

@@ -1,5 +1,6 @@
 //! The HTTP side: routes of the client API (`/v1/checkin`, results,
-//! progress, the repository) and of the administration API.
+//! progress, the repository), of the administration API, and the web
+//! console under `/console/` ([`crate::console`]).
 
 pub mod admin;
 pub mod client_api;
@@ -53,6 +54,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/repository/metadata/{file}", get(download::metadata))
         .route("/v1/repository/targets/{*path}", get(download::target))
         .merge(admin)
+        .merge(crate::console::router(Arc::clone(&app)))
         .fallback(|| async {
             error::ApiError::not_found("no such API path (this provider speaks /v1/)")
         })

@@ -82,6 +82,21 @@ pub enum StoreError {
     /// A blocking store task panicked or was cancelled.
     #[error("store task failed: {0}")]
     Task(String),
+    /// An authorized user of that name exists.
+    #[error("an authorized user named `{0}` exists")]
+    UserExists(String),
+    /// No authorized user of that name.
+    #[error("no authorized user named `{0}`")]
+    NoSuchUser(String),
+    /// The change would leave the console without a user.
+    #[error("the last authorized user cannot be removed (nobody could log on)")]
+    LastUser,
+    /// A peer provider of that name is listed.
+    #[error("peer provider `{0}` is listed already")]
+    PeerExists(String),
+    /// No peer provider of that name.
+    #[error("no peer provider `{0}`")]
+    NoSuchPeer(String),
 }
 
 impl Kind for StoreError {
@@ -97,9 +112,14 @@ impl Kind for StoreError {
             StoreError::Corrupt { .. } => ErrorKind::BadInput,
             StoreError::NoSuchGroup(_)
             | StoreError::NoSuchMachine(_)
+            | StoreError::NoSuchUser(_)
+            | StoreError::NoSuchPeer(_)
             | StoreError::NoSuchRollout(_) => ErrorKind::Usage,
             StoreError::GroupExists(_)
             | StoreError::DefaultGroup
+            | StoreError::UserExists(_)
+            | StoreError::LastUser
+            | StoreError::PeerExists(_)
             | StoreError::RolloutExists { .. } => ErrorKind::Refused,
         }
     }
@@ -189,6 +209,29 @@ pub struct MachineRow {
     pub checkins: i64,
 }
 
+/// A machine as the report reads it: the stored JSON left unparsed, so
+/// the many machines with the same installed applications are assessed
+/// once ([`crate::http::admin::build_report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportInput {
+    /// The machine's ID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its group's name.
+    pub group: String,
+    /// The installed applications, as stored (JSON).
+    pub installed: String,
+    /// The errors it reported last, as stored (JSON).
+    pub errors: String,
+    /// It needs a restart.
+    pub restart_required: bool,
+    /// Last contact (Unix seconds).
+    pub last_contact: i64,
+    /// The name folded (the report's sort key).
+    pub name_fold: String,
+}
+
 /// Which machines to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MachineQuery {
@@ -196,6 +239,10 @@ pub struct MachineQuery {
     pub search: Option<String>,
     /// Only this group's members.
     pub group: Option<String>,
+    /// Names that contain this (any case): the members dialog.
+    pub name_contains: Option<String>,
+    /// IP addresses that contain this: the members dialog.
+    pub ip_contains: Option<String>,
     /// Only machines whose last contact is at or after this (Unix seconds).
     pub since: Option<i64>,
     /// At most this many (0: no limit).
@@ -345,6 +392,30 @@ pub struct ProgressRow {
     pub time: i64,
 }
 
+/// An authorized user of the console (the password hash stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRow {
+    /// The user name, as entered.
+    pub name: String,
+    /// When the user was added (Unix seconds).
+    pub created: i64,
+}
+
+/// Changes to the authorized users and peer providers that the
+/// Configuration page's Apply (or `provider init`) commits together: all
+/// of them, or none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessChanges {
+    /// Users to add: name and argon2 PHC hash.
+    pub add_users: Vec<(String, String)>,
+    /// Users to remove (by name, any case).
+    pub remove_users: Vec<String>,
+    /// Peer providers to add (`host`, `host:port` or a URL), appended in order.
+    pub add_peers: Vec<String>,
+    /// Peer providers to remove.
+    pub remove_peers: Vec<String>,
+}
+
 /// The provider's store.
 #[async_trait]
 pub trait Store: RolloutStore + Send + Sync + 'static {
@@ -393,6 +464,10 @@ pub trait Store: RolloutStore + Send + Sync + 'static {
     /// Machines, by name then ID.
     async fn machines(&self, query: &MachineQuery) -> Result<Vec<MachineRow>, StoreError>;
 
+    /// Every machine last seen at or after `since` (all without it), for
+    /// the report, in no particular order.
+    async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError>;
+
     /// One machine.
     async fn machine(&self, id: &str) -> Result<Option<MachineRow>, StoreError>;
 
@@ -413,10 +488,24 @@ pub trait Store: RolloutStore + Send + Sync + 'static {
 
     /// A machine's saved progress.
     async fn progress(&self, machine_id: &str) -> Result<Vec<ProgressRow>, StoreError>;
+
+    /// The console's authorized users, by name.
+    async fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+
+    /// A user's stored password hash (argon2 PHC string); the name in any case.
+    async fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// The peer providers, in the order they were added.
+    async fn peers(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Applies user and peer changes in one transaction: removals, then
+    /// additions. A duplicate or unknown name, or a result without any
+    /// user while users existed, is an error and nothing changes.
+    async fn apply_access(&self, changes: &AccessChanges) -> Result<(), StoreError>;
 }
 
-/// Parses a stored JSON column.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+/// Parses a stored JSON column (a value that does not parse is [`StoreError::Corrupt`]).
+pub fn parse_json<T: serde::de::DeserializeOwned>(
     what: &'static str,
     text: &str,
 ) -> Result<T, StoreError> {
@@ -429,6 +518,11 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
 /// The fold of a name that searches and uniqueness compare.
 pub fn fold(name: &str) -> String {
     name.to_lowercase()
+}
+
+/// `text` as a `LIKE` pattern matching it anywhere, with `\` as the escape.
+pub(crate) fn like_contains(text: &str) -> String {
+    format!("%{}", like_prefix(text))
 }
 
 /// `text` as a `LIKE` prefix pattern with `\` as the escape.

@@ -5,9 +5,11 @@
 //! CONFLICT … RETURNING` statement: one round trip and one commit per
 //! group, whatever its size.
 
+use super::ReportInput;
 use super::{
-    fold, like_prefix, parse_json, ActivityQuery, ActivityRow, CheckInRecord, Committed, GroupRow,
-    MachineQuery, MachineRow, ProgressRow, Store, StoreError, DEFAULT_GROUP, DEFAULT_GROUP_ID,
+    fold, like_contains, like_prefix, parse_json, AccessChanges, ActivityQuery, ActivityRow,
+    CheckInRecord, Committed, GroupRow, MachineQuery, MachineRow, ProgressRow, Store, StoreError,
+    UserRow, DEFAULT_GROUP, DEFAULT_GROUP_ID,
 };
 use crate::api::GroupSettings;
 use async_trait::async_trait;
@@ -65,6 +67,20 @@ const SCHEMA: &[&str] = &[
        percent SMALLINT NOT NULL,
        time BIGINT NOT NULL,
        PRIMARY KEY(machine_id, update_id))",
+    "CREATE INDEX IF NOT EXISTS machines_last_contact ON machines(last_contact)",
+    // The console's machine pages order by name in the default collation,
+    // which the text_pattern_ops index (for prefix search) cannot serve.
+    "CREATE INDEX IF NOT EXISTS machines_order ON machines(name_fold, id)",
+    "CREATE INDEX IF NOT EXISTS activity_machine ON activity(machine)",
+    "CREATE TABLE IF NOT EXISTS console_users(
+       name_fold TEXT PRIMARY KEY,
+       name TEXT NOT NULL,
+       hash TEXT NOT NULL,
+       created BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS peers(
+       position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       name TEXT NOT NULL,
+       name_fold TEXT NOT NULL UNIQUE)",
 ];
 
 /// The PostgreSQL store.
@@ -365,6 +381,8 @@ impl Store for PgStore {
              WHERE ($1::text IS NULL OR m.name_fold LIKE $1 OR m.ip LIKE $2)
                AND ($3::text IS NULL OR g.name_fold = $3)
                AND ($4::int8 IS NULL OR m.last_contact >= $4)
+               AND ($7::text IS NULL OR m.name_fold LIKE $7)
+               AND ($8::text IS NULL OR m.ip LIKE $8)
              ORDER BY m.name_fold, m.id LIMIT $5 OFFSET $6"
         );
         let limit = if query.limit == 0 {
@@ -379,10 +397,42 @@ impl Store for PgStore {
             .bind(query.since)
             .bind(limit)
             .bind(query.offset as i64)
+            .bind(
+                query
+                    .name_contains
+                    .as_deref()
+                    .map(|s| like_contains(&fold(s))),
+            )
+            .bind(query.ip_contains.as_deref().map(like_contains))
             .fetch_all(&self.pool)
             .await
             .map_err(pg("machines"))?;
         rows.iter().map(machine_row).collect()
+    }
+
+    async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact, m.name_fold
+             FROM machines m JOIN groups g ON g.id = m.group_id
+             WHERE ($1::int8 IS NULL OR m.last_contact >= $1)",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(pg("machines"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ReportInput {
+                id: r.get(0),
+                name: r.get(1),
+                group: r.get(2),
+                installed: r.get(3),
+                errors: r.get(4),
+                restart_required: r.get(5),
+                last_contact: r.get(6),
+                name_fold: r.get(7),
+            })
+            .collect())
     }
 
     async fn machine(&self, id: &str) -> Result<Option<MachineRow>, StoreError> {
@@ -527,5 +577,105 @@ impl Store for PgStore {
                 time: r.get(4),
             })
             .collect())
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let rows = sqlx::query("SELECT name, created FROM console_users ORDER BY name_fold")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(pg("users"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| UserRow {
+                name: r.get(0),
+                created: r.get(1),
+            })
+            .collect())
+    }
+
+    async fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT hash FROM console_users WHERE name_fold = $1")
+            .bind(fold(name))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(pg("users"))
+    }
+
+    async fn peers(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar("SELECT name FROM peers ORDER BY position")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(pg("peers"))
+    }
+
+    async fn apply_access(&self, c: &AccessChanges) -> Result<(), StoreError> {
+        let e = pg("users and peers");
+        let mut tx = self.pool.begin().await.map_err(&e)?;
+        let before: i64 = sqlx::query_scalar("SELECT count(*) FROM console_users")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&e)?;
+        for name in &c.remove_users {
+            let n = sqlx::query("DELETE FROM console_users WHERE name_fold = $1")
+                .bind(fold(name))
+                .execute(&mut *tx)
+                .await
+                .map_err(&e)?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NoSuchUser(name.clone()));
+            }
+        }
+        for name in &c.remove_peers {
+            let n = sqlx::query("DELETE FROM peers WHERE name_fold = $1")
+                .bind(fold(name))
+                .execute(&mut *tx)
+                .await
+                .map_err(&e)?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NoSuchPeer(name.clone()));
+            }
+        }
+        let now = transit_core::time::now().unix_timestamp();
+        for (name, hash) in &c.add_users {
+            let n = sqlx::query(
+                "INSERT INTO console_users(name_fold, name, hash, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(fold(name))
+            .bind(name)
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(&e)?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::UserExists(name.clone()));
+            }
+        }
+        for name in &c.add_peers {
+            let n = sqlx::query(
+                "INSERT INTO peers(name, name_fold) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(name)
+            .bind(fold(name))
+            .execute(&mut *tx)
+            .await
+            .map_err(&e)?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::PeerExists(name.clone()));
+            }
+        }
+        let after: i64 = sqlx::query_scalar("SELECT count(*) FROM console_users")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&e)?;
+        if before > 0 && after == 0 {
+            return Err(StoreError::LastUser);
+        }
+        tx.commit().await.map_err(&e)?;
+        Ok(())
     }
 }

@@ -4,9 +4,11 @@
 //! survives a power cut) and one read connection; every call runs on
 //! tokio's blocking pool.
 
+use super::ReportInput;
 use super::{
-    fold, like_prefix, parse_json, ActivityQuery, ActivityRow, CheckInRecord, Committed, GroupRow,
-    MachineQuery, MachineRow, ProgressRow, Store, StoreError, DEFAULT_GROUP, DEFAULT_GROUP_ID,
+    fold, like_contains, like_prefix, parse_json, AccessChanges, ActivityQuery, ActivityRow,
+    CheckInRecord, Committed, GroupRow, MachineQuery, MachineRow, ProgressRow, Store, StoreError,
+    UserRow, DEFAULT_GROUP, DEFAULT_GROUP_ID,
 };
 use crate::api::GroupSettings;
 use async_trait::async_trait;
@@ -61,6 +63,19 @@ CREATE TABLE IF NOT EXISTS progress(
   percent INTEGER NOT NULL,
   time INTEGER NOT NULL,
   PRIMARY KEY(machine_id, update_id)
+);
+CREATE INDEX IF NOT EXISTS machines_last_contact ON machines(last_contact);
+CREATE INDEX IF NOT EXISTS activity_machine ON activity(machine);
+CREATE TABLE IF NOT EXISTS console_users(
+  name_fold TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS peers(
+  position INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  name_fold TEXT NOT NULL UNIQUE
 );
 ";
 
@@ -397,6 +412,8 @@ impl Store for SqliteStore {
                  WHERE (?1 IS NULL OR m.name_fold LIKE ?1 ESCAPE '\\' OR m.ip LIKE ?2 ESCAPE '\\')
                    AND (?3 IS NULL OR g.name_fold = ?3)
                    AND (?4 IS NULL OR m.last_contact >= ?4)
+                   AND (?7 IS NULL OR m.name_fold LIKE ?7 ESCAPE '\\')
+                   AND (?8 IS NULL OR m.ip LIKE ?8 ESCAPE '\\')
                  ORDER BY m.name_fold, m.id LIMIT ?5 OFFSET ?6"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(&e)?;
@@ -409,7 +426,9 @@ impl Store for SqliteStore {
                         q.group.as_deref().map(fold),
                         q.since,
                         limit,
-                        q.offset as i64
+                        q.offset as i64,
+                        q.name_contains.as_deref().map(|s| like_contains(&fold(s))),
+                        q.ip_contains.as_deref().map(like_contains)
                     ],
                     machine_row,
                 )
@@ -419,6 +438,35 @@ impl Store for SqliteStore {
                 out.push(finish_machine(row.map_err(&e)?)?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn report_inputs(&self, since: Option<i64>) -> Result<Vec<ReportInput>, StoreError> {
+        self.with_read(move |conn, path| {
+            let e = err(path);
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT m.id, m.name, g.name, m.installed, m.errors, m.restart_required, m.last_contact, m.name_fold
+                     FROM machines m JOIN groups g ON g.id = m.group_id
+                     WHERE (?1 IS NULL OR m.last_contact >= ?1)",
+                )
+                .map_err(&e)?;
+            let rows = stmt
+                .query_map([since], |r| {
+                    Ok(ReportInput {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        group: r.get(2)?,
+                        installed: r.get(3)?,
+                        errors: r.get(4)?,
+                        restart_required: r.get(5)?,
+                        last_contact: r.get(6)?,
+                        name_fold: r.get(7)?,
+                    })
+                })
+                .map_err(&e)?;
+            rows.collect::<Result<_, _>>().map_err(&e)
         })
         .await
     }
@@ -576,6 +624,111 @@ impl Store for SqliteStore {
                 })
                 .map_err(&e)?;
             rows.collect::<Result<_, _>>().map_err(&e)
+        })
+        .await
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        self.with_read(|conn, path| {
+            let e = err(path);
+            let mut stmt = conn
+                .prepare_cached("SELECT name, created FROM console_users ORDER BY name_fold")
+                .map_err(&e)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(UserRow {
+                        name: r.get(0)?,
+                        created: r.get(1)?,
+                    })
+                })
+                .map_err(&e)?;
+            rows.collect::<Result<_, _>>().map_err(&e)
+        })
+        .await
+    }
+
+    async fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = fold(name);
+        self.with_read(move |conn, path| {
+            conn.query_row(
+                "SELECT hash FROM console_users WHERE name_fold = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err(path))
+        })
+        .await
+    }
+
+    async fn peers(&self) -> Result<Vec<String>, StoreError> {
+        self.with_read(|conn, path| {
+            let e = err(path);
+            let mut stmt = conn
+                .prepare_cached("SELECT name FROM peers ORDER BY position")
+                .map_err(&e)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(&e)?;
+            rows.collect::<Result<_, _>>().map_err(&e)
+        })
+        .await
+    }
+
+    async fn apply_access(&self, changes: &AccessChanges) -> Result<(), StoreError> {
+        let c = changes.clone();
+        self.with_write(move |tx, path| {
+            let e = err(path);
+            let count = |tx: &rusqlite::Transaction<'_>| -> Result<i64, StoreError> {
+                tx.query_row("SELECT count(*) FROM console_users", [], |r| r.get(0))
+                    .map_err(err(path))
+            };
+            let before = count(tx)?;
+            for name in &c.remove_users {
+                if tx
+                    .execute("DELETE FROM console_users WHERE name_fold = ?1", [fold(name)])
+                    .map_err(&e)?
+                    == 0
+                {
+                    return Err(StoreError::NoSuchUser(name.clone()));
+                }
+            }
+            for name in &c.remove_peers {
+                if tx
+                    .execute("DELETE FROM peers WHERE name_fold = ?1", [fold(name)])
+                    .map_err(&e)?
+                    == 0
+                {
+                    return Err(StoreError::NoSuchPeer(name.clone()));
+                }
+            }
+            let now = transit_core::time::now().unix_timestamp();
+            for (name, hash) in &c.add_users {
+                if tx
+                    .execute(
+                        "INSERT INTO console_users(name_fold, name, hash, created) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                        params![fold(name), name, hash, now],
+                    )
+                    .map_err(&e)?
+                    == 0
+                {
+                    return Err(StoreError::UserExists(name.clone()));
+                }
+            }
+            for name in &c.add_peers {
+                if tx
+                    .execute(
+                        "INSERT INTO peers(name, name_fold) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                        params![name, fold(name)],
+                    )
+                    .map_err(&e)?
+                    == 0
+                {
+                    return Err(StoreError::PeerExists(name.clone()));
+                }
+            }
+            if before > 0 && count(tx)? == 0 {
+                return Err(StoreError::LastUser);
+            }
+            Ok(())
         })
         .await
     }

@@ -360,9 +360,23 @@ fn report_lists_every_reason_and_filters_by_last_contact() {
             bad.iter().any(|r| r.contains("install 18.01.03.12")),
             "{bad:?}"
         );
+        // The report shares one assessment among machines with the same
+        // installed applications: each row still equals the machine's own.
+        let mut twin = checkin("twin", "WS-TWIN", 3);
+        twin.errors = vec!["disk full".into()];
+        c.checkin(&twin).await.unwrap();
+        for m in &c.report(None).await.unwrap().machines {
+            let d = c.machine(&m.id).await.unwrap();
+            assert_eq!(
+                (m.status, &m.reasons),
+                (d.assessment.status, &d.assessment.reasons),
+                "{}",
+                m.name
+            );
+        }
 
-        assert_eq!(c.report(Some("2w")).await.unwrap().machines.len(), 3);
-        assert_eq!(c.report(Some("6m")).await.unwrap().machines.len(), 3);
+        assert_eq!(c.report(Some("2w")).await.unwrap().machines.len(), 4);
+        assert_eq!(c.report(Some("6m")).await.unwrap().machines.len(), 4);
         assert!(c
             .report(Some("2999-01-01"))
             .await

@@ -5,6 +5,7 @@
 mod api;
 mod bad_input;
 mod common;
+mod console;
 mod group_commit;
 mod hosting;
 mod steady;

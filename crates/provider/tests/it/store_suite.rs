@@ -6,8 +6,8 @@ use transit_provider::api::{GroupSettings, InstallDay, Mode};
 use transit_provider::store::postgres::PgStore;
 use transit_provider::store::sqlite::SqliteStore;
 use transit_provider::store::{
-    ActivityColumn, ActivityQuery, ActivityRow, CheckInRecord, Committed, MachineQuery,
-    ProgressRow, Store, StoreError, DEFAULT_GROUP,
+    AccessChanges, ActivityColumn, ActivityQuery, ActivityRow, CheckInRecord, Committed,
+    MachineQuery, ProgressRow, Store, StoreError, DEFAULT_GROUP,
 };
 use transit_update::store::ActivityStatus;
 
@@ -220,6 +220,40 @@ pub async fn checkins_and_claims(store: &dyn Store) {
         store.machines(&q("%")).await.unwrap().is_empty(),
         "LIKE wildcards are literal"
     );
+    // The members dialog: "name contains" (any case) and "IP contains".
+    let contains = |name: Option<&str>, ip: Option<&str>| MachineQuery {
+        name_contains: name.map(str::to_string),
+        ip_contains: ip.map(str::to_string),
+        ..MachineQuery::default()
+    };
+    assert_eq!(
+        store
+            .machines(&contains(Some("ST04"), None))
+            .await
+            .unwrap()
+            .len(),
+        10
+    );
+    assert_eq!(
+        names(
+            store
+                .machines(&contains(Some("st04"), Some("168.4.4")))
+                .await
+                .unwrap()
+        )
+        .len(),
+        10
+    );
+    assert!(store
+        .machines(&contains(Some("_"), None))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .machines(&contains(None, Some("%")))
+        .await
+        .unwrap()
+        .is_empty());
     let page = store
         .machines(&MachineQuery {
             limit: 5,
@@ -366,6 +400,117 @@ pub async fn progress_keeps_the_latest(store: &dyn Store) {
     assert!(store.progress("m2").await.unwrap().is_empty());
 }
 
+pub async fn users_and_peers_apply_all_or_nothing(store: &dyn Store) {
+    assert!(store.users().await.unwrap().is_empty());
+    let add = |name: &str| AccessChanges {
+        add_users: vec![(name.to_string(), format!("hash-of-{name}"))],
+        ..AccessChanges::default()
+    };
+    store.apply_access(&add("Admin")).await.unwrap();
+    // Names compare in any case; the hash is kept as given.
+    assert_eq!(
+        store.password_hash("admin").await.unwrap().as_deref(),
+        Some("hash-of-Admin")
+    );
+    assert!(store.password_hash("nobody").await.unwrap().is_none());
+    assert!(matches!(
+        store.apply_access(&add("ADMIN")).await,
+        Err(StoreError::UserExists(_))
+    ));
+
+    // Peers and users together: added in order.
+    store
+        .apply_access(&AccessChanges {
+            add_users: vec![("bob".into(), "h".into())],
+            add_peers: vec![
+                "p1.example.com".into(),
+                "https://p2.example.com:8443".into(),
+            ],
+            ..AccessChanges::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.peers().await.unwrap(),
+        ["p1.example.com", "https://p2.example.com:8443"]
+    );
+    let names: Vec<String> = store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["Admin", "bob"]);
+
+    // One bad change (an unknown peer) and nothing of the batch applies.
+    assert!(matches!(
+        store
+            .apply_access(&AccessChanges {
+                remove_users: vec!["bob".into()],
+                remove_peers: vec!["p9.example.com".into()],
+                ..AccessChanges::default()
+            })
+            .await,
+        Err(StoreError::NoSuchPeer(_))
+    ));
+    assert_eq!(store.users().await.unwrap().len(), 2);
+    // The last user cannot go; removing and adding in one batch can.
+    assert!(matches!(
+        store
+            .apply_access(&AccessChanges {
+                remove_users: vec!["bob".into(), "admin".into()],
+                ..AccessChanges::default()
+            })
+            .await,
+        Err(StoreError::LastUser)
+    ));
+    assert_eq!(store.users().await.unwrap().len(), 2);
+    store
+        .apply_access(&AccessChanges {
+            remove_users: vec!["bob".into()],
+            remove_peers: vec!["P1.EXAMPLE.COM".into()],
+            add_users: vec![("carol".into(), "h".into())],
+            ..AccessChanges::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.peers().await.unwrap(),
+        ["https://p2.example.com:8443"]
+    );
+    assert!(store.password_hash("bob").await.unwrap().is_none());
+    assert!(store.password_hash("carol").await.unwrap().is_some());
+}
+
+pub async fn report_inputs_keep_the_stored_json(store: &dyn Store) {
+    let mut a = record("r1", "WS-R1", "10.9.0.1", None, 100);
+    a.installed =
+        r#"[{"application":"X","release":"2018 R1","patch":1,"version":"18.01.01.01"}]"#.into();
+    a.errors = r#"["disk full"]"#.into();
+    a.restart_required = true;
+    let b = record("r2", "WS-R2", "10.9.0.2", None, 300);
+    store.commit_checkins(&[a.clone(), b]).await.unwrap();
+    let mut all = store.report_inputs(None).await.unwrap();
+    all.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (
+            all[0].installed.as_str(),
+            all[0].errors.as_str(),
+            all[0].restart_required
+        ),
+        (a.installed.as_str(), a.errors.as_str(), true)
+    );
+    assert_eq!(
+        (all[0].group.as_str(), all[0].last_contact),
+        (DEFAULT_GROUP, 100)
+    );
+    let recent = store.report_inputs(Some(200)).await.unwrap();
+    assert_eq!(recent.len(), 1);
+    assert_eq!(recent[0].name, "WS-R2");
+}
+
 pub async fn rollouts_compare_and_set_and_keep_the_latest_outcome(store: &dyn Store) {
     use transit_provider::rollout::{ErrorThreshold, RolloutState, WaveSpec};
     use transit_provider::store::Outcome;
@@ -479,5 +624,7 @@ on_both_stores!(
     checkins_and_claims,
     activity_sort_group_page_clear,
     progress_keeps_the_latest,
+    users_and_peers_apply_all_or_nothing,
+    report_inputs_keep_the_stored_json,
     rollouts_compare_and_set_and_keep_the_latest_outcome
 );

@@ -67,3 +67,34 @@ fn state_changes_follow_the_rules_and_are_logged() {
         ErrorKind::Usage
     );
 }
+
+#[test]
+fn high_priority_set_in_the_console_wins_over_the_manifest() {
+    let fx = Fixture::new();
+    let done = fx.ingest(&fx.bundle("p3", &patch3(), None));
+    let store = Store::open(&fx.repo.store_path()).unwrap();
+    let published = store.update(done.id).unwrap().manifest.high_priority;
+    let set = store.set_high_priority(done.id, !published).unwrap();
+    assert_eq!(set.manifest.high_priority, !published);
+    // Read back (the catalog the provider offers from), after reopening.
+    drop(store);
+    let store = Store::open(&fx.repo.store_path()).unwrap();
+    assert_eq!(
+        store.catalog().unwrap()[0].manifest.high_priority,
+        !published
+    );
+    store.set_high_priority(done.id, published).unwrap();
+    assert_eq!(
+        store.update(done.id).unwrap().manifest.high_priority,
+        published
+    );
+    assert!(store
+        .activity(10)
+        .unwrap()
+        .iter()
+        .any(|a| a.description.contains("High Priority")));
+    assert_eq!(
+        store.set_high_priority(999, true).unwrap_err().kind(),
+        ErrorKind::Usage
+    );
+}

@@ -79,8 +79,61 @@ pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<Provide
     Ok(c)
 }
 
+/// `transit update provider init --admin NAME`: the console's first
+/// authorized user. The password comes from --password-file,
+/// --password-env, or a prompt on the terminal (asked twice).
+pub fn init(
+    data: &Path,
+    database: Option<&str>,
+    admin: &str,
+    password: &crate::cli::PasswordArgs,
+) -> anyhow::Result<()> {
+    let database = Database::parse(database).map_err(UsageError)?;
+    let password = match crate::cmd::password::read(password)? {
+        Some(p) => p,
+        None => prompt_password(admin)?,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(transit_provider::init_admin(
+        data, &database, admin, &password,
+    ))?;
+    outln!(
+        "console user `{}` added; log on at http://HOST:{}/console/ (https with --cert)",
+        admin.trim(),
+        transit_provider::config::DEFAULT_PORT
+    );
+    Ok(())
+}
+
+fn prompt_password(admin: &str) -> anyhow::Result<secrecy::SecretString> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError(
+            "no password given: use --password-file FILE or --password-env VAR (or run in a terminal to be asked)".into(),
+        )
+        .into());
+    }
+    let first = rpassword::prompt_password(format!("Password for {admin}: "))?;
+    let second = rpassword::prompt_password("Again: ")?;
+    if first != second {
+        return Err(UsageError("the two passwords differ".into()).into());
+    }
+    Ok(secrecy::SecretString::from(first))
+}
+
 /// Runs the provider in the foreground until SIGINT or SIGTERM.
 pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
+    if let Some(crate::cli::update::ProviderAction::Init {
+        data,
+        database,
+        admin,
+        password,
+    }) = &args.action
+    {
+        return init(&data.data, database.as_deref(), admin, password);
+    }
     let config = config(&args, server_root)?;
     let stop = CancelToken::new();
     let _signals = cancel_on_signals(&stop)?;

@@ -75,12 +75,14 @@ pub struct ProviderConfig {
     /// Serve the administration API to other hosts too (by default only
     /// loopback clients may use it).
     pub admin_remote: bool,
+    /// Re-signing and folder scanning while the provider runs.
+    pub upkeep: crate::upkeep::Upkeep,
 }
 
 impl ProviderConfig {
     /// Defaults for a data folder and a version gate: port 8092, SQLite,
     /// check-ins every 30 to 60 minutes, 1,000 check-ins/s before
-    /// stretching, 1,024 connections.
+    /// stretching, 1,024 connections, upkeep on.
     pub fn new(data: PathBuf, server: ServerLevel) -> ProviderConfig {
         ProviderConfig {
             data,
@@ -94,6 +96,7 @@ impl ProviderConfig {
             capacity: 1000.0,
             max_connections: 1024,
             admin_remote: false,
+            upkeep: Default::default(),
         }
     }
 }

@@ -10,7 +10,9 @@
 //! - [`report`]: offers and machine status as pure functions;
 //! - [`client`]: a typed client of the API (the CLI and the load generator);
 //! - [`simulate`]: the open-loop load generator;
-//! - [`service`]: the provider as a service of `transit server start`.
+//! - [`service`]: the provider as a service of `transit server start`;
+//! - [`upkeep`]: re-signing the online roles and scanning the Auto update
+//!   folders while the provider runs.
 //!
 //! Nothing here prints; every error answers [`transit_core::Kind`].
 
@@ -25,6 +27,7 @@ pub mod service;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod upkeep;
 
 pub use config::{Database, ProviderConfig, TlsFiles};
 
@@ -167,6 +170,7 @@ pub async fn run(
     tracing::info!(%addr, store = %store.describe(), tls = tls.is_some(), "update provider listening");
     ready(addr);
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));
+    let upkeep = upkeep::start(app.repo.clone(), app.config.upkeep.clone(), stop.clone());
     serve::accept_loop(
         listener,
         http::router(Arc::clone(&app)),
@@ -177,6 +181,7 @@ pub async fn run(
     )
     .await;
     let _ = bg.await;
+    upkeep.stopped().await;
     flush_progress(&app).await;
     drop(app);
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;

@@ -1,4 +1,4 @@
-//! The update provider (DESIGN.md §4, U-01, U-03, U-05, U-06): the server
+//! The update provider (docs/update.md, U-01, U-03, U-05, U-06): the server
 //! side of the update service.
 //!
 //! - [`api`]: the versioned JSON shapes of the client and administration APIs;

@@ -75,6 +75,9 @@ pub struct ProviderConfig {
     /// Serve the administration API to other hosts too (by default only
     /// loopback clients may use it).
     pub admin_remote: bool,
+    /// How often running rollouts are evaluated (and reloaded, for
+    /// providers sharing a store).
+    pub rollout_tick: Duration,
     /// Re-signing and folder scanning while the provider runs.
     pub upkeep: crate::upkeep::Upkeep,
 }
@@ -96,6 +99,7 @@ impl ProviderConfig {
             capacity: 1000.0,
             max_connections: 1024,
             admin_remote: false,
+            rollout_tick: Duration::from_secs(2),
             upkeep: Default::default(),
         }
     }

@@ -8,14 +8,17 @@
 #   bench/update-sign.sh [SIZE_MB] [ROUNDS]   (default 1024 MB, 5 rounds)
 #
 # Needs: cargo, GNU time, sha256sum. About 3 x SIZE_MB of free disk.
+# TRANSIT_BIN=path uses that binary instead of building the release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${1:-1024}
 ROUNDS=${2:-5}
 . bench/lib.sh
 [ -x /usr/bin/time ] || { echo "missing GNU time (apt-get install time)" >&2; exit 1; }
-cargo build --release --bin transit -q
-T=$PWD/target/release/transit
+if [ -n "${TRANSIT_BIN:-}" ]; then T=$TRANSIT_BIN; else
+  cargo build --release --bin transit -q
+  T=$PWD/target/release/transit
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/transit-update-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 

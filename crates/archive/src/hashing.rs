@@ -3,6 +3,7 @@
 use std::io::{self, Read, Write};
 
 use sha2::{Digest, Sha256};
+use transit_core::{Event, Progress};
 
 /// Buffer size used for all streaming copies.
 pub const BUF_SIZE: usize = 256 * 1024;
@@ -70,12 +71,14 @@ pub struct BoundedCopy {
 }
 
 /// Copies at most `limit + 1` bytes from `reader` to `writer`, hashing them and
-/// calling `progress(total)` about every MiB. Never reads further than `limit + 1`.
+/// reporting `Event::Advance` of `task` (bytes so far) about every MiB and at
+/// the end. Never reads further than `limit + 1`.
 pub fn copy_bounded(
     reader: &mut dyn Read,
     writer: &mut dyn Write,
     limit: u64,
-    progress: &mut dyn FnMut(u64),
+    task: &str,
+    progress: &dyn Progress,
 ) -> io::Result<BoundedCopy> {
     let cap = limit.saturating_add(1);
     let mut buf = vec![0u8; BUF_SIZE];
@@ -97,10 +100,10 @@ pub fn copy_bounded(
         count += n as u64;
         if count - last_report >= 1024 * 1024 {
             last_report = count;
-            progress(count);
+            progress.event(Event::advance(task, count));
         }
     }
-    progress(count);
+    progress.event(Event::advance(task, count));
     Ok(BoundedCopy {
         count,
         sha256: hex::encode(hasher.finalize()),
@@ -133,12 +136,12 @@ mod tests {
     fn bounded_copy_stops_after_limit_plus_one() {
         let mut src = io::repeat(0).take(10_000_000);
         let mut out = Vec::new();
-        let r = copy_bounded(&mut src, &mut out, 1000, &mut |_| {}).unwrap();
+        let r = copy_bounded(&mut src, &mut out, 1000, "t", &transit_core::NoProgress).unwrap();
         assert!(r.exceeded);
         assert_eq!(r.count, 1001);
         assert_eq!(out.len(), 1001);
         let mut src = &b"hello"[..];
-        let r = copy_bounded(&mut src, &mut io::sink(), 5, &mut |_| {}).unwrap();
+        let r = copy_bounded(&mut src, &mut io::sink(), 5, "t", &transit_core::NoProgress).unwrap();
         assert!(!r.exceeded);
         assert_eq!(r.sha256, sha256_hex(b"hello"));
     }

@@ -275,8 +275,14 @@ impl MigrationReader {
             let read = self
                 .open_outer(index, MANIFEST_ENTRY)
                 .and_then(|mut entry| {
-                    copy_bounded(&mut entry, &mut bytes, MAX_MANIFEST_BYTES, &mut |_| {})
-                        .map_err(|e| ArchiveError::from_read(&path, MANIFEST_ENTRY, e))
+                    copy_bounded(
+                        &mut entry,
+                        &mut bytes,
+                        MAX_MANIFEST_BYTES,
+                        MANIFEST_ENTRY,
+                        &transit_core::NoProgress,
+                    )
+                    .map_err(|e| ArchiveError::from_read(&path, MANIFEST_ENTRY, e))
                 });
             match read {
                 Ok(copy) => copy,
@@ -405,7 +411,7 @@ impl MigrationReader {
         &mut self,
         record: &ComponentRecord,
         out: &mut dyn Write,
-        progress: &mut dyn FnMut(u64),
+        progress: &dyn transit_core::Progress,
     ) -> Result<BoundedCopy, ArchiveError> {
         let path = self.path.clone();
         let index =
@@ -417,7 +423,7 @@ impl MigrationReader {
                     detail: "listed in the manifest but missing from the file".to_string(),
                 })?;
         let mut entry = self.open_outer(index, &record.entry)?;
-        copy_bounded(&mut entry, out, record.size, progress)
+        copy_bounded(&mut entry, out, record.size, &record.id, progress)
             .map_err(|e| ArchiveError::from_read(&path, &record.entry, e))
     }
 
@@ -490,8 +496,11 @@ impl MigrationReader {
             };
             let temp = tempfile::tempfile().at(&self.path)?;
             let mut out = BufWriter::with_capacity(BUF_SIZE, temp);
-            let copied = self.copy_component(record, &mut out, &mut |n| {
-                progress.event(Event::advance(VERIFY_TASK, done + n))
+            // The component's bytes so far, as the verify task's position.
+            let copied = self.copy_component(record, &mut out, &|e: Event| {
+                if let Event::Advance { done: n, .. } = e {
+                    progress.event(Event::advance(VERIFY_TASK, done + n))
+                }
             });
             let copy = match copied {
                 Ok(c) => c,
@@ -563,7 +572,7 @@ impl MigrationReader {
         let (file, temp_path) = named.into_parts();
         let mut out = BufWriter::with_capacity(BUF_SIZE, file);
         let copy = self
-            .copy_component(&record, &mut out, &mut |_| {})
+            .copy_component(&record, &mut out, &transit_core::NoProgress)
             .map_err(|e| self.explain_change(e))?;
         if let CopyCheck::Bad(e) = self.check_copy(&record, &copy) {
             return Err(self.explain_change(e));

@@ -113,12 +113,12 @@ impl MigrationWriter {
 
     /// Appends a built component's inner zip as one outer entry: method Stored
     /// (it is already compressed), AES-256 encrypted when a password was given.
-    /// Streams the file, calling `progress(bytes written so far for this entry)`
-    /// about every MiB and once at the end.
+    /// Streams the file, reporting `Event::Advance` of the component's ID
+    /// (bytes written so far for this entry) about every MiB and once at the end.
     pub fn add_component(
         &mut self,
         built: BuiltComponent,
-        progress: &mut dyn FnMut(u64),
+        progress: &dyn transit_core::Progress,
     ) -> Result<(), ArchiveError> {
         let record = built.record.clone();
         let mut source = File::open(built.path()).at(built.path())?;
@@ -151,10 +151,10 @@ impl MigrationWriter {
             total += n as u64;
             if total - reported >= PROGRESS_STEP {
                 reported = total;
-                progress(total);
+                progress.event(transit_core::Event::advance(&record.id, total));
             }
         }
-        progress(total);
+        progress.event(transit_core::Event::advance(&record.id, total));
         if total != record.size {
             let _ = self.zip.abort_file();
             return Err(ArchiveError::SizeMismatch {

@@ -37,7 +37,10 @@ use std::process::ExitCode;
 
 /// Runs `transit` with the process arguments; returns its exit status.
 pub fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return parse_failure(err),
+    };
     let _log_guard = logging::init(Some(&cli.server_root));
     tracing::debug!(command = %loggable(&cli.command), "start");
     let json = cli.command.wants_json();
@@ -66,6 +69,36 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit.code())
         }
     }
+}
+
+/// Arguments clap refused. Help and version print as clap prints them;
+/// an error is clap's text on standard error and exit 2, and, when
+/// `--json` is among the arguments, also the JSON error on standard output
+/// (as every runtime error under `--json`).
+fn parse_failure(err: clap::Error) -> ExitCode {
+    if !err.use_stderr() {
+        err.exit();
+    }
+    if std::env::args_os().skip(1).any(|a| a == "--json") {
+        let exit = exit::Exit::Usage;
+        let _ = output::print(&output::ErrorJson {
+            error: output::ErrorBody {
+                code: exit.code(),
+                kind: format!("{exit:?}"),
+                message: clap_message(&err),
+            },
+        });
+        let _ = err.print();
+        return ExitCode::from(exit.code());
+    }
+    err.exit()
+}
+
+/// clap's error line, without its `error: ` prefix and the usage after it.
+fn clap_message(err: &clap::Error) -> String {
+    let text = err.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 /// The command for the log, with console passwords removed.

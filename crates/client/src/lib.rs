@@ -1,4 +1,4 @@
-//! The update client agent (DESIGN.md §4, U-04): the daemon that runs on
+//! The update client agent (docs/update.md, U-04): the daemon that runs on
 //! every managed machine.
 //!
 //! - [`config`]: `client.toml`, the vendor's client settings with their

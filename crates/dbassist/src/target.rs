@@ -187,13 +187,17 @@ impl DbTarget {
 }
 
 fn env_password(engine: Engine) -> Option<SecretString> {
+    env_password_from(engine, |var| std::env::var(var).ok())
+}
+
+/// The engine's password variable, read through `env` (an empty value is none).
+fn env_password_from(engine: Engine, env: impl Fn(&str) -> Option<String>) -> Option<SecretString> {
     let var = match engine {
         Engine::Postgres => "PGPASSWORD",
         Engine::MySql => "MYSQL_PWD",
         Engine::Sqlite => return None,
     };
-    std::env::var(var)
-        .ok()
+    env(var)
         .filter(|p| !p.is_empty())
         .map(|p| SecretString::from(p.into_boxed_str()))
 }
@@ -307,6 +311,22 @@ mod tests {
         let t = DbTarget::parse("sqlite:x.db").unwrap();
         assert_eq!(t.sqlite_path(), Some(Path::new("x.db")));
         assert!(DbTarget::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn each_engine_reads_its_own_password_variable() {
+        let env = |var: &str| match var {
+            "PGPASSWORD" => Some("pg-secret".to_string()),
+            "MYSQL_PWD" => Some(String::new()),
+            _ => None,
+        };
+        let pg = env_password_from(Engine::Postgres, env).unwrap();
+        assert_eq!(pg.expose_secret(), "pg-secret");
+        assert!(
+            env_password_from(Engine::MySql, env).is_none(),
+            "empty is none"
+        );
+        assert!(env_password_from(Engine::Sqlite, env).is_none());
     }
 
     #[test]

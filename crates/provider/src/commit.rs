@@ -48,6 +48,16 @@ pub enum CommitError {
     Store(Arc<StoreError>),
 }
 
+impl transit_core::Kind for CommitError {
+    fn kind(&self) -> transit_core::ErrorKind {
+        match self {
+            CommitError::Busy => transit_core::ErrorKind::Other,
+            CommitError::Stopped => transit_core::ErrorKind::Cancelled,
+            CommitError::Store(e) => transit_core::Kind::kind(&**e),
+        }
+    }
+}
+
 /// Counters of the writer.
 #[derive(Debug, Default)]
 pub struct CommitStats {

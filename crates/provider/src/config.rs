@@ -84,12 +84,14 @@ pub struct ProviderConfig {
     pub discovery_port: u16,
     /// The URL to advertise (None: clients use the answer's source address).
     pub advertise_url: Option<String>,
+    /// Re-signing and folder scanning while the provider runs.
+    pub upkeep: crate::upkeep::Upkeep,
 }
 
 impl ProviderConfig {
     /// Defaults for a data folder and a version gate: port 8092, SQLite,
     /// check-ins every 30 to 60 minutes, 1,000 check-ins/s before
-    /// stretching, 1,024 connections.
+    /// stretching, 1,024 connections, upkeep on.
     pub fn new(data: PathBuf, server: ServerLevel) -> ProviderConfig {
         ProviderConfig {
             data,
@@ -107,6 +109,7 @@ impl ProviderConfig {
             discovery_key: None,
             discovery_port: crate::discovery::DISCOVERY_PORT,
             advertise_url: None,
+            upkeep: Default::default(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The update provider (DESIGN.md §4, U-01, U-03, U-05, U-06): the server
+//! The update provider (docs/update.md, U-01, U-03, U-05, U-06): the server
 //! side of the update service.
 //!
 //! - [`api`]: the versioned JSON shapes of the client and administration APIs;
@@ -15,7 +15,9 @@
 //! - [`bandwidth`]: per-group download slots and rate limits;
 //! - [`client`]: a typed client of the API (the CLI and the load generator);
 //! - [`simulate`]: the open-loop load generator;
-//! - [`service`]: the provider as a service of `transit server start`.
+//! - [`service`]: the provider as a service of `transit server start`;
+//! - [`upkeep`]: re-signing the online roles and scanning the Auto update
+//!   folders while the provider runs.
 //!
 //! Nothing here prints; every error answers [`transit_core::Kind`].
 
@@ -35,6 +37,7 @@ pub mod service;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod upkeep;
 
 pub use config::{Database, ProviderConfig, TlsFiles};
 
@@ -273,6 +276,7 @@ pub async fn run(
     };
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));
     let evaluator = tokio::spawn(rollouts(Arc::clone(&app), stop.clone()));
+    let upkeep = upkeep::start(app.repo.clone(), app.config.upkeep.clone(), stop.clone());
     serve::accept_loop(
         listener,
         http::router(Arc::clone(&app)),
@@ -287,6 +291,7 @@ pub async fn run(
     if let Some(d) = discovery {
         let _ = d.await;
     }
+    upkeep.stopped().await;
     flush_progress(&app).await;
     drop(app);
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;

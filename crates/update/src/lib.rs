@@ -1,4 +1,4 @@
-//! The update service's trust core (DESIGN.md §4, U-02 and U-07).
+//! The update service's trust core (docs/update.md, U-02 and U-07).
 //!
 //! - [`manifest`] and [`bundle`]: an update is a bundle file, a signed
 //!   manifest (the vendor's metadata) plus a `tar.zst` payload;

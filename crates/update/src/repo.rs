@@ -192,8 +192,12 @@ fn tough_err(e: tough::error::Error) -> RepoError {
 }
 
 fn expires_in(days: u32) -> jiff::Timestamp {
-    let now = jiff::Timestamp::now().as_second();
-    jiff::Timestamp::from_second(now + i64::from(days) * DAY).expect("a date within range")
+    expires_after(jiff::Timestamp::now(), days)
+}
+
+fn expires_after(now: jiff::Timestamp, days: u32) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(now.as_second() + i64::from(days) * DAY)
+        .expect("a date within range")
 }
 
 fn nz(n: u64) -> NonZeroU64 {
@@ -565,11 +569,26 @@ impl UpdateRepository {
     /// Re-signs the online roles when they near expiry (less than half
     /// their lifetime left) or when `force` is set: the timestamp always
     /// then, the snapshot when it is due. Needs only the online keys.
+    /// The running provider calls it every minute (`transit_provider::upkeep`);
+    /// `transit update refresh` calls it by hand. The caller holds
+    /// [`UpdateRepository::lock`].
     pub async fn refresh(&self, force: bool) -> Result<Option<Signed3>, RepoError> {
+        self.refresh_at(force, jiff::Timestamp::now()).await
+    }
+
+    /// [`UpdateRepository::refresh`] as if the time were `now`: what is due
+    /// is judged at `now`, and the new expiry dates count from `now`. A
+    /// `now` in the past signs metadata that may already have expired
+    /// (the tests' freeze).
+    pub async fn refresh_at(
+        &self,
+        force: bool,
+        now: jiff::Timestamp,
+    ) -> Result<Option<Signed3>, RepoError> {
         let state = self.state()?;
-        let now = jiff::Timestamp::now().as_second();
+        let now_s = now.as_second();
         let due = |expires: jiff::Timestamp, days: u32| {
-            expires.as_second() - now < i64::from(days) * DAY / 2
+            expires.as_second() - now_s < i64::from(days) * DAY / 2
         };
         let snapshot_due = force || due(state.snapshot.signed.expires, self.expiry.snapshot_days);
         let timestamp_due =
@@ -590,7 +609,7 @@ impl UpdateRepository {
             let mut snapshot = Snapshot::new(
                 SPEC_VERSION.into(),
                 nz(version),
-                expires_in(self.expiry.snapshot_days),
+                expires_after(now, self.expiry.snapshot_days),
             );
             snapshot.meta = state.snapshot.signed.meta.clone();
             let signed = SignedRole::new(snapshot, &holder, &[key.source()], &rng)
@@ -607,7 +626,7 @@ impl UpdateRepository {
         let mut timestamp = Timestamp::new(
             SPEC_VERSION.into(),
             nz(version),
-            expires_in(self.expiry.timestamp_days),
+            expires_after(now, self.expiry.timestamp_days),
         );
         timestamp.meta.insert("snapshot.json".into(), snapshot_meta);
         let signed_ts = SignedRole::new(timestamp, &holder, &[ts_key.source()], &rng)

@@ -25,7 +25,7 @@ pub enum FieldId {
 }
 
 /// A field's value and how it is edited.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     /// Free text; `masked` shows every character as `*`.
     Text {
@@ -45,6 +45,33 @@ pub enum Value {
         /// The chosen option's index.
         chosen: usize,
     },
+}
+
+/// Masked text (a password) never shows in `Debug`, so a logged or
+/// panicking form cannot leak it.
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Text {
+                text,
+                masked,
+                cursor,
+            } => {
+                let shown: &dyn std::fmt::Debug = if *masked { &"[redacted]" } else { text };
+                f.debug_struct("Text")
+                    .field("text", shown)
+                    .field("masked", masked)
+                    .field("cursor", cursor)
+                    .finish()
+            }
+            Value::Check(on) => f.debug_tuple("Check").field(on).finish(),
+            Value::Choice { options, chosen } => f
+                .debug_struct("Choice")
+                .field("options", options)
+                .field("chosen", chosen)
+                .finish(),
+        }
+    }
 }
 
 /// One labelled field.
@@ -329,6 +356,21 @@ mod tests {
         assert_eq!(form.raw_text(FieldId::Password), "s3 cret");
         form.edit(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         assert_eq!(form.raw_text(FieldId::Password), "");
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password() {
+        let mut form = Form::new(vec![
+            Field::text(FieldId::Folder, "Folder", "/srv/visible", ""),
+            Field::secret(FieldId::Password, "Password", ""),
+        ]);
+        form.move_focus(true);
+        for c in "hunter2-secret".chars() {
+            form.edit(key(KeyCode::Char(c)));
+        }
+        let debug = format!("{form:?} {:#?}", form.focused());
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("[redacted]") && debug.contains("/srv/visible"));
     }
 
     #[test]

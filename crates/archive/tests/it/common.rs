@@ -51,10 +51,12 @@ pub fn write_sample(dir: &Path, name: &str, password: Option<&str>) -> PathBuf {
     b.add_stream("Users.reg", |out| out.write_all(REG_TEXT.as_bytes()))
         .unwrap();
     b.add_counts(1, 1);
-    w.add_component(b.finish().unwrap(), &mut |_| {}).unwrap();
+    w.add_component(b.finish().unwrap(), &transit_core::NoProgress)
+        .unwrap();
     let mut b = ComponentBuilder::new("IP\\Handlers", dir).unwrap();
     b.add_file("handlers/custom.bin", &src).unwrap();
-    w.add_component(b.finish().unwrap(), &mut |_| {}).unwrap();
+    w.add_component(b.finish().unwrap(), &transit_core::NoProgress)
+        .unwrap();
     w.finish(manifest()).unwrap();
     std::fs::remove_file(&src).unwrap();
     dest

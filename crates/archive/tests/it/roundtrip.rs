@@ -103,7 +103,8 @@ fn never_overwrites_and_cancel_leaves_nothing() {
     let mut w = MigrationWriter::create(&dest3, Some(PASSWORD)).unwrap();
     let mut b = ComponentBuilder::new("Users", dir.path()).unwrap();
     b.add_stream("u.reg", |o| o.write_all(b"x")).unwrap();
-    w.add_component(b.finish().unwrap(), &mut |_| {}).unwrap();
+    w.add_component(b.finish().unwrap(), &transit_core::NoProgress)
+        .unwrap();
     drop(w);
     assert!(!dest3.exists());
     let mut names: Vec<_> = std::fs::read_dir(dir.path())
@@ -133,8 +134,15 @@ fn progress_is_reported_for_large_components() {
     b.add_file("big.bin", &src).unwrap();
     let built = b.finish().unwrap();
     let size = built.record.size;
-    let mut calls = Vec::new();
-    w.add_component(built, &mut |n| calls.push(n)).unwrap();
+    let calls = std::sync::Mutex::new(Vec::new());
+    w.add_component(built, &|e: transit_core::Event| {
+        if let transit_core::Event::Advance { task, done, .. } = e {
+            assert_eq!(task, "Files");
+            calls.lock().unwrap().push(done);
+        }
+    })
+    .unwrap();
+    let calls = calls.into_inner().unwrap();
     assert!(calls.len() >= 3, "{calls:?}");
     assert_eq!(calls.last().copied(), Some(size));
     let total = w.finish(manifest()).unwrap();

@@ -17,6 +17,13 @@ use transit_dbassist::repair::{RepairMode, RepairReport};
 use transit_dbassist::setup_user::MigrationUser;
 use transit_dbassist::{Db, DbError, DbTarget, Version};
 
+/// The last line of `db copy --progress json`: the report.
+#[derive(Serialize)]
+struct ReportLine<'a, T: Serialize> {
+    event: &'static str,
+    report: &'a T,
+}
+
 /// Shown after `transit db --help`.
 const AFTER_HELP: &str = "\
 URLs: postgres://USER@HOST[:PORT]/DB, mysql://USER@HOST[:PORT]/DB (MariaDB;
@@ -549,7 +556,10 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
     bars.finish();
     let report: CopyReport = result?;
     if json_lines {
-        lines.line(&serde_json::json!({"event": "report", "report": &report}));
+        lines.line(&ReportLine {
+            event: "report",
+            report: &report,
+        });
         return Ok(());
     }
     if args.json {

@@ -370,6 +370,39 @@ fn a_signal_mid_export_leaves_nothing_behind() {
 }
 
 #[test]
+fn argument_errors_under_json_are_json_on_stdout_too() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["export", "--json", "--keep", "0"][..],
+        &["inspect", "x.ininmigr", "--json", "--no-such-flag"][..],
+    ] {
+        let out = transit(dir.path())
+            .args(args)
+            .assert()
+            .exit(Exit::Usage)
+            .get_output()
+            .clone();
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+        assert_eq!(value["error"]["code"], 2, "{args:?}");
+        assert_eq!(value["error"]["kind"], "Usage");
+        let message = value["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("--keep") || message.contains("--no-such-flag"),
+            "{message}"
+        );
+        assert!(!message.starts_with("error:"), "{message}");
+        // clap's own text still goes to standard error.
+        assert!(String::from_utf8_lossy(&out.stderr).contains("error:"));
+    }
+    // Without --json, no JSON.
+    transit(dir.path())
+        .args(["export", "--keep", "0"])
+        .assert()
+        .exit(Exit::Usage)
+        .stdout("");
+}
+
+#[test]
 fn errors_under_json_are_json_on_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing.ininmigr");

@@ -115,6 +115,30 @@ fn keygen_bundle_verify_add_scan_check_and_the_exit_codes() {
         .arg(p("tampered.tbundle"))
         .assert()
         .exit(Exit::UpdateBadBundle);
+    // An unsigned bundle (the CLI always signs; the library can leave the
+    // signature out) is refused by verify and by add, with its own code.
+    transit_update::bundle::build(
+        &p("payload"),
+        &std::fs::read_to_string(p("m3.toml")).unwrap(),
+        None,
+        &p("unsigned.tbundle"),
+        &transit_core::CancelToken::new(),
+        &transit_core::NoProgress,
+    )
+    .unwrap();
+    transit(&root)
+        .args(["update", "verify"])
+        .arg(p("unsigned.tbundle"))
+        .arg("--publishers")
+        .arg(&publishers)
+        .assert()
+        .exit(Exit::UpdateUnsigned);
+    transit(&root)
+        .args(["update", "add", "--data", data_s])
+        .arg(p("unsigned.tbundle"))
+        .assert()
+        .exit(Exit::UpdateUnsigned);
+    assert!(p("unsigned.tbundle").exists(), "a refused bundle is kept");
 
     // Upload: Pre-Approval; a state change that breaks the rules is refused.
     let out = transit(&root)

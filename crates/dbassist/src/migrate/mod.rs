@@ -1,5 +1,5 @@
 //! `transit db migrate`: the vendor's migration semantics on top of the
-//! copy engine (docs/dbassist.md, "Migrate"; DESIGN.md §3 D-02 to D-04).
+//! copy engine (docs/dbassist.md, "transit db migrate", D-02 to D-04).
 //!
 //! A run: `check` both sides → resolve the table groups ([`groups`], with
 //! the groups they need) → the filters per table ([`filter`], the source

@@ -40,17 +40,8 @@ pub fn server_url(engine: Engine) -> Option<DbTarget> {
         Engine::MySql => "TRANSIT_TEST_MYSQL",
         Engine::Sqlite => return None,
     };
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(DbTarget::parse(&url).expect("test URL parses")),
-        _ => {
-            assert!(
-                std::env::var_os("TRANSIT_REQUIRE_TOOLS").is_none(),
-                "{var} is required under TRANSIT_REQUIRE_TOOLS=1"
-            );
-            eprintln!("SKIPPED: {var} is not set (a {} server URL)", engine.name());
-            None
-        }
-    }
+    let url = transit_testkit::tools::env_or_skip(var, &format!("a {} server URL", engine.name()))?;
+    Some(DbTarget::parse(&url).expect("test URL parses"))
 }
 
 impl TempDb {

@@ -30,7 +30,7 @@ async fn generate_into(tmp: &TempDb, seed: u64) -> (GenerateReport, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_seed_gives_the_same_data() {
-    for engine in [Engine::Sqlite, Engine::Postgres] {
+    for engine in ENGINES {
         let Some(a) = TempDb::new(engine).await else {
             continue;
         };
@@ -87,6 +87,76 @@ async fn hostile_values_and_dst_rows_arrive() {
                 .await
                 .unwrap();
             assert_eq!(n, 1, "{engine:?} {}", h.kind);
+        }
+        // The values themselves arrive, not only their rows.
+        for h in &report.hostile {
+            let (cond, want): (String, &str) = match h.kind {
+                "max-length" => (
+                    format!("{} = '€😀{}'", d.ident(h.column), "x".repeat(48)),
+                    "the 50 characters",
+                ),
+                "quotes-escapes" => {
+                    let rows = db
+                        .rows(&format!(
+                            "SELECT {} FROM {} WHERE {} = '{}'",
+                            d.ident(h.column),
+                            d.ident(h.table),
+                            d.ident(h.key_column),
+                            h.key
+                        ))
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        rows[0][0].as_deref(),
+                        Some("O'Brien \\ \"q\"\t\r\n,;"),
+                        "{engine:?}"
+                    );
+                    continue;
+                }
+                "char-padding" => (
+                    format!("{} LIKE 'In%'", d.ident(h.column)),
+                    "In, padded as the engine pads CHAR",
+                ),
+                "nul-text" => (
+                    match engine {
+                        Engine::Sqlite => format!("hex({}) = '416E6E004C6565'", d.ident(h.column)),
+                        _ => format!("HEX({}) = '416E6E004C6565'", d.ident(h.column)),
+                    },
+                    "Ann NUL Lee",
+                ),
+                "nul-bytes" => (
+                    match engine {
+                        Engine::Postgres => {
+                            format!("encode({}, 'hex') = '00000100ff00'", d.ident(h.column))
+                        }
+                        Engine::Sqlite => format!("hex({}) = '00000100FF00'", d.ident(h.column)),
+                        Engine::MySql => format!("HEX({}) = '00000100FF00'", d.ident(h.column)),
+                    },
+                    "the six bytes with their NULs",
+                ),
+                "zero-date" => (
+                    format!(
+                        "CAST({} AS CHAR) = '0000-00-00 00:00:00'",
+                        d.ident(h.column)
+                    ),
+                    "MariaDB's zero date",
+                ),
+                "text-in-integer" => (
+                    format!("typeof({0}) = 'text' AND {0} = '12 s'", d.ident(h.column)),
+                    "text kept in an INTEGER column",
+                ),
+                _ => continue,
+            };
+            let n = db
+                .count(&format!(
+                    "SELECT COUNT(*) FROM {} WHERE {} = '{}' AND {cond}",
+                    d.ident(h.table),
+                    d.ident(h.key_column),
+                    h.key
+                ))
+                .await
+                .unwrap();
+            assert_eq!(n, 1, "{engine:?} {}: {want}", h.kind);
         }
         // The 4-byte characters survive the engine's bulk path.
         let utf8 = report

@@ -55,6 +55,46 @@ async fn the_migration_user_can_check_and_repair() {
         .await
         .unwrap();
         assert!(audit.scripts.iter().all(|s| s.rows_inserted > 0));
+        // Least privilege: nothing beyond what check, upgrade and repair need.
+        let d = db.dialect();
+        let probe = unique("tr_probe");
+        let mut refused = vec![
+            format!("CREATE DATABASE {}", d.ident(&probe)),
+            match engine {
+                Engine::Postgres => format!("CREATE ROLE \"{probe}\""),
+                _ => format!("CREATE USER '{probe}'@'%'"),
+            },
+        ];
+        match engine {
+            Engine::Postgres => {
+                // The tables belong to the admin: the user cannot drop them.
+                refused.push(format!("DROP TABLE {}", d.ident("CallDetail")));
+                assert_eq!(
+                    db.rows("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+                        .await
+                        .unwrap()[0]
+                        .iter()
+                        .map(|v| v.as_deref().unwrap_or(""))
+                        .collect::<Vec<_>>(),
+                    ["false", "false", "false"]
+                );
+            }
+            _ => {
+                // Rights on this database only: not the server's tables,
+                // not another database.
+                refused.push("SELECT COUNT(*) FROM mysql.user".to_string());
+                let other = tmp.admin.as_ref().unwrap().database().to_string();
+                refused.push(format!("CREATE TABLE `{other}`.`{probe}` (a INT)"));
+            }
+        }
+        for sql in &refused {
+            let err = db.exec(sql).await.expect_err(sql);
+            assert!(
+                matches!(err, transit_dbassist::DbError::Permission { .. }),
+                "{engine:?} {sql}: {err}"
+            );
+        }
+        assert!(db.table_exists("CallDetail").await.unwrap());
         db.close().await.unwrap();
         tmp.drop_db().await;
         let drop = match engine {

@@ -268,11 +268,13 @@ pub fn export(
                     ),
                 ));
                 writer
-                    .add_component(built, &mut |bytes| {
-                        progress.event(Event::status(
-                            &id,
-                            format!("packed {}", transit_core::progress::human_bytes(bytes)),
-                        ))
+                    .add_component(built, &|e: Event| {
+                        if let Event::Advance { done, .. } = e {
+                            progress.event(Event::status(
+                                &id,
+                                format!("packed {}", transit_core::progress::human_bytes(done)),
+                            ))
+                        }
                     })
                     .map_err(MigratorError::from)?;
                 progress.event(Event::end(&id));

@@ -14,14 +14,7 @@ use transit_update::publishers::AllowList;
 use transit_update::repo::{self, Expiry, UpdateRepository};
 use transit_update::{ServerLevel, Store, UpdateState};
 
-/// A multi-thread runtime for the async calls.
-pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+pub use transit_testkit::update::{manifest, rt};
 
 /// A data folder with a repository, a trusted publisher and one GA
 /// update: Interaction Desktop 2018 R1 patch 3 (18.01.03.12).
@@ -114,21 +107,6 @@ impl Fixture {
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
-}
-
-/// A manifest.
-pub fn manifest(application: &str, release: &str, patch: u16, kind: &str, version: &str) -> String {
-    format!(
-        r#"application = "{application}"
-release = "{release}"
-patch = {patch}
-install_type = "{kind}"
-install_version = "{version}"
-upgrade_code = "{{9F11553F-55EE-4E3F-A6ED-D21BB0B29D01}}"
-product_code = "{{1A2B3C4D-0000-4E3F-A6ED-D21BB0B29D01}}"
-publisher = "Genesys"
-"#
-    )
 }
 
 /// A provider running on its own thread and runtime; stopped on drop.

@@ -7,13 +7,7 @@ use transit_update::keys::SigningKey;
 use transit_update::publishers::AllowList;
 use transit_update::repo::{self, Expiry, UpdateRepository};
 
-/// A current-thread runtime for the async calls.
-pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+pub use transit_testkit::update::{manifest, rt};
 
 /// A provider data folder with a repository and one trusted publisher.
 pub struct Fixture {
@@ -102,46 +96,24 @@ pub fn payload(dir: &Path, files: usize, size: usize) {
     }
 }
 
-/// A manifest.
-pub fn manifest(application: &str, release: &str, patch: u16, kind: &str, version: &str) -> String {
-    format!(
-        r#"application = "{application}"
-release = "{release}"
-patch = {patch}
-install_type = "{kind}"
-install_version = "{version}"
-upgrade_code = "{{9F11553F-55EE-4E3F-A6ED-D21BB0B29D01}}"
-product_code = "{{1A2B3C4D-0000-4E3F-A6ED-D21BB0B29D01}}"
-high_priority = false
-documentation = "https://help.example.com/pureconnect"
-related_installs = []
-publisher = "Genesys"
-
-[installer_properties]
-providerservername = "cic01.example.com"
-"#
-    )
-}
-
 /// The standard patch manifest.
 pub fn patch3() -> String {
     manifest("Interaction Desktop", "2018 R1", 3, "Patch", "18.01.03.12")
 }
 
-/// The python-tuf interpreter (TRANSIT_PYTHON_TUF), or `None` after
-/// printing SKIPPED; under TRANSIT_REQUIRE_TOOLS=1 a missing one fails.
+/// The python-tuf interpreter (TRANSIT_PYTHON_TUF), or a skip (a failure
+/// under TRANSIT_REQUIRE_TOOLS).
 pub fn python_tuf() -> Option<PathBuf> {
-    let python = std::env::var_os("TRANSIT_PYTHON_TUF")
+    match std::env::var_os("TRANSIT_PYTHON_TUF")
         .map(PathBuf::from)
-        .filter(|p| p.exists());
-    if python.is_none() {
-        assert!(
-            std::env::var("TRANSIT_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "TRANSIT_PYTHON_TUF must name a python with python-tuf installed (.ci/run creates the venv)"
-        );
-        eprintln!("SKIPPED: TRANSIT_PYTHON_TUF is not set to a python with python-tuf (.ci/run creates the venv)");
+        .filter(|p| p.exists())
+    {
+        Some(python) => Some(python),
+        None => transit_testkit::tools::skip(
+            "a python with python-tuf in $TRANSIT_PYTHON_TUF",
+            ".ci/run creates the venv",
+        ),
     }
-    python
 }
 
 /// Copies a folder tree.

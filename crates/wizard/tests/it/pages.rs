@@ -197,6 +197,9 @@ fn the_password_is_masked() {
             .map(secrecy::ExposeSecret::expose_secret),
         Some("s3cret")
     );
+    // Neither the plans nor the form show it in Debug output.
+    let debug = format!("{:?} {:?} {:?}", w.export_plan(), w.import_plan(), w.form());
+    assert!(!debug.contains("s3cret"), "{debug}");
 }
 
 #[test]

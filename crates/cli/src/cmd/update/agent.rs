@@ -16,6 +16,19 @@ use transit_units::marker;
 use transit_units::systemd::{ServiceKind, ServiceUnit};
 use transit_units::UnitFolder;
 
+/// `update client check --json`: what the agent would install, and from where.
+#[derive(Serialize)]
+struct CheckJson<'a, A: Serialize, P: Serialize> {
+    available: &'a A,
+    provider: &'a P,
+}
+
+/// `update client install --json` when installing waits for the schedule.
+#[derive(Serialize)]
+struct LaterJson<'a, T: Serialize> {
+    later: &'a T,
+}
+
 /// The unit's name.
 pub const UNIT: &str = "transit-update-client.service";
 const TAG: &str = "transit-update-client";
@@ -167,9 +180,10 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                     provider,
                 } => {
                     if json {
-                        return crate::output::print_pretty(
-                            &serde_json::json!({ "available": available, "provider": provider }),
-                        );
+                        return crate::output::print_pretty(&CheckJson {
+                            available: &available,
+                            provider: &provider,
+                        });
                     }
                     if available.is_empty() {
                         outln!("up to date");
@@ -240,7 +254,7 @@ pub fn run(cmd: ClientCommand) -> anyhow::Result<()> {
                 }
                 Reply::Later { at } => {
                     if json {
-                        return crate::output::print_pretty(&serde_json::json!({ "later": at }));
+                        return crate::output::print_pretty(&LaterJson { later: &at });
                     }
                     match at {
                         Some(at) => {

@@ -634,8 +634,16 @@ fn scan(
 
 #[derive(Serialize)]
 struct CheckReport {
-    updates: Vec<serde_json::Value>,
+    updates: Vec<CheckedUpdate>,
     downloaded: Option<PathBuf>,
+}
+
+/// One target of `update check --json`: verified, or refused and why.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum CheckedUpdate {
+    Verified(Box<client::VerifiedUpdate>),
+    Refused { target: String, refused: String },
 }
 
 fn check(
@@ -668,15 +676,16 @@ fn check(
                         u.manifest.publisher
                     );
                 }
-                report.updates.push(serde_json::to_value(&u)?);
+                report.updates.push(CheckedUpdate::Verified(Box::new(u)));
             }
             Err(e) => {
                 if !json {
                     outln!("{name}: REFUSED: {e}");
                 }
-                report
-                    .updates
-                    .push(serde_json::json!({ "target": name, "refused": e.to_string() }));
+                report.updates.push(CheckedUpdate::Refused {
+                    target: name,
+                    refused: e.to_string(),
+                });
             }
         }
     }

@@ -30,6 +30,14 @@ pub enum SinkError {
     Fatal(String),
 }
 
+impl transit_core::Kind for SinkError {
+    /// Either way the copy stops on it (a rejected row, or a lost
+    /// connection), and `--resume` carries on.
+    fn kind(&self) -> transit_core::ErrorKind {
+        transit_core::ErrorKind::DbCopyStopped
+    }
+}
+
 impl std::fmt::Display for SinkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

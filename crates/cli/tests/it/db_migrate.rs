@@ -504,7 +504,12 @@ fn bad_migrate_input_is_refused_clearly() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--dialer-config bad.xml"));
     std::fs::write(d.join("dialer_config.xml"), DIALER_CONFIG).unwrap();
     let out = migrate(d, &src, &tgt, "dialer", ("2013-01-01", "2013-01-02"))
-        .args(["--dialer-config", "dialer_config.xml", "--workflows", "Salse"])
+        .args([
+            "--dialer-config",
+            "dialer_config.xml",
+            "--workflows",
+            "Salse",
+        ])
         .assert()
         .exit(Exit::Usage);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no workflow `Salse`"));
@@ -1063,11 +1068,17 @@ fn check_dialer_consolidation(d: &Path, src: &str, tgt: &str) {
         .collect();
     assert_eq!(picked, ["Sales", "Collect", "Ghost"]);
     // The purged workflow's tables are reported, not fatal.
-    assert_eq!(dialer["missing"], serde_json::json!(["I3_GHOST_CH0", "I3_GHOST_AS0"]));
+    assert_eq!(
+        dialer["missing"],
+        serde_json::json!(["I3_GHOST_CH0", "I3_GHOST_AS0"])
+    );
     assert!(rule(&first, "dialer-consolidation").contains("missing in the source"));
     let mut total = 0;
     for (wf, prefix) in [("Sales", "I3_SALES"), ("Collect", "I3_COLLECT")] {
-        for (suffix, target, col) in [("_CH0", "CallHistory", "CallTime"), ("_AS0", "AgentStats", "AgentTime")] {
+        for (suffix, target, col) in [
+            ("_CH0", "CallHistory", "CallTime"),
+            ("_AS0", "AgentStats", "AgentTime"),
+        ] {
             let want = dialer_expected(src, &format!("{prefix}{suffix}"), col);
             let got = one(
                 tgt,
@@ -1079,7 +1090,10 @@ fn check_dialer_consolidation(d: &Path, src: &str, tgt: &str) {
         }
     }
     assert_eq!(dialer["rows"], total);
-    for (target, key, col) in [("CallHistory", "CallHistoryId", "CallTime"), ("AgentStats", "AgentStatsId", "AgentTime")] {
+    for (target, key, col) in [
+        ("CallHistory", "CallHistoryId", "CallTime"),
+        ("AgentStats", "AgentStatsId", "AgentTime"),
+    ] {
         // The workflows' keys collide (each starts at 1): consolidated, they
         // are distinct.
         assert_eq!(
@@ -1088,7 +1102,12 @@ fn check_dialer_consolidation(d: &Path, src: &str, tgt: &str) {
         );
         // EST in the whole range: UTC is local + 5 h.
         assert_eq!(
-            one(tgt, &format!("SELECT COUNT(*) FROM {target} WHERE {col}UTC IS NULL OR odsoffset <> -18000")),
+            one(
+                tgt,
+                &format!(
+                    "SELECT COUNT(*) FROM {target} WHERE {col}UTC IS NULL OR odsoffset <> -18000"
+                )
+            ),
             "0"
         );
         let row = &rows(
@@ -1108,18 +1127,28 @@ fn check_dialer_consolidation(d: &Path, src: &str, tgt: &str) {
             )
             .unwrap()
         };
-        assert_eq!(parse(&utc) - parse(&local), time::Duration::hours(5), "{target}");
+        assert_eq!(
+            parse(&utc) - parse(&local),
+            time::Duration::hours(5),
+            "{target}"
+        );
     }
     // A rerun of the same range inserts nothing.
-    let again = report(
-        migrate(d, src, tgt, "dialer", range)
-            .args(["--dialer-config", "dialer_config.xml", "--workflows", "all"]),
-    );
+    let again = report(migrate(d, src, tgt, "dialer", range).args([
+        "--dialer-config",
+        "dialer_config.xml",
+        "--workflows",
+        "all",
+    ]));
     assert_eq!(again["dialer"]["rows"], 0, "{}", again["dialer"]);
     // Picking by data source: the next slice of ContactsB's workflow only.
     let next = report(
-        migrate(d, src, tgt, "dialer", ("2013-03-10", "2013-03-12"))
-            .args(["--dialer-config", "dialer_config.xml", "--workflows", "source=ContactsB"]),
+        migrate(d, src, tgt, "dialer", ("2013-03-10", "2013-03-12")).args([
+            "--dialer-config",
+            "dialer_config.xml",
+            "--workflows",
+            "source=ContactsB",
+        ]),
     );
     let picked: Vec<&str> = next["dialer"]["workflows"]
         .as_array()
@@ -1135,7 +1164,10 @@ fn check_dialer_consolidation(d: &Path, src: &str, tgt: &str) {
     );
     // The spring change (2013-03-10) is inside: both offsets are there.
     assert_eq!(
-        one(tgt, "SELECT COUNT(DISTINCT odsoffset) FROM CallHistory WHERE DialerWorkflow = 'Collect'"),
+        one(
+            tgt,
+            "SELECT COUNT(DISTINCT odsoffset) FROM CallHistory WHERE DialerWorkflow = 'Collect'"
+        ),
         "2"
     );
 }
@@ -1182,7 +1214,10 @@ fn rule_dialer_consolidation_into_postgresql() {
             .success();
         check_dialer_consolidation(d, &src, &tgt);
     });
-    exec(&pg, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+    exec(
+        &pg,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    );
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
@@ -1201,7 +1236,10 @@ fn rule_dialer_consolidation_into_mariadb() {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     );
-    exec(&my, &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"));
+    exec(
+        &my,
+        &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+    );
     let tgt = format!("{}/{name}", my.rsplit_once('/').unwrap().0);
     let result = std::panic::catch_unwind(|| {
         db_cmd(d)
@@ -1281,7 +1319,14 @@ IR_RecordingMedia,IR_RecordingAudit,ICon_Conference,ICon_Participant,Director_Ca
 
 fn kill_args(src: &str, tgt: &str, runs: &Path) -> Vec<String> {
     [
-        "db", "migrate", "--source", src, "--target", tgt, "--groups", KILL_GROUPS,
+        "db",
+        "migrate",
+        "--source",
+        src,
+        "--target",
+        tgt,
+        "--groups",
+        KILL_GROUPS,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -1364,7 +1409,14 @@ fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
     let src = sqlite(d, "src.db");
     db_cmd(d)
         .args(["generate", "--url", &src, "--sites", "2", "--days", "20"])
-        .args(["--calls-per-day", "150", "--start", "2013-03-01", "--seed", "31"])
+        .args([
+            "--calls-per-day",
+            "150",
+            "--start",
+            "2013-03-01",
+            "--seed",
+            "31",
+        ])
         .assert()
         .success();
     db_cmd(d)
@@ -1385,7 +1437,11 @@ fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
         .env_remove("TRANSIT_SERVER_ROOT")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (total, _) = committed(&clean.url);
 
     // One kill in the middle of the copy, then --resume.
@@ -1398,7 +1454,10 @@ fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
         "killed mid-copy"
     );
     let (rows, open) = committed(&once.url);
-    assert!(rows < total && open > 0, "{rows} of {total} rows, {open} tables open");
+    assert!(
+        rows < total && open > 0,
+        "{rows} of {total} rows, {open} tables open"
+    );
     let mut resume = args.clone();
     resume.extend(["--resume".into(), run_of(&once.url)]);
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
@@ -1407,7 +1466,11 @@ fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
         .env_remove("TRANSIT_SERVER_ROOT")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_same_as(d, &clean.url, &once.url, "killed once");
 
     // Reduced repeated kills: three kills at growing progress, each
@@ -1428,6 +1491,74 @@ fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
         .env_remove("TRANSIT_SERVER_ROOT")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_same_as(d, &clean.url, &many.url, "killed three times");
+}
+
+#[test]
+fn rule_ranges_already_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 41);
+    let tgt = target(d, "tgt.db");
+    let range = ("2013-03-07", "2013-03-09");
+    let first = report(&mut migrate(d, &src, &tgt, "reporting", range));
+    assert!(inserted(&first) > 0);
+    let copied: Vec<String> = first["copy"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap().to_string())
+        .collect();
+    // The same range again: every table but the current-state ones (which
+    // are reloaded by rule) is skipped, unread.
+    let again = report(&mut migrate(d, &src, &tgt, "reporting", range));
+    let detail = rule(&again, "ranges-already-migrated");
+    for t in &copied {
+        let current = [
+            "LineConfig",
+            "LineGroupConfig",
+            "LineGroupLines",
+            "UserWorkGroups",
+            "AccountCodeMirror",
+        ]
+        .contains(&t.as_str());
+        assert_eq!(detail.contains(t.as_str()), !current, "{t}: {detail}");
+    }
+    assert!(again["copy"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["table"].as_str().unwrap().contains("Line")
+            || ["UserWorkGroups", "AccountCodeMirror"].contains(&t["table"].as_str().unwrap())));
+    // A source that grew in the range, and a target that lost a row: those
+    // tables copy again, and only the missing rows land.
+    exec(&src, "CREATE TABLE grow AS SELECT * FROM CallDetail WHERE InitiatedDate >= '2013-03-08' AND CallId NOT LIKE 'HOSTILE%' LIMIT 1");
+    exec(&src, "UPDATE grow SET CallId = 'GROWN-1'");
+    exec(&src, "INSERT INTO CallDetail SELECT * FROM grow");
+    exec(&src, "DROP TABLE grow");
+    let lost = one(&tgt, "SELECT COUNT(*) FROM AgentActivityLog");
+    exec(
+        &tgt,
+        "DELETE FROM AgentActivityLog WHERE rowid IN (SELECT rowid FROM AgentActivityLog LIMIT 1)",
+    );
+    let third = report(&mut migrate(d, &src, &tgt, "reporting", range));
+    let rows_of = |name: &str| {
+        third["copy"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap_or_else(|| panic!("{name} copied: {}", third["copy"]))["rows"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(rows_of("CallDetail"), 1);
+    assert_eq!(rows_of("AgentActivityLog"), 1);
+    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM AgentActivityLog"), lost);
+    assert!(!rule(&third, "ranges-already-migrated").contains("CallDetail"));
 }

@@ -80,7 +80,9 @@ impl Deriver {
             }
             if let (Some(local), Some(c)) = (
                 first_local,
-                extra.iter().find(|c| c.name.eq_ignore_ascii_case("odsoffset")),
+                extra
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case("odsoffset")),
             ) {
                 fills.push((*c, Fill::Offset(local)));
             }
@@ -170,7 +172,8 @@ fn parse(cell: &[u8]) -> Option<PrimitiveDateTime> {
         num(8..10)? as u8,
     )
     .ok()?;
-    let t = time::Time::from_hms(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8).ok()?;
+    let t =
+        time::Time::from_hms(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8).ok()?;
     Some(PrimitiveDateTime::new(date, t))
 }
 
@@ -224,7 +227,10 @@ mod tests {
         assert_eq!(out.cell(0, n + 2), None);
         assert_eq!(out.cell(0, n + 3), Some(&b"-14400"[..]));
         // The copied cells are untouched.
-        assert_eq!(out.cell(0, at("InitiatedDate")), b.cell(0, at("InitiatedDate")));
+        assert_eq!(
+            out.cell(0, at("InitiatedDate")),
+            b.cell(0, at("InitiatedDate"))
+        );
     }
 
     #[test]

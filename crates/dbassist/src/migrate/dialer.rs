@@ -393,7 +393,10 @@ fn consolidate_table(
     let time_col = super::filter::date_column(layout).expect("a time column");
     let time_at = cols.iter().position(|(c, _)| *c == time_col);
     let base_cond = condition(cx, sd, layout);
-    let select: Vec<String> = cols.iter().map(|(c, _)| sd.cast_text(&sd.ident(c))).collect();
+    let select: Vec<String> = cols
+        .iter()
+        .map(|(c, _)| sd.cast_text(&sd.ident(c)))
+        .collect();
     let mut insert_cols: Vec<String> = cols.iter().map(|(c, _)| d.ident(c)).collect();
     insert_cols.push(d.ident(&format!("{time_col}UTC")));
     insert_cols.push(d.ident("odsoffset"));
@@ -566,10 +569,16 @@ mod tests {
 
     #[test]
     fn the_workflow_picker_selects_like_the_vendors() {
-        assert_eq!(names(&["all"]), ["Sales", "Collect", "Old Leads", "Renewals"]);
+        assert_eq!(
+            names(&["all"]),
+            ["Sales", "Collect", "Old Leads", "Renewals"]
+        );
         assert_eq!(names(&["paused"]), ["Collect"]);
         assert_eq!(names(&["deleted"]), ["Old Leads"]);
-        assert_eq!(names(&["status=off", "status=Error"]), ["Collect", "Renewals"]);
+        assert_eq!(
+            names(&["status=off", "status=Error"]),
+            ["Collect", "Renewals"]
+        );
         assert_eq!(names(&["source=contactsa"]), ["Sales", "Old Leads"]);
         // Picks are a union, in the file's order.
         assert_eq!(names(&["renewals", "Sales"]), ["Sales", "Renewals"]);
@@ -582,7 +591,9 @@ mod tests {
         assert!(err("<DialerConfig/>").contains("no <Workflow>"));
         assert!(err("<D><Workflow Status=\"Active\"/></D>").contains("without a Name"));
         assert!(err("<D><Workflow Name=\"A\"/><Workflow Name=\"a\"/></D>").contains("twice"));
-        assert!(err("<D><Workflow Name=\"A\" Status=\"Running\"/></D>").contains("status `Running`"));
+        assert!(
+            err("<D><Workflow Name=\"A\" Status=\"Running\"/></D>").contains("status `Running`")
+        );
         assert!(err("<D><Workflow Name=\"A\" Paused=\"maybe\"/></D>").contains("Paused"));
         assert!(err("<D><Workflow Name=\"A\" TablePrefix=\"x;drop\"/></D>").contains("TablePrefix"));
         assert!(Pick::parse("status=running")

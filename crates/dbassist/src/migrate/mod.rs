@@ -184,6 +184,9 @@ pub struct Ctx<'a> {
     pub dialer_rows: u64,
     /// Workflow tables missing in the source.
     pub dialer_missing: Vec<String>,
+    /// Tables whose range this source already migrated, unchanged
+    /// ([`ranges`]): not copied, not scanned, with why.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Ctx<'_> {
@@ -202,6 +205,14 @@ impl Ctx<'_> {
             .filter(|g| g.id != "dialer")
             .flat_map(|g| g.tables(v).into_iter().map(move |t| (*g, t)))
             .collect()
+    }
+
+    /// The tables this run copies: [`Ctx::tables`] without the ranges
+    /// already migrated.
+    pub fn copied_tables(&self) -> Vec<(&'static Group, &'static Table)> {
+        let mut out = self.tables();
+        out.retain(|(_, t)| !self.skipped.iter().any(|(n, _)| n == &t.name));
+        out
     }
 
     /// Records what a rule did.
@@ -292,7 +303,30 @@ pub fn migrate(
         workflows,
         dialer_rows: 0,
         dialer_missing: Vec::new(),
+        skipped: Vec::new(),
     };
+    match &options.resume {
+        // A resumed run copies the tables it recorded.
+        Some(_) => {
+            if let Some(stored) = local
+                .run(state::run_options(&mut tgt, &run))?
+                .and_then(|s| serde_json::from_str::<CopyOptions>(&s).ok())
+            {
+                cx.skipped = cx
+                    .tables()
+                    .into_iter()
+                    .filter(|(_, t)| !stored.tables.contains(&t.name))
+                    .map(|(_, t)| (t.name.clone(), "not copied by this run".to_string()))
+                    .collect();
+            }
+        }
+        None => cx.skipped = ranges::unchanged(&cx, &local, &mut src, &mut tgt)?,
+    }
+    if !cx.skipped.is_empty() {
+        let names: Vec<&str> = cx.skipped.iter().map(|(t, _)| t.as_str()).collect();
+        let detail = format!("skipped {} table(s): {}", names.len(), names.join(", "));
+        cx.note("ranges-already-migrated", detail);
+    }
     for rule in rules::RULES
         .iter()
         .filter(|r| r.phase == rules::Phase::Before)
@@ -304,54 +338,7 @@ pub fn migrate(
     }
     // The copy: the run row is written here, so the copy "resumes" it and
     // the run's name is known to the rules before.
-    let mut tables = cx.tables();
-    let mut skipped: Vec<(String, String)> = Vec::new();
-    match &options.resume {
-        // A resumed run copies the tables it recorded.
-        Some(_) => {
-            if let Some(stored) = local
-                .run(state::run_options(&mut tgt, &run))?
-                .and_then(|s| serde_json::from_str::<CopyOptions>(&s).ok())
-            {
-                tables.retain(|(_, t)| stored.tables.contains(&t.name));
-            }
-        }
-        None => {
-            // Ranges already migrated, unchanged on both sides, are skipped.
-            let recorded = local.run(ranges::recorded(&mut tgt, &cx.source_id))?;
-            let mut keep = Vec::new();
-            for (g, t) in tables {
-                let cond = cx.filters.condition(g, t);
-                let hash = ranges::cond_hash(cond.as_deref());
-                if let Some(r) = recorded.get(&(t.name.clone(), hash)) {
-                    let sd = src.dialect();
-                    let src_rows = local.run(src.count(&ranges::count_sql(sd, t, cond.as_deref())))?;
-                    let tcond = ranges::target_condition(t, cond.as_deref(), &cx.source_sites);
-                    let td = tgt.dialect();
-                    let tgt_rows = local.run(tgt.count(&ranges::count_sql(td, t, tcond.as_deref())))?;
-                    if src_rows == r.src_rows && tgt_rows == r.tgt_rows {
-                        skipped.push((
-                            t.name.clone(),
-                            format!(
-                                "range already migrated by run {} ({src_rows} source row(s), unchanged)",
-                                r.run
-                            ),
-                        ));
-                        continue;
-                    }
-                }
-                keep.push((g, t));
-            }
-            tables = keep;
-        }
-    }
-    if !skipped.is_empty() {
-        let names: Vec<&str> = skipped.iter().map(|(t, _)| t.as_str()).collect();
-        cx.note(
-            "ranges-already-migrated",
-            format!("skipped {} table(s): {}", names.len(), names.join(", ")),
-        );
-    }
+    let tables = cx.copied_tables();
     let copy_options = CopyOptions {
         tables: tables.iter().map(|(_, t)| t.name.clone()).collect(),
         filters: tables
@@ -427,7 +414,7 @@ pub fn migrate(
     // translation make a checksum differ by design.
     let mut to_validate = Vec::new();
     let mut not_validated = cx.changed.clone();
-    not_validated.extend(skipped.iter().cloned());
+    not_validated.extend(cx.skipped.iter().cloned());
     for (_, t) in &tables {
         if not_validated.iter().any(|(n, _)| n == &t.name) {
             continue;
@@ -511,7 +498,13 @@ pub fn migrate(
             run: run.clone(),
         };
         let hash = ranges::cond_hash(cond.as_deref());
-        statements.extend(ranges::record_sql(tgt.dialect(), &cx.source_id, &t.name, &hash, &r));
+        statements.extend(ranges::record_sql(
+            tgt.dialect(),
+            &cx.source_id,
+            &t.name,
+            &hash,
+            &r,
+        ));
     }
     rules::in_transaction(&local, &mut tgt, &statements)?;
     local.run(src.close())?;

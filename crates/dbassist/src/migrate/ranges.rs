@@ -10,7 +10,10 @@
 //!
 //! Rerunning a range therefore costs two `COUNT`s per table.
 
+use super::groups::Group;
+use super::Ctx;
 use crate::copy::state::table_name;
+use crate::copy::Local;
 use crate::db::Db;
 use crate::dialect::{Dialect, Value};
 use crate::error::Result;
@@ -102,7 +105,13 @@ pub async fn recorded(db: &mut Db, source: &str) -> Result<HashMap<(String, Stri
 }
 
 /// The statements that record (or replace) a range.
-pub fn record_sql(d: &dyn Dialect, source: &str, tbl: &str, hash: &str, r: &Recorded) -> [String; 2] {
+pub fn record_sql(
+    d: &dyn Dialect,
+    source: &str,
+    tbl: &str,
+    hash: &str,
+    r: &Recorded,
+) -> [String; 2] {
     let name = table_name(d, "migrated_ranges");
     [
         format!(
@@ -121,6 +130,72 @@ pub fn record_sql(d: &dyn Dialect, source: &str, tbl: &str, hash: &str, r: &Reco
             lit(d, &r.run)
         ),
     ]
+}
+
+/// Tables a rule before the copy deletes rows of (so their counts change
+/// by design): never skipped.
+fn reloaded(cx: &Ctx<'_>, g: &Group, t: &Table) -> bool {
+    super::rules::CURRENT_STATE.contains(&t.name.as_str())
+        || g.id == "optimizer"
+        || (cx.options.delete_tracker_data && g.id == "tracker-config")
+}
+
+/// The tables whose range this source migrated in an earlier validated
+/// run, with both counts unchanged, with why (checked before the rules, so
+/// the site-ID scan leaves them out too).
+pub fn unchanged(
+    cx: &Ctx<'_>,
+    local: &Local,
+    src: &mut Db,
+    tgt: &mut Db,
+) -> Result<Vec<(String, String)>> {
+    let recorded = local.run(recorded(tgt, &cx.source_id))?;
+    if recorded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sites = local.run(known_sites(tgt, &cx.source_id))?;
+    let mut out = Vec::new();
+    for (g, t) in cx.tables() {
+        let cond = cx.filters.condition(g, t);
+        let Some(r) = recorded.get(&(t.name.clone(), cond_hash(cond.as_deref()))) else {
+            continue;
+        };
+        if reloaded(cx, g, t) {
+            continue;
+        }
+        let src_rows = local.run(src.count(&count_sql(src.dialect(), t, cond.as_deref())))?;
+        if src_rows != r.src_rows {
+            continue;
+        }
+        let tcond = target_condition(t, cond.as_deref(), &sites);
+        let tgt_rows = local.run(tgt.count(&count_sql(tgt.dialect(), t, tcond.as_deref())))?;
+        if tgt_rows == r.tgt_rows {
+            out.push((
+                t.name.clone(),
+                format!(
+                    "range already migrated by run {} ({src_rows} source row(s), unchanged)",
+                    r.run
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The site IDs recorded for `source` (the `many-to-one` rule).
+pub async fn known_sites(db: &mut Db, source: &str) -> Result<BTreeSet<i64>> {
+    let d = db.dialect();
+    Ok(db
+        .rows(&format!(
+            "SELECT {} FROM {} WHERE source = {}",
+            d.cast_text("site_id"),
+            table_name(d, "migrate_sources"),
+            lit(d, source)
+        ))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten()?.parse().ok())
+        .collect())
 }
 
 #[cfg(test)]

@@ -169,7 +169,11 @@ fn record_step_sql(d: &dyn Dialect, run: &str, step: &str, detail: &str) -> Stri
 }
 
 /// Runs `statements` and the step's record in one transaction.
-pub(crate) fn in_transaction(local: &Local, db: &mut Db, statements: &[String]) -> Result<Vec<u64>> {
+pub(crate) fn in_transaction(
+    local: &Local,
+    db: &mut Db,
+    statements: &[String],
+) -> Result<Vec<u64>> {
     local.run(async {
         db.exec("BEGIN").await?;
         let mut counts = Vec::new();
@@ -215,13 +219,18 @@ pub async fn moved_keys(db: &mut Db, source: &str, tbl: &str) -> Result<i64> {
 }
 
 /// The source's site IDs in the selected tables (or the `--site-id`).
-fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db) -> Result<BTreeSet<i64>> {
+fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> Result<BTreeSet<i64>> {
     if let Some(site) = cx.options.site {
         return Ok(BTreeSet::from([site]));
     }
     let d = src.dialect();
-    let mut out = BTreeSet::new();
-    for (_, t) in cx.tables() {
+    // Tables skipped as already migrated had their sites recorded then.
+    let mut out = if cx.skipped.is_empty() {
+        BTreeSet::new()
+    } else {
+        local.run(super::ranges::known_sites(tgt, &cx.source_id))?
+    };
+    for (_, t) in cx.copied_tables() {
         let Some(col) = t.column("SiteId") else {
             continue;
         };
@@ -249,7 +258,7 @@ fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db) -> Result<BTreeSet<i6
 /// already brought one of this source's site IDs.
 fn many_to_one(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> Result<()> {
     let d = tgt.dialect();
-    let sites = source_sites(cx, local, src)?;
+    let sites = source_sites(cx, local, src, tgt)?;
     let others = local.run(tgt.rows(&format!(
         "SELECT source, {} FROM {} WHERE source <> {} AND {}",
         d.cast_text("site_id"),

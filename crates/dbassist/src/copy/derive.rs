@@ -51,7 +51,7 @@ pub struct Deriver {
 
 /// The copied column a UTC column is computed from (the same rule as
 /// [`crate::migrate::rules::utc_pairs`]).
-fn local_of<'a>(plan: &'a TablePlan, utc: &str) -> Option<usize> {
+fn local_of(plan: &TablePlan, utc: &str) -> Option<usize> {
     let base = utc.strip_suffix("UTC")?;
     let names = plan.names();
     let find = |n: &str| names.iter().position(|c| c.eq_ignore_ascii_case(n));

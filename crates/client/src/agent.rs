@@ -143,6 +143,16 @@ pub struct Status {
     pub dropped_connections: u64,
     /// Downloads resumed with Range since start.
     pub resumed: u64,
+    /// Downloads told to wait their turn since start (group limits).
+    #[serde(default)]
+    pub queued_downloads: u64,
+    /// Why the last check-in found no provider (cleared by the next that
+    /// does; a provider's outage is not reported to it as a client error).
+    #[serde(default)]
+    pub last_checkin_error: Option<String>,
+    /// Check-ins in a row that found no provider.
+    #[serde(default)]
+    pub failed_checkins: u32,
 }
 
 /// One applied offer's result.
@@ -222,6 +232,11 @@ pub struct Agent {
     available: Vec<OfferJson>,
     next_secs: Option<u64>,
     last_provider: Option<String>,
+    /// Check-ins in a row that found no provider (see [`crate::backoff`]).
+    failures: u32,
+    /// The longest `Retry-After` of the last failed check-in.
+    retry_after: Option<u64>,
+    last_checkin_error: Option<String>,
     _lock: std::fs::File,
 }
 
@@ -316,6 +331,9 @@ impl Agent {
             shared,
             available: Vec::new(),
             next_secs: None,
+            failures: 0,
+            retry_after: None,
+            last_checkin_error: None,
             last_provider: None,
             _lock: lock,
         };
@@ -446,6 +464,9 @@ impl Agent {
             received_bytes: stats.received.load(Ordering::Relaxed),
             dropped_connections: stats.dropped.load(Ordering::Relaxed),
             resumed: stats.resumed.load(Ordering::Relaxed),
+            queued_downloads: stats.queued.load(Ordering::Relaxed),
+            last_checkin_error: self.last_checkin_error.clone(),
+            failed_checkins: self.failures,
         };
     }
 
@@ -459,21 +480,26 @@ impl Agent {
 
     /// A random check timer interval in `[check_min, check_max]`.
     pub fn timer_interval(&self) -> Duration {
-        let (min, max) = (
-            self.config.check_min.as_secs_f64(),
-            self.config.check_max.as_secs_f64(),
-        );
-        Duration::from_secs_f64(rand::thread_rng().gen_range(min..=max))
+        crate::backoff::timer(
+            self.config.check_min,
+            self.config.check_max,
+            &mut rand::thread_rng(),
+        )
     }
 
-    /// How long to wait before the next check-in: the timer's random
-    /// interval, but never before the provider's next-check time.
+    /// How long to wait before the next check-in ([`crate::backoff::next_wait`]):
+    /// the timer's random interval, but never before the provider's
+    /// next-check time; after a check-in that found no provider, a retry
+    /// spread out.
     pub fn next_wait(&self) -> Duration {
-        let own = self.timer_interval();
-        match self.next_secs {
-            Some(n) => own.max(Duration::from_secs(n)),
-            None => own,
-        }
+        crate::backoff::next_wait(
+            self.failures,
+            self.retry_after.map(Duration::from_secs),
+            self.next_secs,
+            self.config.check_min,
+            self.config.check_max,
+            &mut rand::thread_rng(),
+        )
     }
 
     /// When the next scheduled install is due (Automatic mode, or the
@@ -509,6 +535,7 @@ impl Agent {
     pub async fn checkin(&mut self) -> Result<(String, CheckInReply), AgentError> {
         let body = self.checkin_body();
         let mut failures = Vec::new();
+        self.retry_after = None;
         for base in self.providers() {
             match self
                 .net
@@ -521,7 +548,12 @@ impl Agent {
                     }
                     return Ok((base, reply));
                 }
-                Err(e) if e.try_next() => failures.push(e.to_string()),
+                Err(e) if e.try_next() => {
+                    if let Some(secs) = e.retry_after() {
+                        self.retry_after = Some(self.retry_after.unwrap_or(0).max(secs));
+                    }
+                    failures.push(e.to_string())
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -595,14 +627,27 @@ impl Agent {
         self.set_busy(Some("checking in"));
         let result = self.cycle_inner(trigger).await;
         self.set_busy(None);
-        if let Err(e) = &result {
-            self.log(&format!("check-in failed: {e}"));
-            self.state.errors.push(format!("check-in: {e}"));
-            let n = self.state.errors.len();
-            if n > 16 {
-                self.state.errors.drain(..n - 16);
+        match &result {
+            Err(e @ AgentError::NoProvider(_)) => {
+                // The providers' outage, not this machine's error: retried
+                // soon (spread out), shown in status, not reported.
+                self.failures = self.failures.saturating_add(1);
+                self.last_checkin_error = Some(e.to_string());
+                self.log(&format!(
+                    "check-in found no provider ({} in a row): {e}",
+                    self.failures
+                ));
             }
-            let _ = self.save();
+            Err(e) => {
+                self.log(&format!("check-in failed: {e}"));
+                self.state.errors.push(format!("check-in: {e}"));
+                let n = self.state.errors.len();
+                if n > 16 {
+                    self.state.errors.drain(..n - 16);
+                }
+                let _ = self.save();
+            }
+            Ok(_) => {}
         }
         self.refresh_status();
         result
@@ -610,6 +655,9 @@ impl Agent {
 
     async fn cycle_inner(&mut self, trigger: Trigger) -> Result<Vec<Applied>, AgentError> {
         let (base, reply) = self.checkin().await?;
+        self.failures = 0;
+        self.retry_after = None;
+        self.last_checkin_error = None;
         // Reported: the errors are the provider's now.
         self.state.errors.clear();
         self.state.settings = Some(reply.settings.clone());

@@ -12,14 +12,18 @@
 //! - [`install`]: versioned install folders, the atomic `current` switch
 //!   and the action journal that makes a kill at any point safe;
 //! - [`control`]: the daemon loop and the local control socket;
+//! - [`backoff`]: when to retry a check-in that found no provider;
+//! - [`fleet`]: simulated agents with the real schedule, for surge tests;
 //! - [`schedule`] and [`licence`]: the install window and the licence gate;
 //! - [`settings`]: local edits of `client.toml`, locked outside the default group.
 //!
 //! Nothing here prints; every error answers [`transit_core::Kind`].
 
 pub mod agent;
+pub mod backoff;
 pub mod config;
 pub mod control;
+pub mod fleet;
 pub mod install;
 pub mod licence;
 pub mod net;

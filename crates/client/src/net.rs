@@ -64,6 +64,8 @@ pub enum NetError {
         code: String,
         /// The provider's message.
         message: String,
+        /// The provider's `Retry-After`, in seconds (an overloaded provider).
+        retry_after: Option<u64>,
     },
     /// The reply does not parse.
     #[error("the reply from {url} does not parse: {problem}")]
@@ -78,7 +80,27 @@ pub enum NetError {
     Setup(String),
 }
 
+/// The `Retry-After` seconds of a reply, if it gives them (at most an hour).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| s.min(3600))
+}
+
 impl NetError {
+    /// The provider's `Retry-After`, when it asked the client to come back later.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            NetError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// True when another provider might answer (the failover rule): the
     /// provider is unreachable or overloaded, or failed internally.
     pub fn try_next(&self) -> bool {
@@ -112,6 +134,8 @@ pub struct DownloadStats {
     pub dropped: AtomicU64,
     /// Downloads resumed with a Range request.
     pub resumed: AtomicU64,
+    /// Times a download was told to wait its turn (group limit, busy provider).
+    pub queued: AtomicU64,
     /// Bytes received by the last payload download that used the network.
     pub last_bytes: AtomicU64,
     /// Its duration in microseconds (from the first request to the last byte).
@@ -196,6 +220,7 @@ impl Net {
             .await
             .map_err(unreachable)?;
         let status = response.status();
+        let retry_after = retry_after(response.headers());
         let too_large = || NetError::TooLarge {
             url: url.clone(),
             limit: self.max_message,
@@ -220,12 +245,14 @@ impl Net {
                     status: status.as_u16(),
                     code: body.code,
                     message: body.error,
+                    retry_after,
                 },
                 Err(_) => NetError::Api {
                     url,
                     status: status.as_u16(),
                     code: status.canonical_reason().unwrap_or("error").to_lowercase(),
                     message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                    retry_after,
                 },
             });
         }
@@ -358,6 +385,21 @@ fn file_stream(path: &Path, url: &Url) -> Result<TransportStream, TransportError
 }
 
 impl FetchTransport {
+    /// Downloads a payload announced with [`Downloads::expect`] into its
+    /// `.part` file, as the agent does (resuming after drops, waiting its
+    /// turn when the provider says so), without handing it to tough; its
+    /// path. For tools and tests that exercise the provider's limits.
+    pub async fn download(&self, url: &str) -> Result<PathBuf, String> {
+        let parsed = Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        let name = parsed
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or("payload")
+            .to_string();
+        drop(self.payload(parsed).await.map_err(|e| format!("{e:?}"))?);
+        Ok(self.download.part_path(&name))
+    }
+
     async fn metadata(&self, url: Url) -> Result<TransportStream, TransportError> {
         let response = self
             .http
@@ -474,6 +516,21 @@ impl FetchTransport {
                 200 => {
                     // The whole file again: start over.
                     file.set_len(0).map_err(|e| other(&url, e))?;
+                }
+                503 | 429 if retry_after(response.headers()).is_some() => {
+                    // The group's downloads are at their limit (or the
+                    // provider is busy): wait the turn we are given, which
+                    // costs no attempt; a queued download never fails.
+                    let secs = retry_after(response.headers()).unwrap_or(1).max(1);
+                    attempt -= 1;
+                    stats.queued.fetch_add(1, Ordering::Relaxed);
+                    let wait = Duration::from_secs(secs)
+                        + Duration::from_millis(rand::random::<u64>() % (secs * 500));
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(other(&url, "cancelled")),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    continue;
                 }
                 s if s >= 500 => {
                     last_error = format!("HTTP {status}");

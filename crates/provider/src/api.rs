@@ -174,6 +174,12 @@ pub struct GroupSettings {
     /// "Allow Interactive Update Migration".
     #[serde(default)]
     pub allow_migration: bool,
+    /// Payload downloads of the group's machines at once (0: no limit).
+    #[serde(default)]
+    pub max_downloads: u32,
+    /// Bytes per second for all of the group's downloads together (0: no limit).
+    #[serde(default)]
+    pub download_rate: u64,
 }
 
 impl Default for GroupSettings {
@@ -185,6 +191,8 @@ impl Default for GroupSettings {
             install_hour: 2,
             providers: Vec::new(),
             allow_migration: false,
+            max_downloads: 0,
+            download_rate: 0,
         }
     }
 }
@@ -516,4 +524,55 @@ pub struct Status {
     pub groups: u64,
     /// Connections open now.
     pub connections: u64,
+    /// Payload downloads per group with limits or downloads so far.
+    #[serde(default)]
+    pub downloads: Vec<crate::bandwidth::GroupDownloads>,
+}
+
+/// `POST /v1/rollouts`: a staged rollout of one update.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRollout {
+    /// The update's catalog ID.
+    pub update_id: i64,
+    /// The waves, in order.
+    pub waves: Vec<crate::rollout::WaveSpec>,
+}
+
+/// One wave of a rollout, with its machines and outcomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaveStatus {
+    /// The wave as created.
+    #[serde(flatten)]
+    pub spec: crate::rollout::WaveSpec,
+    /// Its machines are offered the update.
+    pub started: bool,
+    /// Its machines and their outcomes.
+    #[serde(flatten)]
+    pub tally: crate::rollout::Tally,
+}
+
+/// A rollout as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutStatus {
+    /// Its ID.
+    pub id: i64,
+    /// The update's catalog ID.
+    pub update_id: i64,
+    /// The update, for people (`Interaction Desktop 2018 R1 patch 3`).
+    pub update: String,
+    /// Where it stands.
+    pub state: crate::rollout::RolloutState,
+    /// The latest wave started (1-based).
+    pub current_wave: usize,
+    /// Paused because the current wave completed and asks for approval.
+    pub awaiting_approval: bool,
+    /// Why it is paused, stopped or completed.
+    pub reason: String,
+    /// Created (RFC 3339).
+    pub created: String,
+    /// Last changed (RFC 3339).
+    pub updated: String,
+    /// The waves.
+    pub waves: Vec<WaveStatus>,
 }

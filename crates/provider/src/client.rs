@@ -34,6 +34,8 @@ pub enum ClientError {
         code: String,
         /// The provider's message.
         message: String,
+        /// Its `Retry-After` in seconds, if it sent one.
+        retry_after: Option<u64>,
     },
     /// The reply does not parse.
     #[error("provider reply from {url} does not parse: {problem}")]
@@ -165,6 +167,11 @@ impl ProviderClient {
         };
         let response = req.send().await.map_err(unreachable)?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = response.bytes().await.map_err(unreachable)?;
         if status.is_success() {
             return Ok(bytes);
@@ -174,11 +181,13 @@ impl ProviderClient {
                 status: status.as_u16(),
                 code: body.code,
                 message: body.error,
+                retry_after,
             },
             Err(_) => ClientError::Api {
                 status: status.as_u16(),
                 code: status.canonical_reason().unwrap_or("error").to_lowercase(),
                 message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                retry_after,
             },
         })
     }
@@ -186,6 +195,53 @@ impl ProviderClient {
     /// `POST /v1/checkin`.
     pub async fn checkin(&self, c: &CheckIn) -> Result<CheckInReply, ClientError> {
         self.send(Method::POST, "/v1/checkin", None::<&()>, Some(c))
+            .await
+    }
+
+    /// `POST /v1/results`.
+    pub async fn results(
+        &self,
+        r: &crate::api::Results,
+    ) -> Result<crate::api::Accepted, ClientError> {
+        self.send(Method::POST, "/v1/results", None::<&()>, Some(r))
+            .await
+    }
+
+    /// `GET /v1/rollouts`.
+    pub async fn rollouts(&self) -> Result<Vec<crate::api::RolloutStatus>, ClientError> {
+        self.send(Method::GET, "/v1/rollouts", None::<&()>, None::<&()>)
+            .await
+    }
+
+    /// `POST /v1/rollouts`.
+    pub async fn create_rollout(
+        &self,
+        rollout: &crate::api::NewRollout,
+    ) -> Result<crate::api::RolloutStatus, ClientError> {
+        self.send(Method::POST, "/v1/rollouts", None::<&()>, Some(rollout))
+            .await
+    }
+
+    /// `GET /v1/rollouts/{id}`.
+    pub async fn rollout(&self, id: i64) -> Result<crate::api::RolloutStatus, ClientError> {
+        let path = format!("/v1/rollouts/{id}");
+        self.send(Method::GET, &path, None::<&()>, None::<&()>)
+            .await
+    }
+
+    /// `POST /v1/rollouts/{id}/{command}`.
+    pub async fn rollout_command(
+        &self,
+        id: i64,
+        command: crate::rollout::Command,
+    ) -> Result<crate::api::RolloutStatus, ClientError> {
+        let verb = match command {
+            crate::rollout::Command::Pause => "pause",
+            crate::rollout::Command::Resume => "resume",
+            crate::rollout::Command::Stop => "stop",
+        };
+        let path = format!("/v1/rollouts/{id}/{verb}");
+        self.send(Method::POST, &path, None::<&()>, None::<&()>)
             .await
     }
 

@@ -75,6 +75,9 @@ pub struct ProviderConfig {
     /// Serve the administration API to other hosts too (by default only
     /// loopback clients may use it).
     pub admin_remote: bool,
+    /// How often running rollouts are evaluated (and reloaded, for
+    /// providers sharing a store).
+    pub rollout_tick: Duration,
 }
 
 impl ProviderConfig {
@@ -94,6 +97,7 @@ impl ProviderConfig {
             capacity: 1000.0,
             max_connections: 1024,
             admin_remote: false,
+            rollout_tick: Duration::from_secs(2),
         }
     }
 }

@@ -8,6 +8,9 @@
 //!   Range, groups, machines, updates, report, activity);
 //! - [`serve`]: the listener (TLS through rustls, connection cap with 503);
 //! - [`report`]: offers and machine status as pure functions;
+//! - [`rollout`]: staged rollouts as pure functions (waves, thresholds),
+//!   and [`rollout_engine`], their evaluator and commands over the store;
+//! - [`bandwidth`]: per-group download slots and rate limits;
 //! - [`client`]: a typed client of the API (the CLI and the load generator);
 //! - [`simulate`]: the open-loop load generator;
 //! - [`service`]: the provider as a service of `transit server start`.
@@ -15,11 +18,14 @@
 //! Nothing here prints; every error answers [`transit_core::Kind`].
 
 pub mod api;
+pub mod bandwidth;
 pub mod client;
 pub mod commit;
 pub mod config;
 pub mod http;
 pub mod report;
+pub mod rollout;
+pub mod rollout_engine;
 pub mod serve;
 pub mod service;
 pub mod simulate;
@@ -109,6 +115,20 @@ async fn background(app: Arc<App>, stop: CancelToken) {
     }
 }
 
+/// Evaluates the rollouts every `rollout_tick`.
+async fn rollouts(app: Arc<App>, stop: CancelToken) {
+    let tick = app.config.rollout_tick.max(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(tick) => {}
+        }
+        if let Err(e) = rollout_engine::evaluate(&app).await {
+            tracing::warn!("rollout evaluation: {e}");
+        }
+    }
+}
+
 async fn flush_progress(app: &App) {
     let rows = app
         .progress
@@ -156,6 +176,8 @@ pub async fn run(
         committer,
         catalog: Default::default(),
         groups: Default::default(),
+        rollouts: Default::default(),
+        downloads: Default::default(),
         progress: std::sync::Mutex::new(ProgressBuffer::default()),
         load: LoadMeter::default(),
         tokens: Default::default(),
@@ -164,9 +186,12 @@ pub async fn run(
     });
     app.reload_catalog().await?;
     app.reload_groups().await?;
+    // Rollouts gate offers: loaded before the first check-in is answered.
+    rollout_engine::evaluate(&app).await?;
     tracing::info!(%addr, store = %store.describe(), tls = tls.is_some(), "update provider listening");
     ready(addr);
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));
+    let evaluator = tokio::spawn(rollouts(Arc::clone(&app), stop.clone()));
     serve::accept_loop(
         listener,
         http::router(Arc::clone(&app)),
@@ -177,6 +202,7 @@ pub async fn run(
     )
     .await;
     let _ = bg.await;
+    let _ = evaluator.await;
     flush_progress(&app).await;
     drop(app);
     let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;

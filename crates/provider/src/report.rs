@@ -2,6 +2,7 @@
 //! pure functions over the catalog and the machine's last check-in.
 
 use crate::api::{InstalledJson, OfferJson};
+use crate::rollout::Rollout;
 use crate::state::Catalog;
 use crate::store::MachineRow;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,28 @@ pub fn plan_for(
     client_app: &str,
 ) -> Plan {
     applicability::plan(&catalog.entries, installed, server, client_app)
+}
+
+/// Withholds the updates under a rollout from a machine (`machine_id`
+/// in `group`) whose wave has not started (or that is in no wave),
+/// together with their related installs.
+pub fn gate(plan: &mut Plan, rollouts: &[Rollout], machine_id: &str, group: &str) {
+    if rollouts.is_empty() {
+        return;
+    }
+    let withheld: Vec<i64> = rollouts
+        .iter()
+        .filter(|r| !r.offers_to(r.wave_of(machine_id, group)))
+        .map(|r| r.update_id)
+        .collect();
+    if withheld.is_empty() {
+        return;
+    }
+    let keep = |o: &Offer| {
+        !withheld.contains(&o.id) && !o.related_to.is_some_and(|p| withheld.contains(&p))
+    };
+    plan.offers.retain(keep);
+    plan.held.retain(keep);
 }
 
 /// The offers as the API sends them (offers whose update left the
@@ -111,12 +134,14 @@ fn describe(catalog: &Catalog, o: &Offer) -> String {
 }
 
 /// Assesses one machine. `stale_before` is the Unix time before which a
-/// last contact counts as lost contact.
+/// last contact counts as lost contact; updates under `rollouts` count
+/// only once the machine's wave has started.
 pub fn assess(
     machine: &MachineRow,
     catalog: &Catalog,
     server: ServerLevel,
     client_app: &str,
+    rollouts: &[Rollout],
     stale_before: i64,
 ) -> Assessment {
     let mut errors: Vec<String> = machine
@@ -137,7 +162,8 @@ pub fn assess(
             Vec::new()
         }
     };
-    let plan = plan_for(catalog, &installed, server, client_app);
+    let mut plan = plan_for(catalog, &installed, server, client_app);
+    gate(&mut plan, rollouts, &machine.id, &machine.group);
     let all: Vec<&Offer> = plan.offers.iter().chain(&plan.held).collect();
     let mut applications = Vec::new();
     for app in &installed {

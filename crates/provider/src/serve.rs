@@ -23,7 +23,8 @@ use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-/// Seconds a refused connection is told to wait.
+/// Seconds a refused connection is told to wait, at least (up to twice
+/// as long, at random, so refused clients spread out).
 pub const RETRY_AFTER_SECS: u64 = 2;
 
 /// Why TLS could not be set up.
@@ -84,7 +85,10 @@ fn busy_reply() -> hyper::Response<axum::body::Body> {
     .unwrap_or_default();
     hyper::Response::builder()
         .status(503)
-        .header("retry-after", RETRY_AFTER_SECS)
+        .header(
+            "retry-after",
+            crate::http::error::jittered(RETRY_AFTER_SECS),
+        )
         .header("content-type", "application/json")
         .header("connection", "close")
         .body(axum::body::Body::from(body))

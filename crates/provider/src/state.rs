@@ -3,6 +3,7 @@
 
 use crate::commit::Committer;
 use crate::config::ProviderConfig;
+use crate::rollout::Rollout;
 use crate::store::{GroupRow, ProgressRow, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,6 +110,10 @@ pub struct App {
     pub catalog: RwLock<Arc<Catalog>>,
     /// The groups by ID, reloaded every few seconds and after changes.
     pub groups: RwLock<Arc<HashMap<i64, GroupRow>>>,
+    /// The rollouts, reloaded at every evaluation (see [`crate::rollout_engine`]).
+    pub rollouts: RwLock<Arc<Vec<Rollout>>>,
+    /// Per-group download limits and counters (see [`crate::bandwidth`]).
+    pub downloads: crate::bandwidth::Downloads,
     /// Progress waiting to be written.
     pub progress: Mutex<ProgressBuffer>,
     /// Check-ins per second.
@@ -128,6 +133,11 @@ impl App {
     /// The current catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
         Arc::clone(&self.catalog.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The current rollouts.
+    pub fn rollouts(&self) -> Arc<Vec<Rollout>> {
+        Arc::clone(&self.rollouts.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The current groups.

@@ -4,6 +4,36 @@
 use clap::{ArgGroup, Args, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// Minutes as a plain number (`30`), or a duration with a unit: `90s`,
+/// `30m`, `1h`.
+pub fn minutes_or_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, "m"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (30, 90s, 30m, 1h)"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{text}`: the unit is s, m or h")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds (above 0, at most 3600)"
+        )),
+    }
+}
 use transit_provider::api::{InstallDay, Mode};
 use transit_update::UpdateState;
 
@@ -40,6 +70,13 @@ pub struct GroupSettingsArgs {
     /// "Allow Interactive Update Migration".
     #[arg(long)]
     pub allow_migration: Option<bool>,
+    /// Payload downloads of the group's machines at once (0: no limit);
+    /// more wait their turn.
+    #[arg(long, value_name = "N")]
+    pub max_downloads: Option<u32>,
+    /// Bytes per second for all of the group's downloads together (0: no limit).
+    #[arg(long, value_name = "BYTES")]
+    pub download_rate: Option<u64>,
 }
 
 /// The provider's data folder.
@@ -244,6 +281,11 @@ pub enum UpdateCommand {
     /// Groups and their settings (U-03).
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Staged rollouts: one update to machines in waves, each with a
+    /// success threshold that starts the next wave and an error threshold
+    /// that stops the rollout.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
     /// Machines: search, detail.
     #[command(subcommand)]
     Machines(MachinesCommand),
@@ -286,6 +328,35 @@ pub enum UpdateCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Simulated update clients with the agent's own schedule (timer,
+    /// next-check time, spread-out retries after a failed check-in):
+    /// prints, per second, the check-ins that reached the provider, for
+    /// surge tests (bench/surge.sh restarts the provider during a run).
+    Fleet {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// Simulated machines.
+        #[arg(long, default_value_t = 1000)]
+        clients: u64,
+        /// Their timer's shortest interval (minutes, or 90s, 30m, 1h).
+        #[arg(long, default_value = "10s", value_parser = minutes_or_duration)]
+        check_min: Duration,
+        /// Their timer's longest interval.
+        #[arg(long, default_value = "20s", value_parser = minutes_or_duration)]
+        check_max: Duration,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Requests in flight at most.
+        #[arg(long, default_value_t = 512)]
+        connections: usize,
+        /// The inventories' seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a repository as a client does (tough), list its updates,
     /// and optionally download one.
     Check {
@@ -307,6 +378,75 @@ pub enum UpdateCommand {
         /// Where to write it.
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `transit update rollout …`
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Start a rollout of an update (see `transit update updates list` for IDs).
+    Create {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The update's ID.
+        #[arg(long, value_name = "ID")]
+        update: i64,
+        /// A wave, in order (repeat): GROUP[:PERCENT%][,success=SHARE]
+        /// [,errors=SHARE|COUNT][,approve]; `*` is every group, and shares
+        /// of one group grow wave by wave (Default:5%, Default:25%, Default).
+        #[arg(long = "wave", value_name = "WAVE", required = true)]
+        waves: Vec<String>,
+        /// The success threshold of waves that do not give theirs.
+        #[arg(long, default_value = "95%", value_parser = transit_provider::rollout::parse_share)]
+        success: u32,
+        /// The error threshold of waves that do not give theirs (a share or a count).
+        #[arg(long, default_value = "10%", value_parser = transit_provider::rollout::parse_errors)]
+        errors: transit_provider::rollout::ErrorThreshold,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one rollout, or all: state, reason, and each wave's machines,
+    /// installs and failures.
+    Status {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The rollout's ID (all when absent).
+        id: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start no new wave until resumed.
+    Pause {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The rollout's ID.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Go on: after approval, start the next wave; after a stop, forgive
+    /// the failures so far.
+    Resume {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The rollout's ID.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop: waves not started are never offered the update.
+    Stop {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// The rollout's ID.
+        id: i64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -471,12 +611,16 @@ pub struct ProviderArgs {
     /// Check-ins per second before check-in intervals are stretched.
     #[arg(long, default_value_t = 1000.0)]
     pub capacity: f64,
-    /// Shortest check-in interval handed out, in minutes.
-    #[arg(long, default_value_t = 30)]
-    pub check_min: u64,
-    /// Longest check-in interval handed out, in minutes.
-    #[arg(long, default_value_t = 60)]
-    pub check_max: u64,
+    /// Shortest check-in interval handed out: minutes, or a duration
+    /// with a unit (90s, 30m, 1h).
+    #[arg(long, default_value = "30", value_parser = minutes_or_duration)]
+    pub check_min: Duration,
+    /// Longest check-in interval handed out: minutes, or a duration with a unit.
+    #[arg(long, default_value = "60", value_parser = minutes_or_duration)]
+    pub check_max: Duration,
+    /// How often running rollouts are evaluated, in seconds.
+    #[arg(long, default_value_t = 2.0, value_parser = positive_seconds)]
+    pub rollout_tick: f64,
     /// Serve the administration API to other hosts too (default: loopback only).
     #[arg(long)]
     pub admin_remote: bool,

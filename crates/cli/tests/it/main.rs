@@ -19,4 +19,5 @@ mod server;
 mod update;
 mod update_client;
 mod update_provider;
+mod update_rollout;
 mod wizard_tmux;

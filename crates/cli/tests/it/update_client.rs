@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn json(out: &[u8]) -> serde_json::Value {
+pub(crate) fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
 }
 
 /// A child process killed when the test ends.
-struct Kid(Child);
+pub(crate) struct Kid(pub(crate) Child);
 
 impl Drop for Kid {
     fn drop(&mut self) {
@@ -25,7 +25,7 @@ impl Drop for Kid {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -37,12 +37,12 @@ const APP: &str = "Interaction Desktop";
 
 /// A provider's data folder with a trusted publisher, and the files a
 /// client trusts.
-struct Fixture {
+pub(crate) struct Fixture {
     dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub(crate) fn new() -> Fixture {
         let f = Fixture {
             dir: tempfile::tempdir().unwrap(),
         };
@@ -71,16 +71,21 @@ impl Fixture {
         f
     }
 
-    fn p(&self, rel: &str) -> PathBuf {
+    pub(crate) fn p(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.p("no-server")
     }
 
     /// A payload folder: `files` plus an optional install hook.
-    fn payload(&self, name: &str, files: &[(&str, Vec<u8>)], hook: Option<&str>) -> PathBuf {
+    pub(crate) fn payload(
+        &self,
+        name: &str,
+        files: &[(&str, Vec<u8>)],
+        hook: Option<&str>,
+    ) -> PathBuf {
         let dir = self.p(&format!("payloads/{name}"));
         for (rel, bytes) in files {
             let path = dir.join(rel);
@@ -97,7 +102,7 @@ impl Fixture {
     }
 
     /// A signed bundle of `payload` for patch `patch` (version 18.01.PP.01).
-    fn bundle(&self, payload: &Path, patch: u16, extra: &str) -> PathBuf {
+    pub(crate) fn bundle(&self, payload: &Path, patch: u16, extra: &str) -> PathBuf {
         let manifest = self.p(&format!("m{patch}.toml"));
         std::fs::write(
             &manifest,
@@ -131,7 +136,7 @@ publisher = "Genesys"
     }
 
     /// Adds a bundle to the provider's data folder and marks it GA; its ID.
-    fn add_ga(&self, bundle: &Path, data: &str) -> i64 {
+    pub(crate) fn add_ga(&self, bundle: &Path, data: &str) -> i64 {
         let out = transit(&self.root())
             .args(["update", "add", "--json", "--data"])
             .arg(self.p(data))
@@ -152,12 +157,18 @@ publisher = "Genesys"
     }
 
     /// Starts a provider on `data` at `port`; returns it and its URL.
-    fn provider(&self, data: &str, port: u16) -> (Kid, String) {
+    pub(crate) fn provider(&self, data: &str, port: u16) -> (Kid, String) {
+        self.provider_with(data, port, &[])
+    }
+
+    /// Starts a provider on `data` at `port` with `extra` arguments.
+    pub(crate) fn provider_with(&self, data: &str, port: u16, extra: &[&str]) -> (Kid, String) {
         let listen = format!("127.0.0.1:{port}");
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
             .args(["update", "provider", "--release", "2018 R1", "--patch", "9"])
             .args(["--listen", &listen, "--data"])
             .arg(self.p(data))
+            .args(extra)
             .env_remove("TRANSIT_LOG")
             .stdout(Stdio::piped())
             .spawn()
@@ -171,7 +182,13 @@ publisher = "Genesys"
     }
 
     /// Writes a client.toml for client `name` and returns its path.
-    fn client(&self, name: &str, providers: &[&str], extra: &str, tail: &str) -> PathBuf {
+    pub(crate) fn client(
+        &self,
+        name: &str,
+        providers: &[&str],
+        extra: &str,
+        tail: &str,
+    ) -> PathBuf {
         let dir = self.p(&format!("clients/{name}"));
         std::fs::create_dir_all(&dir).unwrap();
         let list: Vec<String> = providers.iter().map(|p| format!("{p:?}")).collect();

@@ -5,9 +5,12 @@
 use super::error::{ApiError, ApiJson};
 use crate::api::{
     ActivityGroup, ActivityPage, Changed, Group, GroupSettings, MachineDetail, MachineJson,
-    Members, Mode, NewGroup, Report, ReportRow, SetState, Status, UpdateJson, API_VERSION,
+    Members, Mode, NewGroup, NewRollout, Report, ReportRow, RolloutStatus, SetState, Status,
+    UpdateJson, API_VERSION,
 };
 use crate::report::{assess, since, MachineStatus};
+use crate::rollout::Command;
+use crate::rollout_engine;
 use crate::state::App;
 use crate::store::{ActivityColumn, ActivityQuery, GroupRow, MachineQuery, MachineRow};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
@@ -249,6 +252,7 @@ pub async fn machine(
         &app.catalog(),
         app.config.server,
         &app.config.client_app,
+        &app.rollouts(),
         stale_before(&app, now),
     );
     let progress = app.store.progress(&id).await?;
@@ -366,6 +370,7 @@ pub async fn report(
         })
         .await?;
     let catalog = app.catalog();
+    let rollouts = app.rollouts();
     let stale = stale_before(&app, now);
     let mut rows: Vec<ReportRow> = machines
         .into_iter()
@@ -375,6 +380,7 @@ pub async fn report(
                 &catalog,
                 app.config.server,
                 &app.config.client_app,
+                &rollouts,
                 stale,
             );
             ReportRow {
@@ -540,5 +546,46 @@ pub async fn status(State(app): State<Arc<App>>) -> Result<Json<Status>, ApiErro
         committed: stats.checkins.load(Ordering::Relaxed),
         groups: stats.groups.load(Ordering::Relaxed),
         connections: app.connections.load(Ordering::Relaxed),
+        downloads: app.downloads.counters(),
     }))
+}
+
+/// `GET /v1/rollouts`.
+pub async fn rollouts(State(app): State<Arc<App>>) -> Result<Json<Vec<RolloutStatus>>, ApiError> {
+    Ok(Json(rollout_engine::statuses(&app).await?))
+}
+
+/// `POST /v1/rollouts`.
+pub async fn create_rollout(
+    State(app): State<Arc<App>>,
+    ApiJson(new): ApiJson<NewRollout>,
+) -> Result<(StatusCode, Json<RolloutStatus>), ApiError> {
+    let status = rollout_engine::create(&app, new.update_id, &new.waves).await?;
+    Ok((StatusCode::CREATED, Json(status)))
+}
+
+/// `GET /v1/rollouts/{id}`.
+pub async fn rollout(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+) -> Result<Json<RolloutStatus>, ApiError> {
+    Ok(Json(rollout_engine::status(&app, id).await?))
+}
+
+/// `POST /v1/rollouts/{id}/{command}`: pause, resume or stop.
+pub async fn rollout_command(
+    State(app): State<Arc<App>>,
+    Path((id, command)): Path<(i64, String)>,
+) -> Result<Json<RolloutStatus>, ApiError> {
+    let command = match command.as_str() {
+        "pause" => Command::Pause,
+        "resume" => Command::Resume,
+        "stop" => Command::Stop,
+        other => {
+            return Err(ApiError::not_found(format!(
+                "`{other}` is not a rollout command (pause, resume, stop)"
+            )))
+        }
+    };
+    Ok(Json(rollout_engine::run_command(&app, id, command).await?))
 }

@@ -5,7 +5,7 @@ use crate::api::{
     Accepted, CheckIn, CheckInReply, EffectiveSettings, Mode, ProgressReport, ResultStatus,
     Results, API_VERSION,
 };
-use crate::report::{installed_apps, offers_json, plan_for};
+use crate::report::{gate, installed_apps, offers_json, plan_for};
 use crate::state::App;
 use crate::store::{ActivityRow, CheckInRecord, Committed, ProgressRow, DEFAULT_GROUP_ID};
 use axum::extract::{ConnectInfo, State};
@@ -145,13 +145,15 @@ pub async fn checkin(
         *app.paused_for.lock().unwrap_or_else(|p| p.into_inner()) =
             (settings.settings.mode == Mode::Manual).then(|| c.machine_id.clone());
     }
+    app.downloads.remember(&c.machine_id, group_id);
     let catalog = app.catalog();
-    let plan = plan_for(
+    let mut plan = plan_for(
         &catalog,
         &installed,
         app.config.server,
         &app.config.client_app,
     );
+    gate(&mut plan, &app.rollouts(), &c.machine_id, &settings.group);
     let wait = next_interval(&app);
     let next = now + wait;
     Ok(Json(CheckInReply {
@@ -205,11 +207,10 @@ pub async fn results(
         return Err(ApiError::invalid("at most 256 results at once"));
     }
     let catalog = app.catalog();
-    let machine = app
-        .store
-        .machine(&r.machine_id)
-        .await?
-        .map_or_else(|| r.machine_id.clone(), |m| m.name);
+    let row = app.store.machine(&r.machine_id).await?;
+    let machine = row
+        .as_ref()
+        .map_or_else(|| r.machine_id.clone(), |m| m.name.clone());
     let time = transit_core::time::rfc3339(transit_core::time::now());
     let mut rows = Vec::with_capacity(r.results.len());
     for e in &r.results {
@@ -237,6 +238,29 @@ pub async fn results(
         });
     }
     app.store.log(&rows).await?;
+    if let Some(m) = &row {
+        let counted: Vec<(i64, bool)> = r
+            .results
+            .iter()
+            .filter_map(|e| match e.status {
+                ResultStatus::Installed => Some((e.update_id, true)),
+                ResultStatus::InstallFailed | ResultStatus::DownloadFailed => {
+                    Some((e.update_id, false))
+                }
+                ResultStatus::Downloaded | ResultStatus::Removed => None,
+            })
+            .collect();
+        let outcomes = crate::rollout_engine::outcomes(
+            &app.rollouts(),
+            &m.id,
+            &m.group,
+            &counted,
+            transit_core::time::now().unix_timestamp(),
+        );
+        if !outcomes.is_empty() {
+            app.store.record_outcomes(&outcomes).await?;
+        }
+    }
     Ok(Json(Accepted {
         recorded: rows.len() as u64,
         coalesced: 0,

@@ -6,7 +6,9 @@
 //! two versions.
 
 use super::error::ApiError;
+use crate::bandwidth::{Limits, Ticket, QUEUE_WAIT};
 use crate::state::App;
+use crate::store::DEFAULT_GROUP_ID;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -17,6 +19,9 @@ use std::sync::Arc;
 
 /// The size of one read from the content store.
 pub const CHUNK: u64 = 1024 * 1024;
+
+/// Chunks read ahead of the socket per download.
+pub const READ_AHEAD: usize = 2;
 
 /// A requested byte range, inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,11 +99,13 @@ fn safe_join(base: PathBuf, rel: &str) -> Option<PathBuf> {
     Some(path)
 }
 
-/// Serves `path` honouring `Range`, streaming 1 MiB reads.
+/// Serves `path` honouring `Range`, streaming 1 MiB reads (smaller, and
+/// paced, under a group's rate limit when `ticket` carries one).
 pub async fn serve_file(
     path: PathBuf,
     headers: &HeaderMap,
     content_type: &'static str,
+    ticket: Option<Ticket>,
 ) -> Response {
     let opened = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&path)?;
@@ -138,24 +145,36 @@ pub async fn serve_file(
         }
     };
     let file = Arc::new(file);
-    let stream = futures::stream::unfold(start, move |offset| {
-        let file = Arc::clone(&file);
-        async move {
-            if offset >= end {
-                return None;
+    let chunk = ticket.as_ref().map_or(CHUNK, |t| t.gate().chunk());
+    // A reader task stays up to READ_AHEAD chunks ahead of the socket, so
+    // the next read overlaps the send of this one. It holds the ticket:
+    // the group's slot frees when the download ends or the client goes
+    // away (the channel closes and the reader stops).
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(READ_AHEAD);
+    tokio::spawn(async move {
+        let ticket = ticket;
+        let mut offset = start;
+        while offset < end {
+            let n = (end - offset).min(chunk) as usize;
+            if let Some(t) = &ticket {
+                t.gate().pace(n as u64).await;
             }
-            let n = (end - offset).min(CHUNK) as usize;
+            let f = Arc::clone(&file);
             let read = tokio::task::spawn_blocking(move || {
                 let mut buf = vec![0u8; n];
-                file.read_exact_at(&mut buf, offset).map(|_| buf)
+                f.read_exact_at(&mut buf, offset).map(|_| buf)
             })
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
-            match read {
-                Ok(buf) => Some((Ok(bytes::Bytes::from(buf)), offset + n as u64)),
-                Err(e) => Some((Err(e), end)),
+            let failed = read.is_err();
+            if tx.send(read.map(bytes::Bytes::from)).await.is_err() || failed {
+                return;
             }
+            offset += n as u64;
         }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
     });
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
@@ -181,7 +200,7 @@ pub async fn metadata(
         return ApiError::not_found("metadata files are *.json").into_response();
     }
     match safe_join(app.repo.metadata_dir(), &file) {
-        Some(path) => serve_file(path, &headers, "application/json").await,
+        Some(path) => serve_file(path, &headers, "application/json", None).await,
         None => ApiError::not_found("no such metadata file").into_response(),
     }
 }
@@ -214,9 +233,34 @@ pub async fn target(
             .into_response();
         }
     }
-    match safe_join(app.repo.targets_dir(), &rel) {
-        Some(path) => serve_file(path, &headers, "application/octet-stream").await,
-        None => ApiError::not_found("no such target").into_response(),
+    let Some(path) = safe_join(app.repo.targets_dir(), &rel) else {
+        return ApiError::not_found("no such target").into_response();
+    };
+    let caller = headers.get(MACHINE_HEADER).and_then(|v| v.to_str().ok());
+    let group_id = caller
+        .and_then(|id| app.downloads.group_of(id))
+        .unwrap_or(DEFAULT_GROUP_ID);
+    let groups = app.groups();
+    let limits = groups
+        .get(&group_id)
+        .or_else(|| groups.get(&DEFAULT_GROUP_ID))
+        .map(|g| Limits::of(&g.settings))
+        .unwrap_or_default();
+    let gate = app.downloads.gate(group_id, limits);
+    match app.downloads.admit(gate, QUEUE_WAIT).await {
+        Ok(ticket) => serve_file(path, &headers, "application/octet-stream", Some(ticket)).await,
+        Err(come_back) => {
+            let mut r = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "download_queue",
+                format!(
+                    "the group's downloads are at their limit ({} waiting): come back in {} s",
+                    come_back.waiting, come_back.after
+                ),
+            );
+            r.retry_after = Some(come_back.after);
+            r.into_response()
+        }
     }
 }
 

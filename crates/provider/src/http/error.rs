@@ -81,10 +81,12 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match &e {
-            StoreError::NoSuchGroup(_) | StoreError::NoSuchMachine(_) => {
-                ApiError::not_found(e.to_string())
-            }
-            StoreError::GroupExists(_) | StoreError::DefaultGroup => {
+            StoreError::NoSuchGroup(_)
+            | StoreError::NoSuchMachine(_)
+            | StoreError::NoSuchRollout(_) => ApiError::not_found(e.to_string()),
+            StoreError::GroupExists(_)
+            | StoreError::DefaultGroup
+            | StoreError::RolloutExists { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "refused", e.to_string())
             }
             _ => {
@@ -95,14 +97,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::rollout_engine::RolloutError> for ApiError {
+    fn from(e: crate::rollout_engine::RolloutError) -> ApiError {
+        match e {
+            crate::rollout_engine::RolloutError::Store(s) => s.into(),
+            crate::rollout_engine::RolloutError::Invalid(m) => ApiError::invalid(m),
+            crate::rollout_engine::RolloutError::Conflict(m) => {
+                ApiError::new(StatusCode::CONFLICT, "refused", m)
+            }
+        }
+    }
+}
+
+/// `base` seconds plus up to as many again, at random: clients told to
+/// come back do not all come back in the same second.
+pub fn jittered(base: u64) -> u64 {
+    use rand::Rng;
+    base + rand::thread_rng().gen_range(0..=base)
+}
+
 impl From<CommitError> for ApiError {
     fn from(e: CommitError) -> ApiError {
         match e {
-            CommitError::Busy => ApiError::busy(e.to_string(), 5),
-            CommitError::Stopped => ApiError::busy(e.to_string(), 30),
+            CommitError::Busy => ApiError::busy(e.to_string(), jittered(5)),
+            CommitError::Stopped => ApiError::busy(e.to_string(), jittered(15)),
             CommitError::Store(s) => {
                 tracing::error!("check-in commit: {s}");
-                ApiError::busy(format!("the check-in was not committed: {s}"), 10)
+                ApiError::busy(format!("the check-in was not committed: {s}"), jittered(5))
             }
         }
     }

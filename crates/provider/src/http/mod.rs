@@ -33,6 +33,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/updates/{id}/state", put(admin::set_state))
         .route("/v1/report", get(admin::report))
         .route(
+            "/v1/rollouts",
+            get(admin::rollouts).post(admin::create_rollout),
+        )
+        .route("/v1/rollouts/{id}", get(admin::rollout))
+        .route("/v1/rollouts/{id}/{command}", post(admin::rollout_command))
+        .route(
             "/v1/activity",
             get(admin::activity).delete(admin::clear_activity),
         )

@@ -14,6 +14,9 @@
 pub mod postgres;
 pub mod sqlite;
 
+pub use rollouts::{Outcome, RolloutStore};
+mod rollouts;
+
 use crate::api::{GroupSettings, InstalledJson};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -65,6 +68,17 @@ pub enum StoreError {
     /// No machine with that ID.
     #[error("no machine with ID `{0}`")]
     NoSuchMachine(String),
+    /// No rollout with that ID.
+    #[error("no rollout with ID {0}")]
+    NoSuchRollout(i64),
+    /// The update already has a rollout.
+    #[error("update {update_id} already has rollout {rollout_id} (one rollout per update)")]
+    RolloutExists {
+        /// The update's catalog ID.
+        update_id: i64,
+        /// The existing rollout.
+        rollout_id: i64,
+    },
     /// A blocking store task panicked or was cancelled.
     #[error("store task failed: {0}")]
     Task(String),
@@ -81,8 +95,12 @@ impl Kind for StoreError {
                 _ => ErrorKind::Other,
             },
             StoreError::Corrupt { .. } => ErrorKind::BadInput,
-            StoreError::NoSuchGroup(_) | StoreError::NoSuchMachine(_) => ErrorKind::Usage,
-            StoreError::GroupExists(_) | StoreError::DefaultGroup => ErrorKind::Refused,
+            StoreError::NoSuchGroup(_)
+            | StoreError::NoSuchMachine(_)
+            | StoreError::NoSuchRollout(_) => ErrorKind::Usage,
+            StoreError::GroupExists(_)
+            | StoreError::DefaultGroup
+            | StoreError::RolloutExists { .. } => ErrorKind::Refused,
         }
     }
 }
@@ -329,7 +347,7 @@ pub struct ProgressRow {
 
 /// The provider's store.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RolloutStore + Send + Sync + 'static {
     /// What it is, for logs (no password).
     fn describe(&self) -> String;
 

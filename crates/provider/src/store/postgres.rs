@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use transit_update::store::{Activity, ActivityStatus};
 
+#[path = "postgres_rollouts.rs"]
+mod rollouts;
+
 /// Connections in the pool.
 const POOL_SIZE: u32 = 8;
 /// Check-in groups committing at once: half the pool.
@@ -103,7 +106,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(pg("schema"))?;
-        for sql in SCHEMA {
+        for sql in SCHEMA.iter().chain(rollouts::SCHEMA) {
             sqlx::query(AssertSqlSafe(*sql))
                 .execute(&mut *tx)
                 .await

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use transit_update::store::{Activity, ActivityStatus};
 
+#[path = "sqlite_rollouts.rs"]
+mod rollouts;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS groups(
   id INTEGER PRIMARY KEY,
@@ -101,6 +104,7 @@ impl SqliteStore {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(&e)?;
         write.execute_batch(SCHEMA).map_err(&e)?;
+        write.execute_batch(rollouts::SCHEMA).map_err(&e)?;
         let settings = serde_json::to_string(&GroupSettings::default()).unwrap_or_default();
         write
             .execute(

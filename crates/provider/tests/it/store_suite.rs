@@ -96,6 +96,8 @@ pub async fn groups_and_membership(store: &dyn Store) {
         install_hour: 23,
         providers: vec!["p1.example.com".into(), "p2.example.com".into()],
         allow_migration: true,
+        max_downloads: 8,
+        download_rate: 1 << 20,
     };
     let d = store
         .set_group_settings(DEFAULT_GROUP, &manual)
@@ -364,6 +366,85 @@ pub async fn progress_keeps_the_latest(store: &dyn Store) {
     assert!(store.progress("m2").await.unwrap().is_empty());
 }
 
+pub async fn rollouts_compare_and_set_and_keep_the_latest_outcome(store: &dyn Store) {
+    use transit_provider::rollout::{ErrorThreshold, RolloutState, WaveSpec};
+    use transit_provider::store::Outcome;
+    let waves = vec![
+        WaveSpec {
+            group: Some("Pilot".into()),
+            percent: 100,
+            success: 950,
+            errors: ErrorThreshold::Share(100),
+            approve: true,
+        },
+        WaveSpec {
+            group: None,
+            percent: 100,
+            success: 950,
+            errors: ErrorThreshold::Count(3),
+            approve: false,
+        },
+    ];
+    let r = store.create_rollout(5, &waves, 1000).await.unwrap();
+    assert_eq!(
+        (r.update_id, r.state, r.current, r.version),
+        (5, RolloutState::Running, 0, 1)
+    );
+    assert_eq!(r.waves, waves);
+    assert!(matches!(
+        store.create_rollout(5, &waves, 1001).await,
+        Err(StoreError::RolloutExists { update_id: 5, rollout_id }) if rollout_id == r.id
+    ));
+    // Compare-and-set: the first writer wins, a stale copy is refused.
+    let mut a = r.clone();
+    a.current = 1;
+    let mut stale = r.clone();
+    stale.state = RolloutState::Stopped;
+    assert!(store.save_rollout(&a).await.unwrap());
+    assert!(!store.save_rollout(&stale).await.unwrap());
+    let all = store.rollouts().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].current, all[0].state, all[0].version),
+        (1, RolloutState::Running, 2)
+    );
+    let mut gone = r.clone();
+    gone.id = 999;
+    assert!(matches!(
+        store.save_rollout(&gone).await,
+        Err(StoreError::NoSuchRollout(999))
+    ));
+    // A machine's later outcome replaces its earlier one, even in one batch.
+    let o = |m: &str, wave, installed, time| Outcome {
+        rollout_id: r.id,
+        machine_id: m.into(),
+        wave,
+        installed,
+        time,
+    };
+    store
+        .record_outcomes(&[
+            o("m1", 0, false, 1),
+            o("m2", 0, false, 1),
+            o("m1", 0, true, 2),
+        ])
+        .await
+        .unwrap();
+    store.record_outcomes(&[o("m3", 1, true, 3)]).await.unwrap();
+    assert_eq!(
+        store.outcome_counts(r.id).await.unwrap(),
+        vec![(0, 1, 1), (1, 1, 0)]
+    );
+    store
+        .commit_checkins(&[record("m1", "WS-A", "10.0.0.1", None, 100)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.memberships().await.unwrap(),
+        vec![("m1".to_string(), transit_provider::store::DEFAULT_GROUP_ID)]
+    );
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),*) => {
         mod sqlite {
@@ -397,5 +478,6 @@ on_both_stores!(
     groups_and_membership,
     checkins_and_claims,
     activity_sort_group_page_clear,
-    progress_keeps_the_latest
+    progress_keeps_the_latest,
+    rollouts_compare_and_set_and_keep_the_latest_outcome
 );

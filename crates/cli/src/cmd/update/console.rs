@@ -36,13 +36,28 @@ fn apply(mut s: GroupSettings, a: GroupSettingsArgs) -> GroupSettings {
     if let Some(flag) = a.allow_migration {
         s.allow_migration = flag;
     }
+    if let Some(n) = a.max_downloads {
+        s.max_downloads = n;
+    }
+    if let Some(rate) = a.download_rate {
+        s.download_rate = rate;
+    }
     s
+}
+
+fn limits(s: &GroupSettings) -> String {
+    match (s.max_downloads, s.download_rate) {
+        (0, 0) => String::new(),
+        (n, 0) => format!("  downloads ≤{n}"),
+        (0, r) => format!("  downloads ≤{r} B/s"),
+        (n, r) => format!("  downloads ≤{n}, ≤{r} B/s"),
+    }
 }
 
 fn print_group(g: &Group) {
     let s = &g.settings;
     outln!(
-        "{:<20} {:<9} {:<9} {:02}:00  members {:<6} migration {:<3} providers {}{}",
+        "{:<20} {:<9} {:<9} {:02}:00  members {:<6} migration {:<3} providers {}{}{}",
         g.name,
         s.mode,
         s.install_day,
@@ -54,6 +69,7 @@ fn print_group(g: &Group) {
         } else {
             s.providers.join(",")
         },
+        limits(s),
         if g.default { "  (default)" } else { "" }
     );
 }

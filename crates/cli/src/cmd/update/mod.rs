@@ -32,6 +32,7 @@ fn open(data: &DataArg) -> anyhow::Result<UpdateRepository> {
 mod agent;
 mod console;
 mod provider;
+mod rollout;
 
 /// Runs a `transit update` subcommand (`server_root`: the gate of a
 /// provider started without --release).
@@ -202,8 +203,30 @@ pub fn run(server_root: &Path, cmd: UpdateCommand) -> anyhow::Result<()> {
             seed,
             json,
         } => provider::simulate(&provider, clients, rate, duration, connections, seed, json),
+        UpdateCommand::Fleet {
+            provider,
+            clients,
+            check_min,
+            check_max,
+            duration,
+            connections,
+            seed,
+            json,
+        } => provider::fleet(
+            &provider,
+            transit_client::fleet::FleetOptions {
+                clients,
+                check_min,
+                check_max,
+                duration: std::time::Duration::from_secs(duration),
+                connections,
+                seed,
+            },
+            json,
+        ),
         UpdateCommand::Client(cmd) => agent::run(cmd),
         UpdateCommand::Groups(cmd) => console::groups(cmd),
+        UpdateCommand::Rollout(cmd) => rollout::run(cmd),
         UpdateCommand::Machines(cmd) => console::machines(cmd),
         UpdateCommand::Updates(cmd) => console::updates(cmd),
         UpdateCommand::Report {

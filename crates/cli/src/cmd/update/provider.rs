@@ -38,10 +38,11 @@ pub fn server_level(
 
 /// The provider's settings from the command line.
 pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<ProviderConfig> {
-    if args.check_min == 0 || args.check_max < args.check_min {
-        return Err(
-            UsageError("--check-min must be at least 1 and at most --check-max".into()).into(),
-        );
+    if args.check_min < Duration::from_secs(1) || args.check_max < args.check_min {
+        return Err(UsageError(
+            "--check-min must be at least a second and at most --check-max".into(),
+        )
+        .into());
     }
     let mut c = ProviderConfig::new(
         args.data.data.clone(),
@@ -58,8 +59,9 @@ pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<Provide
     };
     c.max_connections = args.max_connections.max(1);
     c.capacity = args.capacity;
-    c.check_min = Duration::from_secs(args.check_min * 60);
-    c.check_max = Duration::from_secs(args.check_max * 60);
+    c.check_min = args.check_min;
+    c.check_max = args.check_max;
+    c.rollout_tick = Duration::from_secs_f64(args.rollout_tick);
     c.admin_remote = args.admin_remote;
     Ok(c)
 }
@@ -91,6 +93,46 @@ pub fn client(arg: &ProviderArg, connections: usize) -> anyhow::Result<ProviderC
         arg.ca.as_deref(),
         connections,
     )?)
+}
+
+/// `transit update fleet`: simulated agents; per-second arrivals.
+pub fn fleet(
+    provider: &ProviderArg,
+    options: transit_client::fleet::FleetOptions,
+    json: bool,
+) -> anyhow::Result<()> {
+    if options.clients == 0 || options.connections == 0 || options.check_max < options.check_min {
+        return Err(UsageError(
+            "--clients and --connections must be positive, --check-max at least --check-min".into(),
+        )
+        .into());
+    }
+    let client = client(provider, options.connections)?;
+    let stop = CancelToken::new();
+    let _signals = cancel_on_signals(&stop)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(transit_client::fleet::run(&client, &options, &stop));
+    if json {
+        return crate::output::print_pretty(&report);
+    }
+    outln!("second  arrivals  ok  busy  unreachable");
+    for (i, a) in report.arrivals.iter().enumerate() {
+        outln!(
+            "{i:>6}  {a:>8}  {:>4}  {:>4}  {:>11}",
+            report.ok[i],
+            report.busy[i],
+            report.unreachable[i]
+        );
+    }
+    outln!(
+        "machines failing at the end: {}; never checked in: {}; longest failure run: {}",
+        report.failing_at_end,
+        report.never_checked_in,
+        report.longest_failure_run
+    );
+    Ok(())
 }
 
 /// Runs the load generator and prints what it measured.

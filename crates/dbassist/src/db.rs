@@ -56,6 +56,12 @@ impl Db {
                     if let Some(pw) = target.password() {
                         opts = opts.password(pw);
                     }
+                    if plain_first(target) {
+                        let plain = opts.clone().ssl_mode(sqlx::postgres::PgSslMode::Disable);
+                        if let Ok(conn) = plain.connect().await {
+                            return Ok(Conn::Pg(conn));
+                        }
+                    }
                     opts.connect().await.map(Conn::Pg)
                 }
                 Engine::MySql => {
@@ -64,6 +70,12 @@ impl Db {
                         .charset("utf8mb4");
                     if let Some(pw) = target.password() {
                         opts = opts.password(pw);
+                    }
+                    if plain_first(target) {
+                        let plain = opts.clone().ssl_mode(sqlx::mysql::MySqlSslMode::Disabled);
+                        if let Ok(conn) = plain.connect().await {
+                            return Ok(Conn::My(conn));
+                        }
                     }
                     opts.connect().await.map(Conn::My)
                 }
@@ -404,6 +416,26 @@ fn classify_connect(target: &DbTarget, err: sqlx::Error) -> DbError {
     }
 }
 
+/// True when a server connection may try without TLS first: the host is a
+/// loopback address and the URL leaves the TLS mode to the default
+/// (`prefer`). TLS on the loopback protects nothing, and each handshake
+/// costs about 0.1 s on a loaded machine, which a migration opening a few
+/// connections per table pays many times. A server that insists on TLS
+/// (a `hostssl`-only `pg_hba.conf`, `require_secure_transport`) refuses
+/// the plain attempt, and the connection is made again with TLS.
+pub(crate) fn plain_first(target: &DbTarget) -> bool {
+    let Some((host, _)) = target.host_port() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let url = target.driver_url().unwrap_or("").to_ascii_lowercase();
+    loopback && !url.contains("sslmode") && !url.contains("ssl-mode")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,5 +445,18 @@ mod tests {
         let long = "SELECT ".to_string() + &"x, ".repeat(50);
         assert!(statement_head(&long).ends_with('…'));
         assert_eq!(statement_head("SELECT\n  1"), "SELECT 1");
+    }
+
+    #[test]
+    fn only_loopback_urls_without_a_tls_mode_try_plain_first() {
+        let first = |url: &str| plain_first(&DbTarget::parse(url).unwrap());
+        assert!(first("postgres://postgres@127.0.0.1:5432/test"));
+        assert!(first("postgres://u@localhost/db"));
+        assert!(first("mysql://root@[::1]:3306/test"));
+        assert!(!first("postgres://u@db.example.com/db"));
+        assert!(!first("postgres://u@10.0.0.5/db"));
+        assert!(!first("postgres://u@127.0.0.1/db?sslmode=require"));
+        assert!(!first("mysql://root@127.0.0.1/test?ssl-mode=REQUIRED"));
+        assert!(!first("sqlite:///tmp/x.db"));
     }
 }

@@ -280,6 +280,13 @@ pub struct MigrateArgs {
     /// A row the target refuses: stop, or reject it to the run folder and go on.
     #[arg(long, value_enum, default_value = "stop")]
     pub on_error: OnErrorArg,
+    /// The Dialer server's dialer_config.xml (the dialer group): the workflows to pick from.
+    #[arg(long, value_name = "PATH")]
+    pub dialer_config: Option<std::path::PathBuf>,
+    /// The workflow picker (the dialer group; default all): all, paused, deleted,
+    /// status=Active|Completed|Off|Error, source=DATASOURCE or workflow names (comma-separated).
+    #[arg(long, value_name = "CHOICE,…", value_delimiter = ',')]
+    pub workflows: Vec<String>,
     /// Continue an interrupted migrate run (give the same options again).
     #[arg(long, value_name = "RUN")]
     pub resume: Option<String>,
@@ -538,6 +545,7 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         },
         validate: !args.no_validate,
         translate_keys: None,
+        derive: None,
     };
     let run = RunOptions {
         jobs: usize::from(args.jobs),
@@ -629,6 +637,8 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         runs_dir: args.run_dir,
         resume: args.resume,
         today: now.date(),
+        dialer_config: args.dialer_config,
+        workflows: args.workflows,
     };
     let bars = Bars::new(args.json).with_total("all tables");
     let result = transit_dbassist::migrate::migrate(&source, &target, &options, &bars, cancel);
@@ -648,6 +658,10 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         }
     }
     outln!("source time zone {}", report.zone);
+    if let Some(dialer) = &report.dialer {
+        let names: Vec<&str> = dialer.workflows.iter().map(|w| w.name.as_str()).collect();
+        outln!("dialer workflows {}", names.join(", "));
+    }
     for r in &report.rules {
         outln!("rule  {:<28} {}", r.rule, r.detail);
     }

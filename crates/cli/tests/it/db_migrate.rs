@@ -492,8 +492,37 @@ fn bad_migrate_input_is_refused_clearly() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no table group `reportng`"));
     let out = migrate(d, &src, &tgt, "dialer", ("2013-01-01", "2013-01-02"))
         .assert()
-        .exit(Exit::Refused);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("not migrated yet"));
+        .exit(Exit::Usage);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("needs --dialer-config"));
+    // A Dialer configuration that is no XML, and a picker that names no
+    // workflow: refused before anything changes.
+    std::fs::write(d.join("bad.xml"), "<DialerConfig><Workflow Name=").unwrap();
+    let out = migrate(d, &src, &tgt, "dialer", ("2013-01-01", "2013-01-02"))
+        .args(["--dialer-config", "bad.xml"])
+        .assert()
+        .exit(Exit::Usage);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--dialer-config bad.xml"));
+    std::fs::write(d.join("dialer_config.xml"), DIALER_CONFIG).unwrap();
+    let out = migrate(d, &src, &tgt, "dialer", ("2013-01-01", "2013-01-02"))
+        .args([
+            "--dialer-config",
+            "dialer_config.xml",
+            "--workflows",
+            "Salse",
+        ])
+        .assert()
+        .exit(Exit::Usage);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no workflow `Salse`"));
+    let out = migrate(d, &src, &tgt, "reporting", ("2013-01-01", "2013-01-02"))
+        .args(["--dialer-config", "dialer_config.xml"])
+        .assert()
+        .exit(Exit::Usage);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("is for the dialer group"));
+    assert_eq!(
+        one(&tgt, "SELECT COUNT(*) FROM CallHistory"),
+        "0",
+        "nothing changed"
+    );
     // Source and target the wrong way round: the check before refuses.
     migrate(d, &tgt, &src, "reporting", ("2013-01-01", "2013-01-02"))
         .assert()
@@ -994,4 +1023,542 @@ fn migrates_into_mariadb() {
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
+}
+
+/// Three workflows: Sales (active), Collect (paused, off, another data
+/// source) and Ghost (deleted, its tables were purged).
+const DIALER_CONFIG: &str = r#"<?xml version="1.0"?>
+<DialerConfig Server="CIC01">
+  <Workflows>
+    <Workflow Name="Sales" Status="Active" DataSource="ContactsA"/>
+    <Workflow Name="Collect" Status="Off" Paused="true" DataSource="ContactsB"/>
+    <Workflow Name="Ghost" Status="Completed" Deleted="true" DataSource="ContactsA"/>
+  </Workflows>
+</DialerConfig>
+"#;
+
+/// Source rows of a workflow table in the New York window of
+/// 2013-03-07..2013-03-09 (all EST: before the spring change).
+fn dialer_expected(src: &str, table: &str, col: &str) -> String {
+    one(
+        src,
+        &format!(
+            "SELECT COUNT(*) FROM {table} WHERE {col} >= '2013-03-06 19:00:00' AND {col} < '2013-03-09 19:00:00'"
+        ),
+    )
+}
+
+/// The `dialer` group into `tgt` (any engine): the picker, the consolidation
+/// with the date filter, the UTC columns, the missing workflow reported, a
+/// rerun inserting nothing and the next slice adding the rest.
+fn check_dialer_consolidation(d: &Path, src: &str, tgt: &str) {
+    std::fs::write(d.join("dialer_config.xml"), DIALER_CONFIG).unwrap();
+    let range = ("2013-03-07", "2013-03-09");
+    let first = report(
+        migrate(d, src, tgt, "dialer", range)
+            .args(["--dialer-config", "dialer_config.xml"])
+            .args(["--workflows", "status=active,paused,deleted"]),
+    );
+    let dialer = &first["dialer"];
+    let picked: Vec<&str> = dialer["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(picked, ["Sales", "Collect", "Ghost"]);
+    // The purged workflow's tables are reported, not fatal.
+    assert_eq!(
+        dialer["missing"],
+        serde_json::json!(["I3_GHOST_CH0", "I3_GHOST_AS0"])
+    );
+    assert!(rule(&first, "dialer-consolidation").contains("missing in the source"));
+    let mut total = 0;
+    for (wf, prefix) in [("Sales", "I3_SALES"), ("Collect", "I3_COLLECT")] {
+        for (suffix, target, col) in [
+            ("_CH0", "CallHistory", "CallTime"),
+            ("_AS0", "AgentStats", "AgentTime"),
+        ] {
+            let want = dialer_expected(src, &format!("{prefix}{suffix}"), col);
+            let got = one(
+                tgt,
+                &format!("SELECT COUNT(*) FROM {target} WHERE DialerWorkflow = '{wf}'"),
+            );
+            assert_eq!(got, want, "{wf} {target}");
+            assert_ne!(want, "0", "{prefix}{suffix} has rows in the range");
+            total += want.parse::<u64>().unwrap();
+        }
+    }
+    assert_eq!(dialer["rows"], total);
+    for (target, key, col) in [
+        ("CallHistory", "CallHistoryId", "CallTime"),
+        ("AgentStats", "AgentStatsId", "AgentTime"),
+    ] {
+        // The workflows' keys collide (each starts at 1): consolidated, they
+        // are distinct.
+        assert_eq!(
+            one(tgt, &format!("SELECT COUNT(DISTINCT {key}) FROM {target}")),
+            one(tgt, &format!("SELECT COUNT(*) FROM {target}"))
+        );
+        // EST in the whole range: UTC is local + 5 h.
+        assert_eq!(
+            one(
+                tgt,
+                &format!(
+                    "SELECT COUNT(*) FROM {target} WHERE {col}UTC IS NULL OR odsoffset <> -18000"
+                )
+            ),
+            "0"
+        );
+        let row = &rows(
+            tgt,
+            &format!(
+                "SELECT {}, {} FROM {target} ORDER BY {key}",
+                text_of(tgt, col),
+                text_of(tgt, &format!("{col}UTC"))
+            ),
+        )[0];
+        let local = row[0].clone().unwrap();
+        let utc = row[1].clone().unwrap();
+        let parse = |t: &str| {
+            time::PrimitiveDateTime::parse(
+                &t[..19],
+                time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            parse(&utc) - parse(&local),
+            time::Duration::hours(5),
+            "{target}"
+        );
+    }
+    // A rerun of the same range inserts nothing.
+    let again = report(migrate(d, src, tgt, "dialer", range).args([
+        "--dialer-config",
+        "dialer_config.xml",
+        "--workflows",
+        "all",
+    ]));
+    assert_eq!(again["dialer"]["rows"], 0, "{}", again["dialer"]);
+    // Picking by data source: the next slice of ContactsB's workflow only.
+    let next = report(
+        migrate(d, src, tgt, "dialer", ("2013-03-10", "2013-03-12")).args([
+            "--dialer-config",
+            "dialer_config.xml",
+            "--workflows",
+            "source=ContactsB",
+        ]),
+    );
+    let picked: Vec<&str> = next["dialer"]["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(picked, ["Collect"]);
+    assert!(next["dialer"]["rows"].as_u64().unwrap() > 0);
+    assert_eq!(
+        one(tgt, "SELECT COUNT(*) FROM CallHistory WHERE DialerWorkflow = 'Collect'"),
+        one(src, "SELECT COUNT(*) FROM I3_COLLECT_CH0 WHERE CallTime >= '2013-03-06 19:00:00' AND CallTime < '2013-03-12 20:00:00'")
+    );
+    // The spring change (2013-03-10) is inside: both offsets are there.
+    assert_eq!(
+        one(
+            tgt,
+            "SELECT COUNT(DISTINCT odsoffset) FROM CallHistory WHERE DialerWorkflow = 'Collect'"
+        ),
+        "2"
+    );
+}
+
+/// A timestamp column as `YYYY-MM-DD hh:mm:ss` text on any engine.
+fn text_of(url: &str, col: &str) -> String {
+    if url.starts_with("postgres") {
+        format!("CAST({col} AS text)")
+    } else if url.starts_with("mysql") {
+        format!("CAST({col} AS CHAR)")
+    } else {
+        col.to_string()
+    }
+}
+
+#[test]
+fn rule_dialer_consolidation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 21);
+    let tgt = target(d, "tgt.db");
+    check_dialer_consolidation(d, &src, &tgt);
+}
+
+#[test]
+fn rule_dialer_consolidation_into_postgresql() {
+    let Some(pg) = env_or_skip("TRANSIT_TEST_PG", "a PostgreSQL URL, as .ci/run sets") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 22);
+    let name = format!(
+        "transit_m_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    exec(&pg, &format!("CREATE DATABASE \"{name}\""));
+    let tgt = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
+    let result = std::panic::catch_unwind(|| {
+        db_cmd(d)
+            .args(["upgrade", "--url", &tgt, "--to", "2015R1"])
+            .assert()
+            .success();
+        check_dialer_consolidation(d, &src, &tgt);
+    });
+    exec(
+        &pg,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    );
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn rule_dialer_consolidation_into_mariadb() {
+    let Some(my) = env_or_skip("TRANSIT_TEST_MYSQL", "a MariaDB URL, as .ci/run sets") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 23);
+    let name = format!(
+        "transit_m_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    exec(
+        &my,
+        &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+    );
+    let tgt = format!("{}/{name}", my.rsplit_once('/').unwrap().0);
+    let result = std::panic::catch_unwind(|| {
+        db_cmd(d)
+            .args(["upgrade", "--url", &tgt, "--to", "2015R1"])
+            .assert()
+            .success();
+        check_dialer_consolidation(d, &src, &tgt);
+    });
+    exec(&my, &format!("DROP DATABASE IF EXISTS `{name}`"));
+    for t in ["key_map", "migrate_sources"] {
+        exec(
+            &my,
+            &format!("DELETE FROM transit_migration.{t} WHERE source LIKE '{name}:%'"),
+        );
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// A PostgreSQL database for one test, dropped (with its connections) at
+/// the end.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn new(admin: &str) -> PgDb {
+        let name = format!(
+            "transit_m_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        exec(admin, &format!("CREATE DATABASE \"{name}\""));
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        PgDb {
+            admin: admin.to_string(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        exec(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Rows the copy has committed in `url` (0 before its state exists).
+fn committed(url: &str) -> (u64, u64) {
+    let exists = one(
+        url,
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'transit_migration' AND table_name = 'copy_progress'",
+    );
+    if exists != "1" {
+        return (0, 0);
+    }
+    let r = &rows(
+        url,
+        "SELECT CAST(COALESCE(SUM(rows_done), 0) AS bigint), CAST(COUNT(*) FILTER (WHERE done = 0) AS bigint) FROM transit_migration.copy_progress",
+    )[0];
+    let n = |i: usize| r[i].as_deref().unwrap_or("0").parse().unwrap();
+    (n(0), n(1))
+}
+
+const KILL_GROUPS: &str = "reporting,recorder,conference,director";
+const KILL_TABLES: &str = "CallDetail,AgentActivityLog,AgentQueueActivationHist,IACChangeLog,\
+ICDirChangeLog,ILineGroupStats,ILineStats,IVRInterval,IAgentQueueStats,IWrkgrpQueueStats,\
+IStatsGroup,LineConfig,LineGroupConfig,LineGroupLines,UserWorkGroups,AccountCodeMirror,\
+IR_RecordingMedia,IR_RecordingAudit,ICon_Conference,ICon_Participant,Director_CallHistory";
+
+fn kill_args(src: &str, tgt: &str, runs: &Path) -> Vec<String> {
+    [
+        "db",
+        "migrate",
+        "--source",
+        src,
+        "--target",
+        tgt,
+        "--groups",
+        KILL_GROUPS,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(
+        [
+            "--start",
+            "2013-03-01",
+            "--end",
+            "2013-03-20",
+            "--source-tz",
+            NY,
+            "--batch-rows",
+            "500",
+            "--jobs",
+            "1",
+            "--on-error",
+            "reject",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    )
+    .chain(["--run-dir".into(), runs.display().to_string()])
+    .collect()
+}
+
+/// Starts a migrate and SIGKILLs it once the target has committed more
+/// than `after` rows (polled from the progress table) while tables remain
+/// to copy; returns false when the migrate ended before that.
+fn kill_when_committed(d: &Path, args: &[String], tgt: &str, after: u64) -> bool {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+        .args(args)
+        .current_dir(d)
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..6000 {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        let (rows, open) = committed(tgt);
+        if rows > after && open > 0 {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the migrate neither committed nor ended");
+}
+
+fn run_of(url: &str) -> String {
+    one(url, "SELECT run FROM transit_migration.copy_runs")
+}
+
+/// The target's tables after a migrate equal `clean`'s, by row count and
+/// checksum (`transit db validate` between the two targets).
+fn assert_same_as(d: &Path, clean: &str, tgt: &str, what: &str) {
+    let out = db_cmd(d)
+        .args(["validate", "--source", clean, "--target", tgt])
+        .args(["--tables", KILL_TABLES, "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{what}: {}", String::from_utf8_lossy(&out.stderr)));
+    for t in v["tables"].as_array().unwrap() {
+        assert_eq!(t["equal"], true, "{what}: {t}");
+    }
+    assert!(out.status.success(), "{what}: {v}");
+}
+
+#[test]
+fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
+    let Some(pg) = env_or_skip("TRANSIT_TEST_PG", "a PostgreSQL URL, as .ci/run sets") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = sqlite(d, "src.db");
+    db_cmd(d)
+        .args(["generate", "--url", &src, "--sites", "2", "--days", "20"])
+        .args([
+            "--calls-per-day",
+            "150",
+            "--start",
+            "2013-03-01",
+            "--seed",
+            "31",
+        ])
+        .assert()
+        .success();
+    db_cmd(d)
+        .args(["repair", "--url", &src, "--delete"])
+        .assert()
+        .success();
+    let upgraded = |db: &PgDb| {
+        db_cmd(d)
+            .args(["upgrade", "--url", &db.url, "--to", "2015R1"])
+            .assert()
+            .success();
+    };
+    let clean = PgDb::new(&pg);
+    upgraded(&clean);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+        .args(kill_args(&src, &clean.url, &d.join("clean-runs")))
+        .current_dir(d)
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (total, _) = committed(&clean.url);
+
+    // One kill in the middle of the copy, then --resume.
+    let once = PgDb::new(&pg);
+    upgraded(&once);
+    let runs = d.join("once-runs");
+    let args = kill_args(&src, &once.url, &runs);
+    assert!(
+        kill_when_committed(d, &args, &once.url, total / 2),
+        "killed mid-copy"
+    );
+    let (rows, open) = committed(&once.url);
+    assert!(
+        rows < total && open > 0,
+        "{rows} of {total} rows, {open} tables open"
+    );
+    let mut resume = args.clone();
+    resume.extend(["--resume".into(), run_of(&once.url)]);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+        .args(&resume)
+        .current_dir(d)
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_as(d, &clean.url, &once.url, "killed once");
+
+    // Reduced repeated kills: three kills at growing progress, each
+    // followed by a resume that is killed again, then a resume to the end.
+    let many = PgDb::new(&pg);
+    upgraded(&many);
+    let runs = d.join("many-runs");
+    let args = kill_args(&src, &many.url, &runs);
+    assert!(kill_when_committed(d, &args, &many.url, total / 8));
+    let mut resume = args.clone();
+    resume.extend(["--resume".into(), run_of(&many.url)]);
+    for share in [3, 5] {
+        kill_when_committed(d, &resume, &many.url, total * share / 8);
+    }
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
+        .args(&resume)
+        .current_dir(d)
+        .env_remove("TRANSIT_SERVER_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_as(d, &clean.url, &many.url, "killed three times");
+}
+
+#[test]
+fn rule_ranges_already_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 41);
+    let tgt = target(d, "tgt.db");
+    let range = ("2013-03-07", "2013-03-09");
+    let first = report(&mut migrate(d, &src, &tgt, "reporting", range));
+    assert!(inserted(&first) > 0);
+    let copied: Vec<String> = first["copy"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap().to_string())
+        .collect();
+    // The same range again: every table but the current-state ones (which
+    // are reloaded by rule) is skipped, unread.
+    let again = report(&mut migrate(d, &src, &tgt, "reporting", range));
+    let detail = rule(&again, "ranges-already-migrated");
+    for t in &copied {
+        let current = [
+            "LineConfig",
+            "LineGroupConfig",
+            "LineGroupLines",
+            "UserWorkGroups",
+            "AccountCodeMirror",
+        ]
+        .contains(&t.as_str());
+        assert_eq!(detail.contains(t.as_str()), !current, "{t}: {detail}");
+    }
+    assert!(again["copy"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["table"].as_str().unwrap().contains("Line")
+            || ["UserWorkGroups", "AccountCodeMirror"].contains(&t["table"].as_str().unwrap())));
+    // A source that grew in the range, and a target that lost a row: those
+    // tables copy again, and only the missing rows land.
+    exec(&src, "CREATE TABLE grow AS SELECT * FROM CallDetail WHERE InitiatedDate >= '2013-03-08' AND CallId NOT LIKE 'HOSTILE%' LIMIT 1");
+    exec(&src, "UPDATE grow SET CallId = 'GROWN-1'");
+    exec(&src, "INSERT INTO CallDetail SELECT * FROM grow");
+    exec(&src, "DROP TABLE grow");
+    let lost = one(&tgt, "SELECT COUNT(*) FROM AgentActivityLog");
+    exec(
+        &tgt,
+        "DELETE FROM AgentActivityLog WHERE rowid IN (SELECT rowid FROM AgentActivityLog LIMIT 1)",
+    );
+    let third = report(&mut migrate(d, &src, &tgt, "reporting", range));
+    let rows_of = |name: &str| {
+        third["copy"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap_or_else(|| panic!("{name} copied: {}", third["copy"]))["rows"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(rows_of("CallDetail"), 1);
+    assert_eq!(rows_of("AgentActivityLog"), 1);
+    assert_eq!(one(&tgt, "SELECT COUNT(*) FROM AgentActivityLog"), lost);
+    assert!(!rule(&third, "ranges-already-migrated").contains("CallDetail"));
 }

@@ -14,6 +14,7 @@
 
 pub mod batch;
 pub mod canon;
+pub mod derive;
 pub mod keys;
 pub mod plan;
 pub mod read;
@@ -70,6 +71,10 @@ pub struct CopyOptions {
     /// this source identity ([`keys`]); `None` copies keys as they are.
     #[serde(default)]
     pub translate_keys: Option<String>,
+    /// Target columns the writer fills ([`derive`]): UTC columns,
+    /// `odsoffset`, constants.
+    #[serde(default)]
+    pub derive: Option<derive::DeriveSpec>,
 }
 
 impl Default for CopyOptions {
@@ -81,6 +86,7 @@ impl Default for CopyOptions {
             on_error: OnError::Stop,
             validate: true,
             translate_keys: None,
+            derive: None,
         }
     }
 }
@@ -259,6 +265,7 @@ struct RunContext<'a> {
     target: &'a DbTarget,
     run: String,
     options: CopyOptions,
+    to: Version,
     batch_delay: Option<std::time::Duration>,
     rejects: RejectFile,
     progress: &'a dyn Progress,
@@ -338,6 +345,7 @@ pub fn copy(
         target,
         run: run.clone(),
         options: options.clone(),
+        to,
         batch_delay: run_options.batch_delay,
         rejects: RejectFile::new(&run_dir),
         progress,
@@ -578,8 +586,14 @@ fn copy_table(
             &table,
             marker.rows + marker.rejected + marker.skipped,
         ));
-        let mut sink =
-            open_sink(&local, cx.target, plan).map_err(|e| stopped(e.to_string(), marker.rows))?;
+        let deriver = match &cx.options.derive {
+            Some(spec) => derive::Deriver::new(plan, cx.to, spec)?,
+            None => None,
+        };
+        let write_plan = deriver.as_ref().map(|dv| dv.write_plan(plan));
+        let mut sink = open_sink(&local, cx.target, write_plan.as_ref().unwrap_or(plan))
+            .map_err(|e| stopped(e.to_string(), marker.rows))?;
+        let deriver = deriver.map(std::sync::Mutex::new);
         let (tx, rx) = tokio::sync::mpsc::channel::<Batch>(4);
         let cut = Cut {
             rows: cx.options.batch_rows.max(1),
@@ -597,6 +611,7 @@ fn copy_table(
             cancel: cx.cancel,
             delay: cx.batch_delay,
             translate: cx.options.translate_keys.as_deref(),
+            derive: deriver.as_ref(),
         };
         let (read_result, write_result) = std::thread::scope(|s| {
             // The writer owns the receiver: when it stops, the reader's

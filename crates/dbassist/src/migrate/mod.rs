@@ -14,8 +14,10 @@
 //! recorded under it in `transit_migration.migrate_steps`, so `--resume`
 //! goes on from the last committed batch without repeating them.
 
+pub mod dialer;
 pub mod filter;
 pub mod groups;
+pub mod ranges;
 pub mod rules;
 pub mod tz;
 
@@ -79,6 +81,22 @@ pub struct MigrateOptions {
     pub resume: Option<String>,
     /// Today (UTC), for the range rule.
     pub today: time::Date,
+    /// The Dialer server's `dialer_config.xml` (the `dialer` group).
+    pub dialer_config: Option<PathBuf>,
+    /// The workflow picker's choices (`all`, `paused`, `deleted`,
+    /// `status=S`, `source=NAME`, names); empty is `all`.
+    pub workflows: Vec<String>,
+}
+
+/// What the Dialer history group did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DialerReport {
+    /// The workflows the picker selected.
+    pub workflows: Vec<dialer::Workflow>,
+    /// Rows consolidated into CallHistory and AgentStats.
+    pub rows: u64,
+    /// Workflow tables missing in the source (reported, not fatal).
+    pub missing: Vec<String>,
 }
 
 /// One rule's outcome.
@@ -128,6 +146,8 @@ pub struct MigrateReport {
     pub validations: Vec<TableValidation>,
     /// Tables left out of the validation, with the reason.
     pub not_validated: Vec<(String, String)>,
+    /// The Dialer history group, when selected.
+    pub dialer: Option<DialerReport>,
 }
 
 /// Everything the rules see.
@@ -158,6 +178,15 @@ pub struct Ctx<'a> {
     pub changed: Vec<(String, String)>,
     /// The source's site IDs (the `many-to-one` rule finds them).
     pub source_sites: std::collections::BTreeSet<i64>,
+    /// The Dialer workflows selected (the `dialer` group).
+    pub workflows: Vec<dialer::Workflow>,
+    /// Rows the Dialer consolidation inserted.
+    pub dialer_rows: u64,
+    /// Workflow tables missing in the source.
+    pub dialer_missing: Vec<String>,
+    /// Tables whose range this source already migrated, unchanged
+    /// ([`ranges`]): not copied, not scanned, with why.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Ctx<'_> {
@@ -166,13 +195,24 @@ impl Ctx<'_> {
         self.groups.iter().any(|g| g.id == id)
     }
 
-    /// Every selected table with its group, in migration order.
+    /// Every selected table the copy moves, with its group, in migration
+    /// order (the Dialer history group's tables are consolidated by its
+    /// own rule instead).
     pub fn tables(&self) -> Vec<(&'static Group, &'static Table)> {
         let v = self.from.min(self.to);
         self.groups
             .iter()
+            .filter(|g| g.id != "dialer")
             .flat_map(|g| g.tables(v).into_iter().map(move |t| (*g, t)))
             .collect()
+    }
+
+    /// The tables this run copies: [`Ctx::tables`] without the ranges
+    /// already migrated.
+    pub fn copied_tables(&self) -> Vec<(&'static Group, &'static Table)> {
+        let mut out = self.tables();
+        out.retain(|(_, t)| !self.skipped.iter().any(|(n, _)| n == &t.name));
+        out
     }
 
     /// Records what a rule did.
@@ -215,13 +255,7 @@ pub fn migrate(
         options.today,
     )?;
     let selected = groups::close(&options.groups)?;
-    if let Some(s) = selected.iter().find(|s| s.group.id == "dialer") {
-        return Err(DbError::Refused(format!(
-            "the {} group is not migrated yet: the workflow picker and the consolidation of \
-             each workflow's tables (dialer_config.xml) are not built",
-            s.group.title
-        )));
-    }
+    let workflows = pick_workflows(&selected, options)?;
     let local = Local::new()?;
     progress.event(Event::step("checking the source and the target"));
     checked(local.run(check::check(source, Some(Version::V30))))?;
@@ -229,6 +263,7 @@ pub fn migrate(
     let mut src = local.connect(source)?;
     let mut tgt = local.connect(target)?;
     local.run(state::ensure(&mut tgt))?;
+    local.run(tgt.exec(&ranges::create_sql(tgt.dialect())))?;
     let run = match &options.resume {
         Some(run) => {
             if local.run(state::run_options(&mut tgt, run))?.is_none() {
@@ -265,7 +300,33 @@ pub fn migrate(
         tracker_changes: Vec::new(),
         changed: Vec::new(),
         source_sites: Default::default(),
+        workflows,
+        dialer_rows: 0,
+        dialer_missing: Vec::new(),
+        skipped: Vec::new(),
     };
+    match &options.resume {
+        // A resumed run copies the tables it recorded.
+        Some(_) => {
+            if let Some(stored) = local
+                .run(state::run_options(&mut tgt, &run))?
+                .and_then(|s| serde_json::from_str::<CopyOptions>(&s).ok())
+            {
+                cx.skipped = cx
+                    .tables()
+                    .into_iter()
+                    .filter(|(_, t)| !stored.tables.contains(&t.name))
+                    .map(|(_, t)| (t.name.clone(), "not copied by this run".to_string()))
+                    .collect();
+            }
+        }
+        None => cx.skipped = ranges::unchanged(&cx, &local, &mut src, &mut tgt)?,
+    }
+    if !cx.skipped.is_empty() {
+        let names: Vec<&str> = cx.skipped.iter().map(|(t, _)| t.as_str()).collect();
+        let detail = format!("skipped {} table(s): {}", names.len(), names.join(", "));
+        cx.note("ranges-already-migrated", detail);
+    }
     for rule in rules::RULES
         .iter()
         .filter(|r| r.phase == rules::Phase::Before)
@@ -277,7 +338,7 @@ pub fn migrate(
     }
     // The copy: the run row is written here, so the copy "resumes" it and
     // the run's name is known to the rules before.
-    let tables = cx.tables();
+    let tables = cx.copied_tables();
     let copy_options = CopyOptions {
         tables: tables.iter().map(|(_, t)| t.name.clone()).collect(),
         filters: tables
@@ -292,6 +353,13 @@ pub fn migrate(
         on_error: options.on_error,
         validate: false,
         translate_keys: Some(cx.source_id.clone()),
+        // The UTC columns, odsoffset and the service-level overrides are
+        // written with the rows (the `utc-columns` and
+        // `service-level-defaults` rules).
+        derive: Some(copy::derive::DeriveSpec {
+            zone: Some(zone.iana.clone()),
+            constants: options.service_levels.clone(),
+        }),
     };
     if options.resume.is_none() {
         // A run counts (for "first run only") once its refusals passed.
@@ -308,19 +376,30 @@ pub fn migrate(
     }
     local.run(src.close())?;
     local.run(tgt.close())?;
-    let copy_report = copy::copy(
-        source,
-        target,
-        &copy_options,
-        &RunOptions {
-            jobs: options.jobs,
-            runs_dir: options.runs_dir.clone(),
-            resume: Some(run.clone()),
-            batch_delay: None,
-        },
-        progress,
-        cancel,
-    )?;
+    // Only the Dialer history group selected: its rule moves the rows.
+    let copy_report = if copy_options.tables.is_empty() {
+        CopyReport {
+            run: run.clone(),
+            run_dir: options.runs_dir.join(&run),
+            rejects_file: None,
+            tables: Vec::new(),
+            seconds: 0.0,
+        }
+    } else {
+        copy::copy(
+            source,
+            target,
+            &copy_options,
+            &RunOptions {
+                jobs: options.jobs,
+                runs_dir: options.runs_dir.clone(),
+                resume: Some(run.clone()),
+                batch_delay: None,
+            },
+            progress,
+            cancel,
+        )?
+    };
     let mut src = local.connect(source)?;
     let mut tgt = local.connect(target)?;
     for phase in [rules::Phase::After, rules::Phase::Last] {
@@ -335,6 +414,7 @@ pub fn migrate(
     // translation make a checksum differ by design.
     let mut to_validate = Vec::new();
     let mut not_validated = cx.changed.clone();
+    not_validated.extend(cx.skipped.iter().cloned());
     for (_, t) in &tables {
         if not_validated.iter().any(|(n, _)| n == &t.name) {
             continue;
@@ -390,6 +470,50 @@ pub fn migrate(
             detail: copy::validation_detail(bad),
         });
     }
+    // Record the ranges this run migrated ([`ranges`]), with the counts
+    // the validation found (or counted here for the tables it left out).
+    let mut src = local.connect(source)?;
+    let mut tgt = local.connect(target)?;
+    let mut statements = Vec::new();
+    for (g, t) in &tables {
+        let cond = cx.filters.condition(g, t);
+        let rejected = copy_report
+            .tables
+            .iter()
+            .find(|r| r.table == t.name)
+            .map_or(0, |r| r.rejected);
+        let counts = match validations.iter().find(|v| v.table == t.name) {
+            Some(v) => ((v.source_rows + rejected) as i64, v.target_rows as i64),
+            None => {
+                let tcond = ranges::target_condition(t, cond.as_deref(), &cx.source_sites);
+                (
+                    local.run(src.count(&ranges::count_sql(src.dialect(), t, cond.as_deref())))?,
+                    local.run(tgt.count(&ranges::count_sql(tgt.dialect(), t, tcond.as_deref())))?,
+                )
+            }
+        };
+        let r = ranges::Recorded {
+            src_rows: counts.0,
+            tgt_rows: counts.1,
+            run: run.clone(),
+        };
+        let hash = ranges::cond_hash(cond.as_deref());
+        statements.extend(ranges::record_sql(
+            tgt.dialect(),
+            &cx.source_id,
+            &t.name,
+            &hash,
+            &r,
+        ));
+    }
+    rules::in_transaction(&local, &mut tgt, &statements)?;
+    local.run(src.close())?;
+    local.run(tgt.close())?;
+    let dialer = cx.has("dialer").then(|| DialerReport {
+        workflows: cx.workflows.clone(),
+        rows: cx.dialer_rows,
+        missing: cx.dialer_missing.clone(),
+    });
     Ok(MigrateReport {
         run,
         groups: selected,
@@ -399,5 +523,43 @@ pub fn migrate(
         tracker_changes: cx.tracker_changes,
         validations,
         not_validated,
+        dialer,
     })
+}
+
+/// The Dialer workflows to consolidate: `dialer_config.xml` read and the
+/// picker applied when the `dialer` group is selected; the options are
+/// refused without it, or when given without the group.
+fn pick_workflows(
+    selected: &[groups::Selected],
+    options: &MigrateOptions,
+) -> Result<Vec<dialer::Workflow>> {
+    let wanted = selected.iter().any(|s| s.group.id == "dialer");
+    match (&options.dialer_config, wanted) {
+        (None, true) => Err(DbError::Usage(
+            "the dialer group needs --dialer-config PATH: the Dialer server's dialer_config.xml \
+             (\\i3\\CIC\\server on the CIC server), which lists the workflows"
+                .into(),
+        )),
+        (Some(_), false) => Err(DbError::Usage(
+            "--dialer-config is for the dialer group; add it to --groups".into(),
+        )),
+        (None, false) if !options.workflows.is_empty() => Err(DbError::Usage(
+            "--workflows is for the dialer group; add it to --groups".into(),
+        )),
+        (None, false) => Ok(Vec::new()),
+        (Some(path), true) => {
+            let all = dialer::read_config(path)?;
+            let picks = if options.workflows.is_empty() {
+                vec![dialer::Pick::All]
+            } else {
+                options
+                    .workflows
+                    .iter()
+                    .map(|p| dialer::Pick::parse(p))
+                    .collect::<Result<Vec<_>>>()?
+            };
+            dialer::select(&all, &picks)
+        }
+    }
 }

@@ -70,13 +70,13 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "service-level-defaults",
-        phase: Phase::After,
+        phase: Phase::Before,
         applies: |cx| cx.has("reporting"),
         run: service_levels,
     },
     Rule {
         id: "utc-columns",
-        phase: Phase::After,
+        phase: Phase::Before,
         applies: |_| true,
         run: utc_columns,
     },
@@ -97,6 +97,12 @@ pub const RULES: &[Rule] = &[
         phase: Phase::After,
         applies: |cx| cx.has("tracker-config"),
         run: duplicate_users,
+    },
+    Rule {
+        id: "dialer-consolidation",
+        phase: Phase::After,
+        applies: |cx| cx.has("dialer"),
+        run: super::dialer::consolidate,
     },
     Rule {
         id: "tracker-update",
@@ -163,7 +169,11 @@ fn record_step_sql(d: &dyn Dialect, run: &str, step: &str, detail: &str) -> Stri
 }
 
 /// Runs `statements` and the step's record in one transaction.
-fn in_transaction(local: &Local, db: &mut Db, statements: &[String]) -> Result<Vec<u64>> {
+pub(crate) fn in_transaction(
+    local: &Local,
+    db: &mut Db,
+    statements: &[String],
+) -> Result<Vec<u64>> {
     local.run(async {
         db.exec("BEGIN").await?;
         let mut counts = Vec::new();
@@ -209,13 +219,18 @@ pub async fn moved_keys(db: &mut Db, source: &str, tbl: &str) -> Result<i64> {
 }
 
 /// The source's site IDs in the selected tables (or the `--site-id`).
-fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db) -> Result<BTreeSet<i64>> {
+fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> Result<BTreeSet<i64>> {
     if let Some(site) = cx.options.site {
         return Ok(BTreeSet::from([site]));
     }
     let d = src.dialect();
-    let mut out = BTreeSet::new();
-    for (_, t) in cx.tables() {
+    // Tables skipped as already migrated had their sites recorded then.
+    let mut out = if cx.skipped.is_empty() {
+        BTreeSet::new()
+    } else {
+        local.run(super::ranges::known_sites(tgt, &cx.source_id))?
+    };
+    for (_, t) in cx.copied_tables() {
         let Some(col) = t.column("SiteId") else {
             continue;
         };
@@ -243,7 +258,7 @@ fn source_sites(cx: &Ctx<'_>, local: &Local, src: &mut Db) -> Result<BTreeSet<i6
 /// already brought one of this source's site IDs.
 fn many_to_one(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> Result<()> {
     let d = tgt.dialect();
-    let sites = source_sites(cx, local, src)?;
+    let sites = source_sites(cx, local, src, tgt)?;
     let others = local.run(tgt.rows(&format!(
         "SELECT source, {} FROM {} WHERE source <> {} AND {}",
         d.cast_text("site_id"),
@@ -722,32 +737,11 @@ fn tracker_update(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -
     Ok(())
 }
 
-/// Service-level columns: rows that came from a 3.0 source get the
-/// columns' defaults (the schema's, from the 2015 R1 DDL) unless a value is
-/// given (`--service-level COLUMN=N`). Migrated rows are those whose UTC
-/// column is still empty, so this runs before `utc-columns`.
-fn service_levels(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> Result<()> {
-    let d = tgt.dialect();
-    let mut statements = Vec::new();
-    for (_, t) in cx.tables() {
-        let Some(utc) = utc_pairs(t).first().map(|(u, _)| *u) else {
-            continue;
-        };
-        let sets: Vec<String> = cx
-            .options
-            .service_levels
-            .iter()
-            .filter_map(|(col, v)| t.column(col).map(|c| format!("{} = {v}", d.ident(&c.name))))
-            .collect();
-        if !sets.is_empty() {
-            statements.push(format!(
-                "UPDATE {} SET {} WHERE {} IS NULL",
-                d.ident(&t.name),
-                sets.join(", "),
-                d.ident(utc)
-            ));
-        }
-    }
+/// Service-level columns get the 2015 R1 defaults (the target's column
+/// defaults, 10/20/30/60 s), or the `--service-level` overrides, which the
+/// writer fills as it writes the rows ([`crate::copy::derive`]). Checked
+/// before the copy: an override must name a column of a selected table.
+fn service_levels(cx: &mut Ctx<'_>, _: &Local, _: &mut Db, _: &mut Db) -> Result<()> {
     for (col, _) in &cx.options.service_levels {
         if !cx.tables().iter().any(|(_, t)| t.column(col).is_some()) {
             return Err(DbError::Usage(format!(
@@ -755,7 +749,6 @@ fn service_levels(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> 
             )));
         }
     }
-    let counts = in_transaction(local, tgt, &statements)?;
     let detail = if cx.options.service_levels.is_empty() {
         "the 2015 R1 defaults (nServiceLevel1..4 = 10, 20, 30, 60 seconds)".to_string()
     } else {
@@ -765,11 +758,7 @@ fn service_levels(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> 
             .iter()
             .map(|(c, v)| format!("{c}={v}"))
             .collect();
-        format!(
-            "{} on {} row(s)",
-            set.join(", "),
-            counts.iter().sum::<u64>()
-        )
+        format!("{} on every migrated row", set.join(", "))
     };
     cx.note("service-level-defaults", detail);
     Ok(())
@@ -790,118 +779,33 @@ pub fn utc_pairs(t: &Table) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn minus_seconds(d: &dyn Dialect, col: &str, seconds: i32) -> String {
-    match d.engine() {
-        crate::engine::Engine::Postgres => format!("{col} - INTERVAL '{seconds} seconds'"),
-        crate::engine::Engine::MySql => format!("{col} - INTERVAL {seconds} SECOND"),
-        crate::engine::Engine::Sqlite => {
-            format!("datetime({col}, '{:+} seconds')", -i64::from(seconds))
-        }
-    }
-}
-
-/// UTC columns and `odsoffset` of the rows a 3.0 source brought (their
-/// UTC column is empty), from the source zone; one `UPDATE` per span of
-/// one offset (see [`super::tz`] for the rule at DST changes).
-fn utc_columns(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> Result<()> {
-    let d = tgt.dialect();
-    let mut total = 0;
-    let mut statements = Vec::new();
-    for (_, t) in cx.tables() {
-        let pairs = utc_pairs(t);
-        let Some(&(first_utc, first_local)) = pairs.first() else {
-            continue;
-        };
-        let has_offset = t.column("odsoffset").is_some();
-        let range = local.run(tgt.rows(&format!(
-            "SELECT {}, {} FROM {} WHERE {} IS NULL",
-            d.cast_text(&format!("MIN({})", d.ident(first_local))),
-            d.cast_text(&format!("MAX({})", d.ident(first_local))),
-            d.ident(&t.name),
-            d.ident(first_utc)
-        )))?;
-        let parse = |i: usize| {
-            range
-                .first()
-                .and_then(|r| r.get(i).cloned().flatten())
-                .and_then(|v| parse_timestamp(&v))
-        };
-        let (Some(lo), Some(hi)) = (parse(0), parse(1)) else {
-            continue;
-        };
-        for span in cx.filters.zone.spans(lo, hi) {
-            let mut bounds = Vec::new();
-            let mut tx = String::new();
-            if let Some(from) = span.from {
-                crate::dialect::timestamp_text(from, &mut tx);
-                bounds.push(format!("{} >= '{tx}'", d.ident(first_local)));
-                tx.clear();
-            }
-            if let Some(to) = span.to {
-                crate::dialect::timestamp_text(to, &mut tx);
-                bounds.push(format!("{} < '{tx}'", d.ident(first_local)));
-            }
-            // The other UTC columns follow their own local column's span.
-            let mut sets: Vec<String> = vec![format!(
-                "{} = {}",
-                d.ident(first_utc),
-                minus_seconds(d, &d.ident(first_local), span.offset)
-            )];
-            if has_offset {
-                sets.push(format!("{} = {}", d.ident("odsoffset"), span.offset));
-            }
-            let mut cond = vec![format!("{} IS NULL", d.ident(first_utc))];
-            cond.extend(bounds);
-            // Other UTC columns are set in a second pass keyed on their own
-            // local column (they may cross a transition the first did not).
-            statements.push(format!(
-                "UPDATE {} SET {} WHERE {}",
-                d.ident(&t.name),
-                sets.join(", "),
-                cond.join(" AND ")
-            ));
-        }
-        for &(utc, loc) in &pairs[1..] {
-            for span in cx.filters.zone.spans(lo, hi + time::Duration::days(1)) {
-                let mut cond = vec![
-                    format!("{} IS NULL", d.ident(utc)),
-                    format!("{} IS NOT NULL", d.ident(loc)),
-                ];
-                let mut tx = String::new();
-                if let Some(from) = span.from {
-                    crate::dialect::timestamp_text(from, &mut tx);
-                    cond.push(format!("{} >= '{tx}'", d.ident(loc)));
-                    tx.clear();
-                }
-                if let Some(to) = span.to {
-                    crate::dialect::timestamp_text(to, &mut tx);
-                    cond.push(format!("{} < '{tx}'", d.ident(loc)));
-                }
-                statements.push(format!(
-                    "UPDATE {} SET {} = {} WHERE {}",
-                    d.ident(&t.name),
-                    d.ident(utc),
-                    minus_seconds(d, &d.ident(loc), span.offset),
-                    cond.join(" AND ")
-                ));
-            }
-        }
-        total += 1;
-    }
-    let counts = in_transaction(local, tgt, &statements)?;
+/// UTC columns and `odsoffset`: the writer fills them from each row's
+/// local time in the source zone as it writes the row
+/// ([`crate::copy::derive`], with [`super::tz`]'s rule at DST changes),
+/// so no row is written twice.
+fn utc_columns(cx: &mut Ctx<'_>, _: &Local, _: &mut Db, _: &mut Db) -> Result<()> {
+    let tables: Vec<&str> = cx
+        .tables()
+        .into_iter()
+        .filter(|(_, t)| {
+            Schema::reference()
+                .table(&t.name)
+                .is_some_and(|t| !utc_pairs(t).is_empty())
+        })
+        .map(|(_, t)| t.name.as_str())
+        .collect();
     cx.note(
         "utc-columns",
         format!(
-            "filled the UTC columns and odsoffset of {total} table(s) from {} ({} update(s), {} row change(s))",
-            cx.filters.zone.iana,
-            statements.len(),
-            counts.iter().sum::<u64>()
+            "the UTC columns and odsoffset of {} table(s) are filled from {} as the rows are written",
+            tables.len(),
+            cx.filters.zone.iana
         ),
     );
     Ok(())
 }
 
-fn parse_timestamp(text: &str) -> Option<time::PrimitiveDateTime> {
+pub(crate) fn parse_timestamp(text: &str) -> Option<time::PrimitiveDateTime> {
     let text = text.trim();
     let text = text.get(..19).unwrap_or(text).replace('T', " ");
     time::PrimitiveDateTime::parse(
@@ -1102,15 +1006,11 @@ mod tests {
         let mut sorted = phases.clone();
         sorted.sort_by_key(|p| *p as u8);
         assert_eq!(phases, sorted);
-        let sl = ids
-            .iter()
-            .position(|i| *i == "service-level-defaults")
-            .unwrap();
-        let utc = ids.iter().position(|i| *i == "utc-columns").unwrap();
-        assert!(
-            sl < utc,
-            "service levels find migrated rows by their empty UTC column"
-        );
+        // The columns the writer fills are settled before the copy.
+        for id in ["service-level-defaults", "utc-columns"] {
+            let r = RULES.iter().find(|r| r.id == id).unwrap();
+            assert_eq!(r.phase, Phase::Before, "{id}");
+        }
     }
 
     #[test]
@@ -1157,23 +1057,5 @@ mod tests {
         assert_eq!(tracker_name(t, &row(Some("Doe"), None, None), 7), "Doe");
         assert_eq!(tracker_name(t, &row(None, None, Some("jdoe")), 7), "jdoe");
         assert_eq!(tracker_name(t, &row(None, Some(" "), None), 7), "7");
-    }
-
-    #[test]
-    fn dst_spans_become_updates_with_engine_date_arithmetic() {
-        use crate::dialect::dialect_for;
-        use crate::engine::Engine;
-        assert_eq!(
-            minus_seconds(dialect_for(Engine::Sqlite), "x", -18000),
-            "datetime(x, '+18000 seconds')"
-        );
-        assert_eq!(
-            minus_seconds(dialect_for(Engine::Postgres), "x", -14400),
-            "x - INTERVAL '-14400 seconds'"
-        );
-        assert_eq!(
-            minus_seconds(dialect_for(Engine::MySql), "x", 3600),
-            "x - INTERVAL 3600 SECOND"
-        );
     }
 }

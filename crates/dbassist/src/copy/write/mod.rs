@@ -95,6 +95,9 @@ pub struct WriteContext<'a> {
     /// Translate surrogate keys through `transit_migration.key_map`, for
     /// this source (see [`super::keys`]).
     pub translate: Option<&'a str>,
+    /// Target columns filled as rows are written ([`super::derive`]); the
+    /// sink was opened with [`super::derive::Deriver::write_plan`].
+    pub derive: Option<&'a std::sync::Mutex<super::derive::Deriver>>,
 }
 
 /// The key of row `r` as text cells (for markers and messages).
@@ -191,6 +194,11 @@ pub fn write_table(
             kept
         } else {
             batch
+        };
+        // The filled columns follow the copied ones.
+        let batch = match cx.derive {
+            Some(dv) if !batch.is_empty() => dv.lock().expect("deriver").extend(&batch),
+            _ => batch,
         };
         sink.exec(sink.begin())
             .map_err(|e| stopped(e.to_string(), marker))?;

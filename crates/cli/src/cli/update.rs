@@ -273,7 +273,7 @@ pub enum UpdateCommand {
     },
     /// Run the provider: the client API, downloads and the administration
     /// API, on port 8092 by default.
-    Provider(ProviderArgs),
+    Provider(Box<ProviderArgs>),
     /// The client agent (U-04): the daemon on each managed machine and
     /// its local control.
     #[command(subcommand)]

@@ -193,7 +193,7 @@ pub fn run(server_root: &Path, cmd: UpdateCommand) -> anyhow::Result<()> {
             },
             json,
         ),
-        UpdateCommand::Provider(args) => provider::run(server_root, args),
+        UpdateCommand::Provider(args) => provider::run(server_root, *args),
         UpdateCommand::Simulate {
             provider,
             clients,

@@ -4,10 +4,8 @@
 
 use super::guard::{Ctx, Fields};
 use super::layout::{self, csrf, enc, rfc_short, stamp, PageError, PageResult};
-use crate::http::admin::stale_before;
-use crate::report::assess;
 use crate::state::App;
-use crate::store::{ActivityQuery, MachineQuery};
+use crate::store::MachineQuery;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::Extension;
@@ -123,29 +121,9 @@ pub async fn detail(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> PageResult {
-    let m = app
-        .store
-        .machine(&id)
+    let (m, a, progress, activity) = crate::http::admin::machine_detail(&app, &id)
         .await?
         .ok_or_else(|| PageError::not_found(format!("no machine with ID `{id}`")))?;
-    let now = transit_core::time::now().unix_timestamp();
-    let a = assess(
-        &m,
-        &app.catalog(),
-        app.config.server,
-        &app.config.client_app,
-        &app.rollouts(),
-        stale_before(&app, now),
-    );
-    let progress = app.store.progress(&id).await?;
-    let (activity, _) = app
-        .store
-        .activity(&ActivityQuery {
-            machine: Some(m.name.clone()),
-            limit: 20,
-            ..ActivityQuery::default()
-        })
-        .await?;
     let body = html! {
         table #machine {
             tr { th { "Name" } td { (m.name) } }

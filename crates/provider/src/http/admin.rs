@@ -8,11 +8,13 @@ use crate::api::{
     Members, Mode, NewGroup, NewRollout, Report, ReportRow, RolloutStatus, SetState, Status,
     UpdateJson, API_VERSION,
 };
-use crate::report::{assess, since, MachineStatus};
+use crate::report::{assess, since, Assessment, MachineStatus};
 use crate::rollout::Command;
 use crate::rollout_engine;
 use crate::state::App;
-use crate::store::{ActivityColumn, ActivityQuery, GroupRow, MachineQuery, MachineRow};
+use crate::store::{
+    ActivityColumn, ActivityQuery, GroupRow, MachineQuery, MachineRow, ProgressRow, StoreError,
+};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -22,6 +24,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use transit_update::store::Activity;
 
 /// Refuses administration requests from other hosts (403) unless allowed.
 pub async fn loopback_only(
@@ -238,16 +241,16 @@ pub fn stale_before(app: &App, now: i64) -> i64 {
     now - 3 * app.config.check_max.as_secs() as i64
 }
 
-/// `GET /v1/machines/{id}`.
-pub async fn machine(
-    State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-) -> Result<Json<MachineDetail>, ApiError> {
-    let m = app
-        .store
-        .machine(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no machine with ID `{id}`")))?;
+/// A machine as its detail shows it (the API's and the console's): the
+/// machine, its assessment, its saved progress and its last 20 activity
+/// entries; `None` for an unknown ID.
+pub async fn machine_detail(
+    app: &App,
+    id: &str,
+) -> Result<Option<(MachineRow, Assessment, Vec<ProgressRow>, Vec<Activity>)>, StoreError> {
+    let Some(m) = app.store.machine(id).await? else {
+        return Ok(None);
+    };
     let now = transit_core::time::now().unix_timestamp();
     let assessment = assess(
         &m,
@@ -255,9 +258,9 @@ pub async fn machine(
         app.config.server,
         &app.config.client_app,
         &app.rollouts(),
-        stale_before(&app, now),
+        stale_before(app, now),
     );
-    let progress = app.store.progress(&id).await?;
+    let progress = app.store.progress(id).await?;
     let (activity, _) = app
         .store
         .activity(&ActivityQuery {
@@ -266,6 +269,17 @@ pub async fn machine(
             ..ActivityQuery::default()
         })
         .await?;
+    Ok(Some((m, assessment, progress, activity)))
+}
+
+/// `GET /v1/machines/{id}`.
+pub async fn machine(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Json<MachineDetail>, ApiError> {
+    let (m, assessment, progress, activity) = machine_detail(&app, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no machine with ID `{id}`")))?;
     Ok(Json(MachineDetail {
         machine: machine_json(m),
         assessment,

@@ -5,7 +5,9 @@
 use super::password;
 use crate::cli::{DiffArgs, PasswordArgs};
 use crate::exit::{Quiet, UsageError};
+use crate::progress::Bars;
 use std::io::Write;
+use transit_core::{cancel_on_signals, CancelToken};
 use transit_migrator::diff::report::{JsonReport, TextReport};
 use transit_migrator::diff::{self, DiffError, DiffOptions, DiffSink, Password};
 
@@ -55,8 +57,15 @@ fn compare(
     options: &DiffOptions,
     sink: &mut dyn DiffSink,
 ) -> anyhow::Result<bool> {
-    let summary = diff::diff(&args.a, &args.b, options, sink).map_err(to_anyhow)?;
-    Ok(summary.equal)
+    let cancel = CancelToken::new();
+    let _signals = cancel_on_signals(&cancel)?;
+    // Progress on stderr (only on a terminal, and never under --json);
+    // the differences go to stdout.
+    let bars = Bars::new(args.json);
+    let summary =
+        diff::diff_with(&args.a, &args.b, options, sink, &bars, &cancel).map_err(to_anyhow);
+    bars.finish();
+    Ok(summary?.equal)
 }
 
 /// Puts the error the exit-code table knows at the top of the chain: the

@@ -44,6 +44,9 @@ pub enum DiffError {
         /// The key.
         key: String,
     },
+    /// The comparison was cancelled (Ctrl-C, SIGTERM) before it finished.
+    #[error("the comparison was cancelled before it finished")]
+    Cancelled,
     /// A migration file could not be opened or read.
     #[error(transparent)]
     Archive(#[from] transit_archive::ArchiveError),
@@ -100,6 +103,7 @@ impl transit_core::Kind for DiffError {
             | DiffError::Unordered { .. }
             | DiffError::Io(_)
             | DiffError::Output(_) => ErrorKind::Other,
+            DiffError::Cancelled => ErrorKind::Cancelled,
         }
     }
 }

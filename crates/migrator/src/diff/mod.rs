@@ -38,6 +38,7 @@ pub use source::{Password, SideInfo, SideKind};
 
 use serde::Serialize;
 use std::path::Path;
+use transit_core::{CancelToken, Event, NoProgress, Progress, Unit};
 use transit_registry::{NamedValue, ValueData};
 
 /// The result type of this module.
@@ -297,6 +298,21 @@ pub fn diff(
     options: &DiffOptions,
     sink: &mut dyn DiffSink,
 ) -> Result<DiffSummary> {
+    diff_with(a, b, options, sink, &NoProgress, &CancelToken::new())
+}
+
+/// [`diff`], reporting through `progress` (a task `compare` counting the
+/// groups, its status naming the group being compared) and stopping with
+/// [`DiffError::Cancelled`] once `cancel` is cancelled: checked before
+/// each group and at each difference found.
+pub fn diff_with(
+    a: &Path,
+    b: &Path,
+    options: &DiffOptions,
+    sink: &mut dyn DiffSink,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<DiffSummary> {
     let (side_a, mut side_b, plan, notes) = plan::prepare(a, b, options)?;
     sink.begin(&side_a.info, &side_b.info, &notes)
         .map_err(DiffError::Output)?;
@@ -305,15 +321,38 @@ pub fn diff(
         total: Counts::default(),
         equal: true,
     };
-    for group in &plan {
-        let counts = group.run(&side_a, &mut side_b, sink)?;
+    const TASK: &str = "compare";
+    progress.event(Event::Begin {
+        task: TASK.into(),
+        unit: Unit::Items,
+        total: Some(plan.len() as u64),
+    });
+    let mut watched = Cancellable { sink, cancel };
+    for (i, group) in plan.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(DiffError::Cancelled);
+        }
+        progress.event(Event::Status {
+            task: TASK.into(),
+            text: group.info.id.clone(),
+        });
+        let counts = match group.run(&side_a, &mut side_b, &mut watched) {
+            Err(DiffError::Output(_)) if cancel.is_cancelled() => return Err(DiffError::Cancelled),
+            other => other?,
+        };
+        progress.event(Event::Advance {
+            task: TASK.into(),
+            done: i as u64 + 1,
+            total: None,
+        });
         summary.total.add(&counts);
         if group.info.status != GroupStatus::Compared || !counts.is_zero() {
             summary.equal = false;
         }
         summary.groups.push((group.info.clone(), counts));
     }
-    sink.finish(&summary).map_err(DiffError::Output)?;
+    progress.event(Event::End { task: TASK.into() });
+    watched.sink.finish(&summary).map_err(DiffError::Output)?;
     tracing::info!(
         a = %a.display(),
         b = %b.display(),
@@ -323,4 +362,45 @@ pub fn diff(
         "diff complete"
     );
     Ok(summary)
+}
+
+/// A sink that stops the comparison (with an `Interrupted` error) at the
+/// next difference once the token is cancelled.
+struct Cancellable<'a> {
+    sink: &'a mut dyn DiffSink,
+    cancel: &'a CancelToken,
+}
+
+impl Cancellable<'_> {
+    fn check(&self) -> std::io::Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(std::io::Error::from(std::io::ErrorKind::Interrupted))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl DiffSink for Cancellable<'_> {
+    fn begin(&mut self, a: &SideInfo, b: &SideInfo, notes: &[String]) -> std::io::Result<()> {
+        self.sink.begin(a, b, notes)
+    }
+    fn group(&mut self, group: &GroupInfo) -> std::io::Result<()> {
+        self.check()?;
+        self.sink.group(group)
+    }
+    fn key(&mut self, diff: &KeyDiff) -> std::io::Result<()> {
+        self.check()?;
+        self.sink.key(diff)
+    }
+    fn file(&mut self, diff: &FileDiff) -> std::io::Result<()> {
+        self.check()?;
+        self.sink.file(diff)
+    }
+    fn end_group(&mut self, group: &GroupInfo, counts: &Counts) -> std::io::Result<()> {
+        self.sink.end_group(group, counts)
+    }
+    fn finish(&mut self, summary: &DiffSummary) -> std::io::Result<()> {
+        self.sink.finish(summary)
+    }
 }

@@ -556,6 +556,72 @@ mod diff_whole {
         );
     }
 
+    /// Records progress events.
+    #[derive(Default)]
+    struct Events(std::sync::Mutex<Vec<transit_core::Event>>);
+
+    impl transit_core::Progress for Events {
+        fn event(&self, e: transit_core::Event) {
+            self.0.lock().unwrap().push(e);
+        }
+    }
+
+    #[test]
+    fn progress_counts_the_groups_and_a_cancel_stops_the_comparison() {
+        use transit_core::Event;
+        let dir = tempfile::tempdir().unwrap();
+        let a = demo(&dir.path().join("a"), "CIC01", "Indy", 10);
+        let b = demo(&dir.path().join("b"), "CIC02", "Indy", 10);
+        let events = Events::default();
+        let mut sink = Collect::default();
+        let summary = diff::diff_with(
+            a.dir(),
+            b.dir(),
+            &DiffOptions::default(),
+            &mut sink,
+            &events,
+            &CancelToken::new(),
+        )
+        .unwrap();
+        let events = events.0.into_inner().unwrap();
+        let groups = summary.groups.len() as u64;
+        assert!(groups > 5, "{groups}");
+        assert!(
+            matches!(&events[0], Event::Begin { task, total: Some(n), .. } if task == "compare" && *n == groups)
+        );
+        let advances: Vec<u64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Advance { done, .. } => Some(*done),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(advances, (1..=groups).collect::<Vec<_>>());
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::Status { text, .. } if text == "Users")));
+        assert!(matches!(events.last(), Some(Event::End { .. })));
+        // Cancelled before it starts: no group is compared, nothing finishes.
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let mut sink = Collect::default();
+        let err = diff::diff_with(
+            a.dir(),
+            b.dir(),
+            &DiffOptions::default(),
+            &mut sink,
+            &transit_core::NoProgress,
+            &cancel,
+        )
+        .unwrap_err();
+        assert!(matches!(err, DiffError::Cancelled), "{err}");
+        assert_eq!(
+            transit_core::Kind::kind(&err),
+            transit_core::ErrorKind::Cancelled
+        );
+        assert!(sink.groups.is_empty() && !sink.finished);
+    }
+
     #[test]
     fn two_migration_files_with_different_components_and_passwords() {
         let dir = tempfile::tempdir().unwrap();

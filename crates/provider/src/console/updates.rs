@@ -83,6 +83,9 @@ pub async fn page(
         enc(&line),
         enc(&product)
     );
+    let rollouts = crate::rollout_engine::statuses(&app)
+        .await
+        .map_err(|e| PageError::internal(e.to_string()))?;
     let shown = all.iter().filter(|u| {
         (line.is_empty() || u.release == line) && (product.is_empty() || u.application == product)
     });
@@ -125,6 +128,33 @@ pub async fn page(
                     }
                     td.activated { (u.activated) }
                     td { (rfc_short(&u.inserted)) }
+                }
+            }
+        }
+        h2 { "Rollouts" }
+        @if rollouts.is_empty() {
+            p #no-rollouts { "No rollouts. Start one with "
+                code { "transit update rollout create --update ID --wave GROUP[:PERCENT%] …" } "." }
+        } @else {
+            table #rollouts {
+                tr { th { "ID" } th { "Update" } th { "State" } th { "Reason" } th { "Waves (machines · installed · failed)" } }
+                @for r in &rollouts {
+                    tr id=(format!("rollout-{}", r.id)) {
+                        td { (r.id) }
+                        td { (r.update) }
+                        td.state { (r.state.as_str()) @if r.awaiting_approval { " (waiting for approval)" } }
+                        td { (r.reason) }
+                        td {
+                            @for (i, w) in r.waves.iter().enumerate() {
+                                div.wave {
+                                    (format!("{} {} {}%", i + 1, w.spec.group.as_deref().unwrap_or("*"), w.spec.percent))
+                                    " — " (if w.started { "started" } else { "waiting" }) ": "
+                                    (w.tally.size) " · " (w.tally.installed) " · " (w.tally.failed)
+                                    (format!(" (success ≥ {}, errors ≥ {})", crate::rollout::percent(w.spec.success), w.spec.errors))
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -426,6 +426,33 @@ fn console_forms_move_machines_apply_peers_and_refuse_manage_database() {
         assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED);
         assert!(r.body.contains("Copy is not available on this provider"));
 
+        // The Updates page shows the rollouts, with each wave's counts.
+        let r = b.get("/console/updates").await;
+        assert!(r.body.contains("id=\"no-rollouts\""), "no rollout yet");
+        let created = c
+            .create_rollout(&transit_provider::api::NewRollout {
+                update_id: fx.update_id,
+                waves: vec![transit_provider::rollout::parse_wave(
+                    "*:50%,approve",
+                    950,
+                    transit_provider::rollout::ErrorThreshold::Share(100),
+                )
+                .unwrap()],
+            })
+            .await
+            .unwrap();
+        let r = b.get("/console/updates").await;
+        assert!(
+            r.body.contains(&format!("id=\"rollout-{}\"", created.id)),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body.contains("running") && r.body.contains("1 * 50%"),
+            "{}",
+            r.body
+        );
+
         // Updates: GA → Remove through the form; High Priority on.
         let id = fx.update_id.to_string();
         ok(&b

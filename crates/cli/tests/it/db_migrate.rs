@@ -1453,11 +1453,12 @@ fn a_killed_migrate_resumes_to_a_clean_runs_checksums() {
         kill_when_committed(d, &args, &once.url, total / 2),
         "killed mid-copy"
     );
+    // Killed before the run was complete. (A table open when the poll saw
+    // it may have finished between that look and the kill, so the count of
+    // open tables after the kill can be 0; what matters is that rows are
+    // missing and the resume below brings them.)
     let (rows, open) = committed(&once.url);
-    assert!(
-        rows < total && open > 0,
-        "{rows} of {total} rows, {open} tables open"
-    );
+    assert!(rows < total, "{rows} of {total} rows, {open} tables open");
     let mut resume = args.clone();
     resume.extend(["--resume".into(), run_of(&once.url)]);
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))

@@ -6,104 +6,36 @@
 //! `TRANSIT_REQUIRE_TOOLS=1` (CI, where `.ci/run` installs them).
 
 use crate::common::{transit, Exit, ExitAssert};
-use std::io::BufRead;
+use crate::update_client::{free_port, json, Fixture, Kid};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
-struct Kid(Child);
-
-impl Drop for Kid {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn json(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
-}
-
+/// The update client tests' fixture (a data folder with a repository and
+/// a trusted publisher), plus what the console tests add to it.
 struct Setup {
-    dir: tempfile::TempDir,
+    f: Fixture,
 }
 
 impl Setup {
-    /// A data folder with a repository and a trusted publisher.
     fn new() -> Setup {
-        let s = Setup {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        transit(&s.root())
-            .args(["update", "keygen", "--data"])
-            .arg(s.p("data"))
-            .arg("--root-key")
-            .arg(s.p("offline/root.key"))
-            .assert()
-            .success();
-        transit(&s.root())
-            .args(["update", "keygen", "--publisher", "Genesys", "--out"])
-            .arg(s.p("pub"))
-            .assert()
-            .success();
-        transit(&s.root())
-            .args(["update", "publishers", "add", "--data"])
-            .arg(s.p("data"))
-            .arg(s.p("pub/Genesys.pub"))
-            .assert()
-            .success();
-        s
+        Setup { f: Fixture::new() }
     }
 
     fn p(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.f.p(rel)
     }
 
     fn root(&self) -> PathBuf {
-        self.p("no-server")
+        self.f.root()
     }
 
     /// A signed bundle of Interaction Desktop 2018 R1 at `patch`.
     fn bundle(&self, patch: u16) -> PathBuf {
-        let from = self.p(&format!("payload{patch}"));
-        std::fs::create_dir_all(&from).unwrap();
-        std::fs::write(from.join("setup.bin"), vec![patch as u8; 200_000]).unwrap();
-        let manifest = self.p(&format!("m{patch}.toml"));
-        std::fs::write(
-            &manifest,
-            format!(
-                r#"application = "Interaction Desktop"
-release = "2018 R1"
-patch = {patch}
-install_type = "Patch"
-install_version = "18.01.{patch:02}.01"
-upgrade_code = "{{9F11553F-55EE-4E3F-A6ED-D21BB0B29D01}}"
-product_code = "{{1A2B3C4D-0000-4E3F-A6ED-D21BB0B29D01}}"
-publisher = "Genesys"
-"#
-            ),
-        )
-        .unwrap();
-        let out = self.p(&format!("p{patch}.tbundle"));
-        transit(&self.root())
-            .args(["update", "bundle", "--from"])
-            .arg(&from)
-            .arg("--manifest")
-            .arg(&manifest)
-            .arg("--key")
-            .arg(self.p("pub/Genesys.key"))
-            .arg("-o")
-            .arg(&out)
-            .assert()
-            .success();
-        out
+        let payload = self.f.payload(
+            &format!("payload{patch}"),
+            &[("setup.bin", vec![patch as u8; 200_000])],
+            None,
+        );
+        self.f.bundle(&payload, patch, "")
     }
 
     fn init(&self, admin: &str, password: &str) -> assert_cmd::assert::Assert {
@@ -118,21 +50,7 @@ publisher = "Genesys"
     }
 
     fn provider(&self) -> (Kid, String) {
-        let listen = format!("127.0.0.1:{}", free_port());
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("transit"))
-            .args(["update", "provider", "--release", "2018 R1", "--patch", "9"])
-            .args(["--listen", &listen, "--data"])
-            .arg(self.p("data"))
-            .env_remove("TRANSIT_LOG")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("listening on http://"), "{line}");
-        (Kid(child), format!("http://{listen}"))
+        self.f.provider("data", free_port())
     }
 }
 

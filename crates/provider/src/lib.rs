@@ -287,15 +287,23 @@ pub async fn run(
     let bg = tokio::spawn(background(Arc::clone(&app), stop.clone()));
     let evaluator = tokio::spawn(rollouts(Arc::clone(&app), stop.clone()));
     let upkeep = upkeep::start(app.repo.clone(), app.config.upkeep.clone(), stop.clone());
+    // Payload downloads on their own, lower-priority runtime (plain HTTP).
+    let bulk = serve::bulk_runtime()
+        .map_err(|e| tracing::warn!("downloads share the main runtime: {e}"))
+        .ok();
     serve::accept_loop(
         listener,
         http::router(Arc::clone(&app)),
         tls,
         max,
         Arc::clone(&app.connections),
+        bulk.as_ref().map(|r| r.handle().clone()),
         stop.cancelled(),
     )
     .await;
+    if let Some(bulk) = bulk {
+        bulk.shutdown_background();
+    }
     let _ = bg.await;
     let _ = evaluator.await;
     if let Some(d) = discovery {

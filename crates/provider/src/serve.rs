@@ -151,14 +151,49 @@ async fn serve_io<I>(
     }
 }
 
+/// The nice value of the bulk runtime's threads.
+pub const BULK_NICE: i32 = 10;
+
+/// The runtime that serves payload downloads: its threads (workers and
+/// blocking pool) run at nice +[`BULK_NICE`], so that on a busy machine
+/// the check-ins, served by the main runtime at the normal priority, get
+/// the CPU first and the downloads take what is left.
+pub fn bulk_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("provider-bulk")
+        .on_thread_start(|| {
+            // SAFETY: nice(2) takes no pointers; on Linux it changes the
+            // calling thread's priority only (a lower one needs no
+            // privilege). A failure leaves the normal priority.
+            let _ = unsafe { libc::nice(BULK_NICE) };
+        })
+        .enable_all()
+        .build()
+}
+
+/// True when the connection's first request asks for a payload (peeked,
+/// not read): such a connection is served by the bulk runtime.
+async fn asks_for_a_payload(stream: &tokio::net::TcpStream) -> bool {
+    const PREFIX: &[u8] = b"GET /v1/repository/targets/";
+    let mut buf = [0u8; PREFIX.len()];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), stream.peek(&mut buf)).await,
+        Ok(Ok(n)) if n == PREFIX.len() && buf == PREFIX
+    )
+}
+
 /// Accepts connections until `stop` resolves, then lets open
 /// connections finish (at most 10 s).
+/// Plain connections whose first request asks for a payload are served
+/// on `bulk` when given (see [`bulk_runtime`]).
 pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
     tls: Option<TlsAcceptor>,
     max: usize,
     connections: Arc<AtomicU64>,
+    bulk: Option<tokio::runtime::Handle>,
     stop: impl Future<Output = ()>,
 ) {
     let (shutdown, watch) = tokio::sync::watch::channel(false);
@@ -188,10 +223,16 @@ pub async fn accept_loop(
         let router = (open <= max).then(|| router.clone());
         let watch = watch.clone();
         let tls = tls.clone();
+        let bulk = bulk.clone().filter(|_| router.is_some());
         tokio::spawn(async move {
             let _count = count;
             match tls {
-                None => serve_io(stream, peer, router, watch).await,
+                None => match bulk {
+                    Some(bulk) if asks_for_a_payload(&stream).await => {
+                        let _ = bulk.spawn(serve_io(stream, peer, router, watch)).await;
+                    }
+                    _ => serve_io(stream, peer, router, watch).await,
+                },
                 Some(acceptor) => {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
                         .await

@@ -248,6 +248,7 @@ pub async fn run(
         tls,
         max,
         Arc::clone(&remote.connections),
+        None,
         stop.cancelled(),
     )
     .await;

@@ -178,6 +178,26 @@ fn resumed(
 }
 
 pub(crate) fn resume(args: RunArgs, cancel: &CancelToken) -> anyhow::Result<()> {
+    if let Ok(r) = history::load_file(&args.run_dir, &args.run) {
+        match r.status {
+            Status::Completed => {
+                return Err(DbError::Refused(format!(
+                    "run `{}` is Completed already; start a new one with --from-run {}",
+                    args.run, args.run
+                ))
+                .into())
+            }
+            Status::FailedVersionCheck => {
+                return Err(DbError::Refused(format!(
+                    "run `{}` failed its version check and has no steps; bring the schemas to \
+                     their versions (`transit db upgrade`) and start a new one with --from-run {}",
+                    args.run, args.run
+                ))
+                .into())
+            }
+            _ => {}
+        }
+    }
     let (source, target, options) = resumed(&args.run_dir, &args.run, None)?;
     let bars = Bars::new(args.json).with_total("all tables");
     let result = transit_dbassist::migrate::migrate(&source, &target, &options, &bars, cancel);

@@ -457,12 +457,7 @@ pub fn migrate(
             return Ok(generated(status, None));
         }
     } else if options.step.is_none() {
-        if let Ok(record) = crate::runs::history::load_file(&runs_dir, &run) {
-            if record.status == crate::runs::Status::Completed {
-                return Err(DbError::Refused(format!(
-                    "run `{run}` is Completed already; start a new one with --from-run {run}"
-                )));
-            }
+        if crate::runs::history::load_file(&runs_dir, &run).is_ok() {
             crate::runs::history::set_status(
                 &runs_dir,
                 &run,

@@ -456,16 +456,14 @@ pub fn migrate(
             local.run(tgt.close())?;
             return Ok(generated(status, None));
         }
-    } else if options.step.is_none() {
-        if crate::runs::history::load_file(&runs_dir, &run).is_ok() {
-            crate::runs::history::set_status(
-                &runs_dir,
-                &run,
-                target,
-                crate::runs::Status::Incomplete,
-                "running",
-            )?;
-        }
+    } else if options.step.is_none() && crate::runs::history::load_file(&runs_dir, &run).is_ok() {
+        crate::runs::history::set_status(
+            &runs_dir,
+            &run,
+            target,
+            crate::runs::Status::Incomplete,
+            "running",
+        )?;
     }
     // Which steps this invocation executes.
     let (first, last) = match options.step {

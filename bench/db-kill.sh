@@ -31,7 +31,7 @@ trap cleanup EXIT
 url() { echo "${PG%/*}/$1"; }
 SRC="sqlite://$WORK/src.db"
 TZ_NAME="(GMT-05:00) Eastern Time (US & Canada)"
-GROUPS=reporting,recorder,conference,director
+TABLE_GROUPS=reporting,recorder,conference,director
 
 "$BIN" db generate --url "$SRC" --sites 2 --days 20 --calls-per-day 150 --start 2013-03-01 --seed 61 >/dev/null
 "$BIN" db repair --url "$SRC" --delete >/dev/null
@@ -40,7 +40,7 @@ sqlite3 "$WORK/src.db" "DELETE FROM CallDetail WHERE CallId LIKE 'HOSTILE%'"
 
 mig() { # DB START END RUNS [OPTION…]
   local db=$1 s=$2 e=$3 r=$4; shift 4
-  "$BIN" db migrate --source "$SRC" --target "$(url "$db")" --groups $GROUPS --start "$s" --end "$e" \
+  "$BIN" db migrate --source "$SRC" --target "$(url "$db")" --groups $TABLE_GROUPS --start "$s" --end "$e" \
     --source-tz "$TZ_NAME" --batch-rows 300 --jobs 1 --run-dir "$r" "$@"
 }
 psql -q "$PG" -c "CREATE DATABASE $PRE" >/dev/null
@@ -59,7 +59,11 @@ progress() {
 # kill_at ROWS: starts range B on the work target, SIGKILLs it past ROWS
 # committed rows; prints the run's name (empty when it ended first).
 kill_at() {
-  mig $W 2013-03-09 2013-03-20 "$WORK/runs" >/dev/null 2>&1 &
+  # `exec` in the background subshell: $! is transit itself, which the
+  # SIGKILL must hit.
+  (exec "$BIN" db migrate --source "$SRC" --target "$(url $W)" --groups $TABLE_GROUPS \
+    --start 2013-03-09 --end 2013-03-20 --source-tz "$TZ_NAME" --batch-rows 300 --jobs 1 \
+    --run-dir "$WORK/runs" >/dev/null 2>&1) &
   local pid=$! rows open
   while kill -0 $pid 2>/dev/null; do
     read -r rows open < <(progress)

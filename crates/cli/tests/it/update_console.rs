@@ -143,6 +143,8 @@ fn update_console_in_a_real_browser() {
         .assert()
         .success();
 
+    // A shared database for Manage Database's Copy.
+    let shared = crate::update_switchover::SharedDb::new("console");
     let shots = std::env::var_os("TRANSIT_SCREENSHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| s.p("screenshots"));
@@ -156,6 +158,7 @@ fn update_console_in_a_real_browser() {
         .env("BUNDLE", &p4)
         .env("SHOTS", &shots)
         .env("CHROMIUM", chromium)
+        .env("SHARED_DB", shared.as_ref().map_or("", |d| d.url.as_str()))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);

@@ -952,3 +952,66 @@ fn a_completed_run_folder_is_packed_into_an_aes_zip() {
         .unwrap();
     assert!(!wrong.status.success(), "a wrong password fails");
 }
+
+#[test]
+fn bad_run_input_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 57);
+    let tgt = target(d, "tgt.db");
+    let runs = d.join("runs");
+    let with_runs = |args: &[&str]| {
+        let mut cmd = db_cmd(d);
+        cmd.args(args).arg("--run-dir").arg(&runs);
+        cmd
+    };
+    // No such run, for every command that reads a run folder.
+    for args in [
+        &["scripts", "migrate-nope"][..],
+        &["resume", "migrate-nope"],
+        &["exec-step", "migrate-nope", "1"],
+        &["cleanup", "migrate-nope"],
+        &[
+            "tune",
+            "migrate-nope",
+            "--table",
+            "CallDetail",
+            "--commit-every",
+            "5",
+        ],
+    ] {
+        let out = with_runs(args).assert().exit(Exit::Usage);
+        assert!(
+            String::from_utf8_lossy(&out.get_output().stderr)
+                .contains("no migrate run `migrate-nope`"),
+            "{args:?}"
+        );
+    }
+    let done = json_of(&mut migrate(d, &src, &tgt, "conference", &runs));
+    let run = done["run"].as_str().unwrap();
+    with_runs(&["scripts", run, "--step", "0"])
+        .assert()
+        .exit(Exit::Usage);
+    // A Completed run is neither cleaned up nor resumed.
+    with_runs(&["cleanup", run]).assert().exit(Exit::Refused);
+    with_runs(&["resume", run]).assert().exit(Exit::Refused);
+    // A table the run does not copy.
+    with_runs(&["tune", run, "--table", "CallDetail", "--commit-every", "5"])
+        .assert()
+        .exit(Exit::Usage);
+    // --execute with --resume.
+    db_cmd(d)
+        .args([
+            "migrate",
+            "--source",
+            &src,
+            "--target",
+            &tgt,
+            "--groups",
+            "conference",
+        ])
+        .args(["--start", RANGE.0, "--end", RANGE.1, "--source-tz", NY])
+        .args(["--execute", "later", "--resume", run])
+        .assert()
+        .exit(Exit::Usage);
+}

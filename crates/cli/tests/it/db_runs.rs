@@ -544,7 +544,7 @@ fn a_commit_frequency_change_takes_effect_by_the_next_batch() {
         .map(|s| s.to_string())
         .chain([runs.display().to_string()])
         .collect();
-    let mut child = spawn(d, &args, 150);
+    let mut child = spawn(d, &args, 250);
     let needle = "\"event\":\"advance\",\"task\":\"CallDetail\"";
     let seen = std::fs::read_to_string(&log)
         .unwrap()

@@ -219,3 +219,59 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     std::fs::write(path, bytes).map_err(|e| DbError::Io(transit_core::PathIoError::new(path, e)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_through_migrate_toml_without_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = crate::DbTarget::parse("sqlite:///tmp/src.db").unwrap();
+        let target = crate::DbTarget::parse("postgres://migrator:Secret-9@db.example/cic").unwrap();
+        let today = time::macros::date!(2026 - 11 - 29);
+        let options = MigrateOptions {
+            groups: vec!["reporting".into()],
+            start: time::macros::date!(2013 - 01 - 01),
+            end: time::macros::date!(2013 - 01 - 07),
+            site: Some(2),
+            source_tz: "Europe/Paris".into(),
+            tracker_update: TrackerUpdate::Ids(vec![3, 4]),
+            delete_tracker_data: false,
+            yes: true,
+            service_levels: vec![("nServiceLevel".into(), 20)],
+            recording_paths: vec![("C:\\rec".into(), "D:\\rec".into())],
+            conference_site: Some((1, 9)),
+            batch_rows: 500,
+            on_error: OnError::Reject,
+            jobs: 3,
+            runs_dir: dir.path().to_path_buf(),
+            resume: None,
+            today,
+            dialer_config: None,
+            workflows: vec![],
+            execute: Execute::Manual,
+            step: None,
+            from_run: None,
+            batch_delay: None,
+        };
+        let settings = Settings::of("migrate-x", &source, &target, &options);
+        let run_dir = dir.path().join("migrate-x");
+        settings.save(&run_dir).unwrap();
+        let text = std::fs::read_to_string(run_dir.join("migrate.toml")).unwrap();
+        assert!(!text.contains("Secret-9"), "{text}");
+        let back = Settings::load(dir.path(), "migrate-x").unwrap();
+        let again = back.options(dir.path(), today).unwrap();
+        assert_eq!(again.start, options.start);
+        assert_eq!(again.site, Some(2));
+        assert_eq!(again.tracker_update, TrackerUpdate::Ids(vec![3, 4]));
+        assert_eq!(again.recording_paths, options.recording_paths);
+        assert_eq!(again.conference_site, Some((1, 9)));
+        assert_eq!(again.execute, Execute::Manual);
+        assert_eq!(back.target, "postgres://migrator@db.example/cic");
+        assert!(matches!(
+            Settings::load(dir.path(), "migrate-none"),
+            Err(DbError::Usage(_))
+        ));
+    }
+}

@@ -477,3 +477,39 @@ pub fn escape_tsv(bytes: &[u8], out: &mut Vec<u8>, nul_escape: bool) {
 
 /// The rows written per key-ordered batch, for messages and docs.
 pub const DEFAULT_BATCH_ROWS: usize = 20_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Schema, Version};
+
+    /// Tuned pieces never split rows of one key (a resume reads the keys
+    /// after the last committed one), and hold at most N rows otherwise.
+    #[test]
+    fn tuned_pieces_end_where_the_key_changes() {
+        let t = Schema::reference().table("CallDetail").unwrap();
+        let plan = TablePlan::new(t, Version::V30, Version::R2015, None);
+        let k = plan.key[0];
+        let mut batch = Batch::new(plan.columns.len());
+        for key in ["a", "b", "b", "b", "c", "d", "e"] {
+            for c in 0..plan.columns.len() {
+                if c == k {
+                    batch.push(key.as_bytes());
+                } else {
+                    batch.push_null();
+                }
+            }
+        }
+        let pieces = split_at_keys(&plan, batch.clone(), 2);
+        let sizes: Vec<usize> = pieces.iter().map(Batch::len).collect();
+        assert_eq!(sizes, vec![4, 2, 1], "the b rows stay together");
+        assert_eq!(split_at_keys(&plan, batch.clone(), usize::MAX).len(), 1);
+        assert_eq!(
+            split_at_keys(&plan, batch, 1)
+                .iter()
+                .map(Batch::len)
+                .collect::<Vec<_>>(),
+            vec![1, 3, 1, 1, 1]
+        );
+    }
+}

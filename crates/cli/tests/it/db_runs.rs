@@ -1015,3 +1015,71 @@ fn bad_run_input_is_refused_clearly() {
         .assert()
         .exit(Exit::Usage);
 }
+
+#[test]
+fn from_run_brings_another_source_with_another_site_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let first = source(d, "first.db", 58);
+    let second = source(d, "second.db", 59);
+    let tgt = target(d, "tgt.db");
+    let runs = d.join("runs");
+    let a =
+        json_of(migrate(d, &first, &tgt, "reporting,conference", &runs).args(["--site-id", "1"]));
+    let count = |url: &str, t: &str, site: i64| -> String {
+        one(
+            url,
+            &format!("SELECT COUNT(*) FROM {t} WHERE SiteId = {site}"),
+        )
+    };
+    let site1: Vec<String> = ["CallDetail", "ICon_Conference"]
+        .iter()
+        .map(|t| count(&tgt, t, 1))
+        .collect();
+    // The second CIC server's database, site 2, with the first run's settings.
+    let b = json_of(
+        db_cmd(d)
+            .args(["migrate", "--from-run", a["run"].as_str().unwrap()])
+            .args(["--source", &second, "--site-id", "2", "--run-dir"])
+            .arg(&runs),
+    );
+    assert_eq!(b["status"], "Completed");
+    let many = b["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "many-to-one")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(many.starts_with("many-to-one"), "{many}");
+    // Site 2's rows validated equal to the second source's (within the
+    // range), and the first source's rows are untouched.
+    let validated: Vec<&str> = b["validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|v| assert_eq!(v["equal"], true, "{v}"))
+        .map(|v| v["table"].as_str().unwrap())
+        .collect();
+    assert!(validated.contains(&"CallDetail"), "{validated:?}");
+    for (t, before) in ["CallDetail", "ICon_Conference"].iter().zip(&site1) {
+        assert_ne!(count(&tgt, t, 2), "0", "{t}");
+        assert_eq!(&count(&tgt, t, 1), before, "{t}: the first source's rows");
+    }
+    let record = history(d, &runs, Some(&tgt))
+        .into_iter()
+        .find(|r| r["run"] == b["run"])
+        .unwrap();
+    assert!(
+        record["source"].as_str().unwrap().ends_with("second.db"),
+        "{record}"
+    );
+    assert_eq!(record["site_id"], 2);
+    assert_eq!(
+        record["groups"],
+        serde_json::json!(["reporting", "conference"])
+    );
+    assert_eq!(record["from_run"], a["run"]);
+}

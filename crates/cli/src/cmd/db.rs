@@ -100,6 +100,13 @@ pub enum DbCommand {
     /// vendor's filters, time zone, key translation and group rules
     /// (`check` runs before and after).
     Migrate(Box<MigrateArgs>),
+    /// A terminal wizard on the same steps: source, target, check, groups,
+    /// filters, preview, execute (the command line stays the complete interface).
+    Wizard {
+        /// The folder of run folders.
+        #[arg(long, value_name = "DIR", default_value = "transit-runs")]
+        run_dir: std::path::PathBuf,
+    },
     /// Preview a migrate run's steps: each step's header, SQL and expected row count.
     Scripts(super::db_runs::ScriptsArgs),
     /// Run the steps of a migrate run (one generated with --execute later,
@@ -463,6 +470,7 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
         DbCommand::Copy(args) => copy(args, &cancel),
         DbCommand::Validate(args) => validate(args, &cancel),
         DbCommand::Migrate(args) => migrate(*args, &cancel),
+        DbCommand::Wizard { run_dir } => Ok(transit_wizard::db::run(run_dir)?),
         DbCommand::Scripts(args) => super::db_runs::scripts(args),
         DbCommand::Resume(args) => super::db_runs::resume(args, &cancel),
         DbCommand::ExecStep(args) => super::db_runs::exec_step(args, &cancel),
@@ -500,6 +508,7 @@ impl DbCommand {
             DbCommand::Copy(args) => args.json || args.progress == ProgressArg::Json,
             DbCommand::Validate(args) => args.json,
             DbCommand::Migrate(args) => args.json,
+            DbCommand::Wizard { .. } => false,
             DbCommand::Scripts(args) => args.json,
             DbCommand::Resume(args) | DbCommand::Cleanup(args) => args.json,
             DbCommand::ExecStep(args) => args.json,

@@ -1083,3 +1083,74 @@ fn from_run_brings_another_source_with_another_site_id() {
     );
     assert_eq!(record["from_run"], a["run"]);
 }
+
+/// The DB wizard's state machine, driven as the terminal drives it: the
+/// same steps as the command line, ending with a Completed run.
+#[test]
+fn the_db_wizard_walks_source_to_execute() {
+    use transit_wizard::db::{DbEffect, DbPage, DbWizard, KeyCode, KeyEvent, KeyModifiers};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 60);
+    let tgt = target(d, "tgt.db");
+    let runs = d.join("runs");
+    let cancel = transit_core::CancelToken::new();
+    let mut w = DbWizard::new(runs.clone());
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let typed = |w: &mut DbWizard, text: &str| {
+        for c in text.chars() {
+            assert_eq!(w.handle(key(KeyCode::Char(c))), DbEffect::None);
+        }
+    };
+    typed(&mut w, &src);
+    w.handle(key(KeyCode::Tab));
+    // A wrong target first: the check says so and the page stays.
+    typed(&mut w, &src);
+    assert_eq!(w.handle(key(KeyCode::Enter)), DbEffect::Check);
+    w.perform(DbEffect::Check, &cancel);
+    assert_eq!(w.page, DbPage::Check);
+    assert!(!w.checked);
+    assert!(
+        w.report.iter().any(|l| l.contains("FAIL")),
+        "{:?}",
+        w.report
+    );
+    w.connect[1].text = tgt.clone();
+    assert_eq!(w.handle(key(KeyCode::Enter)), DbEffect::Check);
+    w.perform(DbEffect::Check, &cancel);
+    assert!(w.checked, "{:?}", w.report);
+    assert_eq!(w.handle(key(KeyCode::Enter)), DbEffect::None);
+    assert_eq!(w.page, DbPage::Groups);
+    // No group: refused with a message.
+    w.handle(key(KeyCode::Enter));
+    assert_eq!(w.page, DbPage::Groups);
+    assert!(w.message.contains("at least one group"));
+    let conference = w.groups.iter().position(|g| g.0 == "conference").unwrap();
+    for _ in 0..conference {
+        w.handle(key(KeyCode::Down));
+    }
+    w.handle(key(KeyCode::Char(' ')));
+    w.handle(key(KeyCode::Enter));
+    assert_eq!(w.page, DbPage::Filters);
+    typed(&mut w, RANGE.0);
+    w.handle(key(KeyCode::Tab));
+    typed(&mut w, RANGE.1);
+    assert_eq!(w.handle(key(KeyCode::Enter)), DbEffect::Generate);
+    w.perform(DbEffect::Generate, &cancel);
+    assert_eq!(w.page, DbPage::Preview, "{}", w.message);
+    let run = w.run.clone().unwrap();
+    assert!(
+        w.steps.iter().any(|s| s.contains("ICon_Conference")),
+        "{:?}",
+        w.steps
+    );
+    assert_eq!(status_of(d, &runs, None, &run), "Ready for restart");
+    assert!(transit_wizard::db::ui::lines(&w)[0].contains(&run));
+    assert_eq!(w.handle(key(KeyCode::Enter)), DbEffect::Execute);
+    w.perform(DbEffect::Execute, &cancel);
+    assert_eq!(w.page, DbPage::Done, "{}", w.message);
+    assert!(w.message.contains("Completed"), "{}", w.message);
+    assert_eq!(status_of(d, &runs, None, &run), "Completed");
+    assert_ne!(one(&tgt, "SELECT COUNT(*) FROM ICon_Conference"), "0");
+    assert_eq!(w.handle(key(KeyCode::Esc)), DbEffect::Quit);
+}

@@ -11,6 +11,7 @@
 mod component;
 mod component_reader;
 mod error;
+mod folder;
 mod hashing;
 mod manifest;
 mod reader;
@@ -20,6 +21,7 @@ mod writer;
 pub use component::{BuiltComponent, ComponentBuilder};
 pub use component_reader::ComponentReader;
 pub use error::ArchiveError;
+pub use folder::pack_folder;
 pub use hashing::{sha256_file, sha256_hex};
 pub use manifest::{
     component_entry_name, ComponentRecord, EntryRecord, ItemCounts, Manifest, MigratorInfo,

@@ -13,6 +13,8 @@
 //! - [`copy`]: the bulk copy engine (streaming, resumable, validated);
 //! - [`migrate`]: table groups, filters, time zones, key translation and
 //!   the group rules on top of the copy engine;
+//! - [`runs`]: run folders, the steps and scripts, the run history,
+//!   cleanup;
 //! - [`generate`]: a deterministic history with planted duplicates, NULLs
 //!   and hostile values.
 
@@ -25,6 +27,7 @@ pub mod error;
 pub mod generate;
 pub mod migrate;
 pub mod repair;
+pub mod runs;
 pub mod schema;
 pub mod setup_user;
 pub mod target;

@@ -11,10 +11,13 @@
 //! - [`job`] runs the export or import on a background thread.
 //! - [`progress`] folds engine events into the Status page's model.
 //! - [`terminal`] owns raw mode, the alternate screen and the event loop.
+//! - [`db`] is `transit db wizard`, the DB assistant's steps, on the same
+//!   patterns (state machine, pure drawing, terminal loop).
 
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod db;
 pub mod form;
 pub mod job;
 pub mod progress;

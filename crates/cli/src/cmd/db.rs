@@ -14,6 +14,7 @@ use transit_dbassist::copy::{CopyOptions, CopyReport, OnError, RunOptions, Table
 use transit_dbassist::generate::{GenerateOptions, GenerateReport};
 use transit_dbassist::migrate::{MigrateOptions, MigrateReport, TrackerUpdate};
 use transit_dbassist::repair::{RepairMode, RepairReport};
+use transit_dbassist::runs::Execute;
 use transit_dbassist::setup_user::MigrationUser;
 use transit_dbassist::{Db, DbError, DbTarget, Version};
 
@@ -57,7 +58,7 @@ impl std::str::FromStr for DbUrl {
 }
 
 impl DbUrl {
-    fn target(&self) -> Result<DbTarget, DbError> {
+    pub(crate) fn target(&self) -> Result<DbTarget, DbError> {
         DbTarget::parse(&self.0)
     }
 }
@@ -98,7 +99,27 @@ pub enum DbCommand {
     /// Migrate table groups from a 3.0 source to a 2015 R1 target, with the
     /// vendor's filters, time zone, key translation and group rules
     /// (`check` runs before and after).
-    Migrate(MigrateArgs),
+    Migrate(Box<MigrateArgs>),
+    /// A terminal wizard on the same steps: source, target, check, groups,
+    /// filters, preview, execute (the command line stays the complete interface).
+    Wizard {
+        /// The folder of run folders.
+        #[arg(long, value_name = "DIR", default_value = "transit-runs")]
+        run_dir: std::path::PathBuf,
+    },
+    /// Preview a migrate run's steps: each step's header, SQL and expected row count.
+    Scripts(super::db_runs::ScriptsArgs),
+    /// Run the steps of a migrate run (one generated with --execute later,
+    /// or one that stopped: it goes on from its last committed batches).
+    Resume(super::db_runs::RunArgs),
+    /// Run one step of a migrate run (what run-scripts.sh calls, in order).
+    ExecStep(super::db_runs::ExecStepArgs),
+    /// The migrate run history, with the vendor's statuses.
+    Runs(super::db_runs::RunsArgs),
+    /// Return the target to its state before a failed or killed run.
+    Cleanup(super::db_runs::RunArgs),
+    /// Change a table's commit frequency in a run, also while it runs.
+    Tune(super::db_runs::TuneArgs),
     /// Check the connection, permissions, schema version and disabled objects.
     Check {
         /// The database.
@@ -160,6 +181,17 @@ pub enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// When a migrate run's steps execute.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExecuteArg {
+    /// Generate the steps and run them now.
+    Now,
+    /// Generate the steps; `transit db resume RUN` runs them.
+    Later,
+    /// Generate the steps and run-scripts.sh, for a DBA.
+    Manual,
 }
 
 /// What `--on-error` does with a row the target refuses.
@@ -231,28 +263,40 @@ pub struct CopyArgs {
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     /// The 3.0 database to read.
-    #[arg(long)]
-    pub source: DbUrl,
+    #[arg(long, required_unless_present = "from_run")]
+    pub source: Option<DbUrl>,
     /// The 2015 R1 database to write.
-    #[arg(long)]
-    pub target: DbUrl,
+    #[arg(long, required_unless_present = "from_run")]
+    pub target: Option<DbUrl>,
     /// Table groups (comma-separated, or `all`): tracker-config, reporting,
     /// tracker-intx, recorder, optimizer, survey, conference, director, dialer.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "from_run")]
     pub groups: Vec<String>,
     /// First day (YYYY-MM-DD): rows after 00:00 UTC on it.
-    #[arg(long, value_parser = parse_day)]
-    pub start: time::Date,
+    #[arg(long, value_parser = parse_day, required_unless_present = "from_run")]
+    pub start: Option<time::Date>,
     /// Last day (YYYY-MM-DD): rows before 24:00 UTC on it; never today.
-    #[arg(long, value_parser = parse_day)]
-    pub end: time::Date,
+    #[arg(long, value_parser = parse_day, required_unless_present = "from_run")]
+    pub end: Option<time::Date>,
     /// Only this site's rows.
     #[arg(long, value_name = "N")]
     pub site_id: Option<i64>,
     /// The source's time zone: IANA name, Windows zone ID or Windows display
     /// name ("(GMT-05:00) Eastern Time (US & Canada)").
-    #[arg(long, value_name = "ZONE")]
-    pub source_tz: String,
+    #[arg(long, value_name = "ZONE", required_unless_present = "from_run")]
+    pub source_tz: Option<String>,
+    /// When the steps run: now; later (`transit db resume RUN`); or manual
+    /// (the run folder's run-scripts.sh, for a DBA).
+    #[arg(long, value_enum, default_value = "now", conflicts_with = "resume")]
+    pub execute: ExecuteArg,
+    /// The zip of the completed run.
+    #[command(flatten)]
+    pub pack: super::db_runs::PackArgs,
+    /// Reuse a run's settings (source, target, groups, range, site ID, time
+    /// zone, overrides); the options given here replace them: a new date
+    /// range, or another source with another site ID.
+    #[arg(long, value_name = "RUN", conflicts_with = "resume")]
+    pub from_run: Option<String>,
     /// Changed Tracker Configuration rows to update: all, none, or source IDs (comma-separated).
     #[arg(long, value_name = "all|none|ID,…", default_value = "none", value_parser = parse_tracker_update)]
     pub tracker_update: TrackerUpdate,
@@ -425,7 +469,14 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<()> {
         DbCommand::Generate(args) => generate(args, &cancel),
         DbCommand::Copy(args) => copy(args, &cancel),
         DbCommand::Validate(args) => validate(args, &cancel),
-        DbCommand::Migrate(args) => migrate(args, &cancel),
+        DbCommand::Migrate(args) => migrate(*args, &cancel),
+        DbCommand::Wizard { run_dir } => Ok(transit_wizard::db::run(run_dir)?),
+        DbCommand::Scripts(args) => super::db_runs::scripts(args),
+        DbCommand::Resume(args) => super::db_runs::resume(args, &cancel),
+        DbCommand::ExecStep(args) => super::db_runs::exec_step(args, &cancel),
+        DbCommand::Runs(args) => super::db_runs::runs(args),
+        DbCommand::Cleanup(args) => super::db_runs::cleanup(args),
+        DbCommand::Tune(args) => super::db_runs::tune(args),
         DbCommand::Check { url, expect, json } => check(&url, expect, json),
         DbCommand::Upgrade { url, to, json } => upgrade(&url, to.into(), json, &cancel),
         DbCommand::Repair {
@@ -457,6 +508,12 @@ impl DbCommand {
             DbCommand::Copy(args) => args.json || args.progress == ProgressArg::Json,
             DbCommand::Validate(args) => args.json,
             DbCommand::Migrate(args) => args.json,
+            DbCommand::Wizard { .. } => false,
+            DbCommand::Scripts(args) => args.json,
+            DbCommand::Resume(args) | DbCommand::Cleanup(args) => args.json,
+            DbCommand::ExecStep(args) => args.json,
+            DbCommand::Runs(args) => args.json,
+            DbCommand::Tune(args) => args.json,
             DbCommand::Check { json, .. }
             | DbCommand::Upgrade { json, .. }
             | DbCommand::Repair { json, .. }
@@ -465,7 +522,7 @@ impl DbCommand {
     }
 }
 
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -555,6 +612,7 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             .ok()
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
+        only: None,
     };
     let json_lines = args.progress == ProgressArg::Json;
     let bars = Bars::new(args.json || json_lines).with_total("all tables");
@@ -613,21 +671,80 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
 }
 
 fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
-    let source = args.source.target()?;
-    let target = args.target.target()?;
     let now = transit_core::time::now();
+    let base = match &args.from_run {
+        Some(run) => Some(transit_dbassist::runs::Settings::load(&args.run_dir, run)?),
+        None => None,
+    };
+    let url = |given: &Option<DbUrl>, stored: Option<&String>| -> Result<DbTarget, DbError> {
+        match (given, stored) {
+            (Some(u), _) => u.target(),
+            (None, Some(s)) => DbTarget::parse(s),
+            (None, None) => Err(DbError::Usage("a URL is missing".into())),
+        }
+    };
+    let source = url(&args.source, base.as_ref().map(|b| &b.source))?;
+    let target = url(&args.target, base.as_ref().map(|b| &b.target))?;
+    let stored = match &base {
+        Some(b) => Some(b.options(&args.run_dir, now.date())?),
+        None => None,
+    };
+    let pick = |given: Option<time::Date>, f: fn(&MigrateOptions) -> time::Date| {
+        given
+            .or(stored.as_ref().map(f))
+            .ok_or_else(|| DbError::Usage("--start and --end are needed".into()))
+    };
+    let (start, end) = (pick(args.start, |o| o.start)?, pick(args.end, |o| o.end)?);
+    let groups = if args.groups.is_empty() {
+        stored
+            .as_ref()
+            .map(|o| o.groups.clone())
+            .unwrap_or_default()
+    } else {
+        args.groups
+    };
+    let source_tz = args
+        .source_tz
+        .or(stored.as_ref().map(|o| o.source_tz.clone()))
+        .unwrap_or_default();
+    let or_stored = |given: Vec<(String, i64)>, f: fn(&MigrateOptions) -> Vec<(String, i64)>| {
+        if given.is_empty() {
+            stored.as_ref().map(f).unwrap_or_default()
+        } else {
+            given
+        }
+    };
+    let service_level = or_stored(args.service_level, |o| o.service_levels.clone());
+    let recording_path_map = if args.recording_path_map.is_empty() {
+        stored
+            .as_ref()
+            .map(|o| o.recording_paths.clone())
+            .unwrap_or_default()
+    } else {
+        args.recording_path_map
+    };
+    let workflows = if args.workflows.is_empty() {
+        stored
+            .as_ref()
+            .map(|o| o.workflows.clone())
+            .unwrap_or_default()
+    } else {
+        args.workflows
+    };
     let options = MigrateOptions {
-        groups: args.groups,
-        start: args.start,
-        end: args.end,
-        site: args.site_id,
-        source_tz: args.source_tz,
+        groups,
+        start,
+        end,
+        site: args.site_id.or(stored.as_ref().and_then(|o| o.site)),
+        source_tz,
         tracker_update: args.tracker_update,
         delete_tracker_data: args.delete_tracker_data,
         yes: args.yes,
-        service_levels: args.service_level,
-        recording_paths: args.recording_path_map,
-        conference_site: args.conference_site_id,
+        service_levels: service_level,
+        recording_paths: recording_path_map,
+        conference_site: args
+            .conference_site_id
+            .or(stored.as_ref().and_then(|o| o.conference_site)),
         batch_rows: args.batch_rows as usize,
         on_error: match args.on_error {
             OnErrorArg::Stop => OnError::Stop,
@@ -637,15 +754,51 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         runs_dir: args.run_dir,
         resume: args.resume,
         today: now.date(),
-        dialer_config: args.dialer_config,
-        workflows: args.workflows,
+        dialer_config: args
+            .dialer_config
+            .or(stored.as_ref().and_then(|o| o.dialer_config.clone())),
+        workflows,
+        execute: match args.execute {
+            ExecuteArg::Now => Execute::Now,
+            ExecuteArg::Later => Execute::Later,
+            ExecuteArg::Manual => Execute::Manual,
+        },
+        step: None,
+        from_run: args.from_run,
+        batch_delay: super::db_runs::batch_delay(),
     };
     let bars = Bars::new(args.json).with_total("all tables");
     let result = transit_dbassist::migrate::migrate(&source, &target, &options, &bars, cancel);
     bars.finish();
     let report: MigrateReport = result?;
-    if args.json {
-        return print_json(&report);
+    super::db_runs::pack(&report, &args.pack)?;
+    print_migrate(&report, args.json)
+}
+
+/// Prints a migrate report (also for `resume` and `exec-step`).
+pub(crate) fn print_migrate(report: &MigrateReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(report);
+    }
+    if report.executed.is_none() {
+        outln!(
+            "run {}: {} steps written to {}; status {}",
+            report.run,
+            report.steps,
+            report.run_dir.display(),
+            report.status
+        );
+        outln!("preview them with `transit db scripts {}`", report.run);
+        match report.status {
+            transit_dbassist::runs::Status::ReadyForRestart => {
+                outln!("run them with `transit db resume {}`", report.run)
+            }
+            _ => outln!(
+                "run them with {}",
+                report.run_dir.join("run-scripts.sh").display()
+            ),
+        }
+        return Ok(());
     }
     for s in &report.groups {
         match &s.added_for {
@@ -726,7 +879,21 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             )
         }
     );
-    outln!("run {} ({:.1} s)", report.run, report.copy.seconds);
+    match report.executed {
+        Some((a, b)) if (a, b) != (1, report.steps) => outln!(
+            "run {}: step {a} of {} done ({:.1} s); status {}",
+            report.run,
+            report.steps,
+            report.copy.seconds,
+            report.status
+        ),
+        _ => outln!(
+            "run {} ({:.1} s); status {}",
+            report.run,
+            report.copy.seconds,
+            report.status
+        ),
+    }
     Ok(())
 }
 

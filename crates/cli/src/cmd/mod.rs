@@ -3,6 +3,7 @@
 mod components;
 mod console;
 pub mod db;
+pub mod db_runs;
 pub mod diff;
 mod docs;
 mod import;

@@ -15,7 +15,7 @@ use transit_testkit::tools::env_or_skip;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-fn db_cmd(dir: &Path) -> assert_cmd::Command {
+pub(crate) fn db_cmd(dir: &Path) -> assert_cmd::Command {
     let mut cmd = transit(&dir.join("unused-root"));
     cmd.current_dir(dir)
         .env_remove("PGPASSWORD")
@@ -24,7 +24,7 @@ fn db_cmd(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
-fn exec(url: &str, sql: &str) {
+pub(crate) fn exec(url: &str, sql: &str) {
     let target = DbTarget::parse(url).unwrap();
     Local::new()
         .unwrap()
@@ -36,7 +36,7 @@ fn exec(url: &str, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-fn rows(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+pub(crate) fn rows(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
     let target = DbTarget::parse(url).unwrap();
     Local::new()
         .unwrap()
@@ -49,16 +49,16 @@ fn rows(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-fn one(url: &str, sql: &str) -> String {
+pub(crate) fn one(url: &str, sql: &str) -> String {
     rows(url, sql)[0][0].clone().unwrap_or_default()
 }
 
-fn sqlite(dir: &Path, name: &str) -> String {
+pub(crate) fn sqlite(dir: &Path, name: &str) -> String {
     format!("sqlite://{}", dir.join(name).display())
 }
 
 /// A generated, repaired 3.0 source (two sites, from 2013-03-07).
-fn source(dir: &Path, name: &str, seed: u64) -> String {
+pub(crate) fn source(dir: &Path, name: &str, seed: u64) -> String {
     let url = sqlite(dir, name);
     db_cmd(dir)
         .args(["generate", "--url", &url, "--sites", "2", "--days", "6"])
@@ -74,7 +74,7 @@ fn source(dir: &Path, name: &str, seed: u64) -> String {
 }
 
 /// An empty 2015 R1 target.
-fn target(dir: &Path, name: &str) -> String {
+pub(crate) fn target(dir: &Path, name: &str) -> String {
     let url = sqlite(dir, name);
     db_cmd(dir)
         .args(["upgrade", "--url", &url, "--to", "2015R1"])
@@ -83,7 +83,7 @@ fn target(dir: &Path, name: &str) -> String {
     url
 }
 
-const NY: &str = "(GMT-05:00) Eastern Time (US & Canada)";
+pub(crate) const NY: &str = "(GMT-05:00) Eastern Time (US & Canada)";
 
 fn migrate(
     dir: &Path,
@@ -100,7 +100,7 @@ fn migrate(
     cmd
 }
 
-fn report(cmd: &mut assert_cmd::Command) -> Value {
+pub(crate) fn report(cmd: &mut assert_cmd::Command) -> Value {
     let out = cmd
         .arg("--json")
         .assert()
@@ -1262,14 +1262,14 @@ fn rule_dialer_consolidation_into_mariadb() {
 
 /// A PostgreSQL database for one test, dropped (with its connections) at
 /// the end.
-struct PgDb {
+pub(crate) struct PgDb {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDb {
-    fn new(admin: &str) -> PgDb {
+    pub(crate) fn new(admin: &str) -> PgDb {
         let name = format!(
             "transit_m_{}_{}",
             std::process::id(),

@@ -6,6 +6,7 @@ mod console;
 mod db;
 mod db_copy;
 mod db_migrate;
+mod db_runs;
 mod diff;
 mod export;
 mod fidelity;

@@ -102,6 +102,8 @@ pub struct RunOptions {
     pub resume: Option<String>,
     /// Test hook: a pause after each committed batch.
     pub batch_delay: Option<std::time::Duration>,
+    /// Copy only these tables of the run (a migrate run's table step).
+    pub only: Option<Vec<String>>,
 }
 
 /// One table's copy.
@@ -313,7 +315,10 @@ pub fn copy(
             (run, options.clone())
         }
     };
-    let tables = resolve_tables(&options.tables, from, to)?;
+    let mut tables = resolve_tables(&options.tables, from, to)?;
+    if let Some(only) = &run_options.only {
+        tables.retain(|t| only.iter().any(|o| o.eq_ignore_ascii_case(&t.name)));
+    }
     let runs_dir = std::path::absolute(&run_options.runs_dir)
         .map_err(|e| DbError::Io(transit_core::PathIoError::new(&run_options.runs_dir, e)))?;
     let run_dir = runs_dir.join(&run);

@@ -12,7 +12,11 @@
 //!   the transaction of the batch that moved them;
 //! - `migrate_steps`: the group-rule steps of a `db migrate` run that are
 //!   done (a resumed run never repeats one, such as the Optimizer wipe);
-//! - `migrate_sources`: the site IDs each source brought (many-to-one).
+//! - `migrate_sources`: the site IDs each source brought (many-to-one);
+//! - `run_rows`: the keys a run inserted into tables that held rows
+//!   (merge), for `transit db cleanup`;
+//! - `tuning`: a table's commit frequency in a run (`transit db tune`);
+//! - `migrate_runs`: the run history ([`crate::runs::history`]).
 
 use super::canon::Checksum;
 use crate::db::Db;
@@ -128,6 +132,52 @@ pub async fn ensure(db: &mut Db) -> Result<()> {
         table_name(d, "migrate_sources")
     ))
     .await?;
+    db.exec(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (run VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, row_key {text} NOT NULL)",
+        table_name(d, "run_rows")
+    ))
+    .await?;
+    db.exec(&format!(
+        "CREATE TABLE IF NOT EXISTS {} (run VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, \
+         commit_every BIGINT NOT NULL, PRIMARY KEY (run, tbl))",
+        table_name(d, "tuning")
+    ))
+    .await?;
+    db.exec(&crate::runs::history::create_sql(d)).await?;
+    Ok(())
+}
+
+/// The query of a table's tuned commit frequency in a run (none: no row).
+pub fn tuned_sql(d: &dyn Dialect, run: &str, table: &str) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE run = {} AND tbl = {}",
+        d.cast_text("commit_every"),
+        table_name(d, "tuning"),
+        lit(d, run),
+        lit(d, table)
+    )
+}
+
+/// Sets a table's commit frequency in a run (`transit db tune`); the
+/// writer reads it between batches.
+pub async fn tune(db: &mut Db, run: &str, table: &str, rows: u64) -> Result<()> {
+    let d = db.dialect();
+    db.exec("BEGIN").await?;
+    db.exec(&format!(
+        "DELETE FROM {} WHERE run = {} AND tbl = {}",
+        table_name(d, "tuning"),
+        lit(d, run),
+        lit(d, table)
+    ))
+    .await?;
+    db.exec(&format!(
+        "INSERT INTO {} (run, tbl, commit_every) VALUES ({}, {}, {rows})",
+        table_name(d, "tuning"),
+        lit(d, run),
+        lit(d, table)
+    ))
+    .await?;
+    db.exec("COMMIT").await?;
     Ok(())
 }
 

@@ -86,6 +86,16 @@ pub struct MigrateOptions {
     /// The workflow picker's choices (`all`, `paused`, `deleted`,
     /// `status=S`, `source=NAME`, names); empty is `all`.
     pub workflows: Vec<String>,
+    /// When the steps execute (a new run; [`crate::runs`]).
+    pub execute: crate::runs::Execute,
+    /// Execute only this step of the run (`transit db exec-step`; with
+    /// `resume`).
+    pub step: Option<usize>,
+    /// The run whose settings this one reuses (`--from-run`), for the
+    /// history.
+    pub from_run: Option<String>,
+    /// Test hook: a pause after each committed batch.
+    pub batch_delay: Option<std::time::Duration>,
 }
 
 /// What the Dialer history group did.
@@ -148,6 +158,15 @@ pub struct MigrateReport {
     pub not_validated: Vec<(String, String)>,
     /// The Dialer history group, when selected.
     pub dialer: Option<DialerReport>,
+    /// The run folder.
+    pub run_dir: PathBuf,
+    /// The run's status after this invocation.
+    pub status: crate::runs::Status,
+    /// The run's steps.
+    pub steps: usize,
+    /// The steps this invocation executed (`None`: none, the run was only
+    /// generated; otherwise the first and last step).
+    pub executed: Option<(usize, usize)>,
 }
 
 /// Everything the rules see.
@@ -257,9 +276,17 @@ pub fn migrate(
     let selected = groups::close(&options.groups)?;
     let workflows = pick_workflows(&selected, options)?;
     let local = Local::new()?;
+    let runs_dir = std::path::absolute(&options.runs_dir)
+        .map_err(|e| DbError::Io(transit_core::PathIoError::new(&options.runs_dir, e)))?;
     progress.event(Event::step("checking the source and the target"));
-    checked(local.run(check::check(source, Some(Version::V30))))?;
-    checked(local.run(check::check(target, Some(Version::R2015))))?;
+    let versions = checked(local.run(check::check(source, Some(Version::V30))))
+        .and_then(|()| checked(local.run(check::check(target, Some(Version::R2015)))));
+    if let Err(e) = versions {
+        if matches!(e, DbError::WrongVersion { .. }) && options.resume.is_none() {
+            failed_version_check(source, target, options, &runs_dir, &e);
+        }
+        return Err(e);
+    }
     let mut src = local.connect(source)?;
     let mut tgt = local.connect(target)?;
     local.run(state::ensure(&mut tgt))?;
@@ -289,7 +316,7 @@ pub fn migrate(
     };
     let mut cx = Ctx {
         options,
-        source_id: format!("{scope}{source}"),
+        source_id: format!("{scope}{}", crate::runs::settings::stored_url(source)),
         scope,
         groups: selected.iter().map(|s| s.group).collect(),
         filters,
@@ -327,18 +354,11 @@ pub fn migrate(
         let detail = format!("skipped {} table(s): {}", names.len(), names.join(", "));
         cx.note("ranges-already-migrated", detail);
     }
-    for rule in rules::RULES
-        .iter()
-        .filter(|r| r.phase == rules::Phase::Before)
-    {
-        if (rule.applies)(&cx) {
-            progress.event(Event::step(format!("rule {}", rule.id)));
-            (rule.run)(&mut cx, &local, &mut src, &mut tgt)?;
-        }
-    }
-    // The copy: the run row is written here, so the copy "resumes" it and
-    // the run's name is known to the rules before.
+    let run_dir = runs_dir.join(&run);
+    let log = crate::runs::log::Log::open(&run_dir, progress);
+    let progress: &dyn Progress = &log;
     let tables = cx.copied_tables();
+    let steps = tables.len() + 2;
     let copy_options = CopyOptions {
         tables: tables.iter().map(|(_, t)| t.name.clone()).collect(),
         filters: tables
@@ -361,21 +381,149 @@ pub fn migrate(
             constants: options.service_levels.clone(),
         }),
     };
+    let generated = |status: crate::runs::Status, executed: Option<(usize, usize)>| MigrateReport {
+        run: run.clone(),
+        groups: selected.clone(),
+        zone: format!("{} ({})", zone.given, zone.iana),
+        copy: CopyReport {
+            run: run.clone(),
+            run_dir: run_dir.clone(),
+            rejects_file: None,
+            tables: Vec::new(),
+            seconds: 0.0,
+        },
+        rules: Vec::new(),
+        tracker_changes: Vec::new(),
+        validations: Vec::new(),
+        not_validated: Vec::new(),
+        dialer: None,
+        run_dir: run_dir.clone(),
+        status,
+        steps,
+        executed,
+    };
     if options.resume.is_none() {
-        // A run counts (for "first run only") once its refusals passed.
-        let d = tgt.dialect();
-        local.run(tgt.exec(&format!(
-            "INSERT INTO {} (run, step, detail) VALUES ('{}', 'migrate', '{}')",
-            state::table_name(d, "migrate_steps"),
-            run,
-            cx.scope.replace('\'', "''")
-        )))?;
+        // The copy's run row is written here, so the copy "resumes" it.
         let stored = serde_json::to_string(&copy_options).unwrap_or_default();
         let now = transit_core::time::rfc3339(transit_core::time::now());
         local.run(state::create_run(&mut tgt, &run, &stored, &now))?;
+        // The run folder: settings, steps, scripts, history.
+        progress.event(Event::step("writing the run's steps"));
+        let mut counts = Vec::new();
+        for (g, t) in &tables {
+            let cond = cx.filters.condition(g, t);
+            let n = local.run(src.count(&ranges::count_sql(src.dialect(), t, cond.as_deref())))?;
+            let held = local.run(tgt.row_count(&t.name))? > 0;
+            counts.push((n, held));
+        }
+        let files = crate::runs::script::steps(&cx, &counts, target.engine())?;
+        crate::runs::script::write(&run_dir, &run, &files)?;
+        crate::runs::Settings::of(&run, source, target, options).save(&run_dir)?;
+        let status = match options.execute {
+            crate::runs::Execute::Now => crate::runs::Status::Incomplete,
+            crate::runs::Execute::Later => crate::runs::Status::ReadyForRestart,
+            crate::runs::Execute::Manual => crate::runs::Status::UserCompleted,
+        };
+        let record = crate::runs::history::RunRecord {
+            run: run.clone(),
+            status,
+            executed: now.clone(),
+            updated: now,
+            start: crate::runs::settings::day(options.start),
+            end: crate::runs::settings::day(options.end),
+            site_id: options.site,
+            source: crate::runs::settings::stored_url(source),
+            target: crate::runs::settings::stored_url(target),
+            groups: options.groups.clone(),
+            execute: options.execute,
+            detail: match options.execute {
+                crate::runs::Execute::Now => "running".into(),
+                crate::runs::Execute::Later => {
+                    format!("steps generated; run them with `transit db resume {run}`")
+                }
+                crate::runs::Execute::Manual => format!(
+                    "steps generated; run {}",
+                    run_dir.join("run-scripts.sh").display()
+                ),
+            },
+            from_run: options.from_run.clone(),
+            scope: cx.scope.clone(),
+        };
+        crate::runs::history::save_file(&run_dir, &record)?;
+        local.run(crate::runs::history::save_db(&mut tgt, &record))?;
+        if options.execute != crate::runs::Execute::Now {
+            local.run(src.close())?;
+            local.run(tgt.close())?;
+            return Ok(generated(status, None));
+        }
+    } else if options.step.is_none() && crate::runs::history::load_file(&runs_dir, &run).is_ok() {
+        crate::runs::history::set_status(
+            &runs_dir,
+            &run,
+            target,
+            crate::runs::Status::Incomplete,
+            "running",
+        )?;
+    }
+    // Which steps this invocation executes.
+    let (first, last) = match options.step {
+        None => (1, steps),
+        Some(n) if n >= 1 && n <= steps => (n, n),
+        Some(n) => {
+            return Err(DbError::Usage(format!(
+                "run `{run}` has steps 1 to {steps}; there is no step {n}"
+            )))
+        }
+    };
+    if first > 1 {
+        // The steps run in the required order.
+        let markers = local.run(state::markers(&mut tgt, &run))?;
+        for (i, (_, t)) in tables.iter().enumerate().take(first - 2) {
+            if !markers.get(&t.name).is_some_and(|m| m.done) {
+                return Err(DbError::Refused(format!(
+                    "step {first} of run `{run}` needs step {} ({}) done first; run the steps in \
+                     order (run-scripts.sh does)",
+                    i + 2,
+                    t.name
+                )));
+            }
+        }
+    }
+    // Step 1 (every invocation, as a resumed run does: the rules that must
+    // not repeat are recorded and skipped): the rules before the copy.
+    for rule in rules::RULES
+        .iter()
+        .filter(|r| r.phase == rules::Phase::Before)
+    {
+        if (rule.applies)(&cx) {
+            progress.event(Event::step(format!("rule {}", rule.id)));
+            (rule.run)(&mut cx, &local, &mut src, &mut tgt)?;
+        }
+    }
+    // A run counts (for "first run only") once its refusals passed.
+    {
+        let d = tgt.dialect();
+        let steps_table = state::table_name(d, "migrate_steps");
+        let counted = local.run(tgt.count(&format!(
+            "SELECT COUNT(*) FROM {steps_table} WHERE run = '{run}' AND step = 'migrate'"
+        )))?;
+        if counted == 0 {
+            local.run(tgt.exec(&format!(
+                "INSERT INTO {steps_table} (run, step, detail) VALUES ('{}', 'migrate', '{}')",
+                run,
+                cx.scope.replace('\'', "''")
+            )))?;
+        }
     }
     local.run(src.close())?;
     local.run(tgt.close())?;
+    if last == 1 {
+        let mut report = generated(current_status(&runs_dir, &run), Some((1, 1)));
+        report.rules = cx.outcomes;
+        return Ok(report);
+    }
+    // A table step: that table's rows only.
+    let only = (last < steps).then(|| vec![tables[last - 2].1.name.clone()]);
     // Only the Dialer history group selected: its rule moves the rows.
     let copy_report = if copy_options.tables.is_empty() {
         CopyReport {
@@ -392,14 +540,21 @@ pub fn migrate(
             &copy_options,
             &RunOptions {
                 jobs: options.jobs,
-                runs_dir: options.runs_dir.clone(),
+                runs_dir: runs_dir.clone(),
                 resume: Some(run.clone()),
-                batch_delay: None,
+                batch_delay: options.batch_delay,
+                only: only.clone(),
             },
             progress,
             cancel,
         )?
     };
+    if only.is_some() {
+        let mut report = generated(current_status(&runs_dir, &run), Some((first, last)));
+        report.copy = copy_report;
+        report.rules = cx.outcomes;
+        return Ok(report);
+    }
     let mut src = local.connect(source)?;
     let mut tgt = local.connect(target)?;
     for phase in [rules::Phase::After, rules::Phase::Last] {
@@ -507,6 +662,7 @@ pub fn migrate(
         ));
     }
     rules::in_transaction(&local, &mut tgt, &statements)?;
+    crate::runs::cleanup::drop_saved(&local, &mut tgt, &cx.scope, &run)?;
     local.run(src.close())?;
     local.run(tgt.close())?;
     let dialer = cx.has("dialer").then(|| DialerReport {
@@ -514,7 +670,24 @@ pub fn migrate(
         rows: cx.dialer_rows,
         missing: cx.dialer_missing.clone(),
     });
+    let status = if runs_dir.join(&run).join("history.json").exists() {
+        crate::runs::history::set_status(
+            &runs_dir,
+            &run,
+            target,
+            crate::runs::Status::Completed,
+            &format!("{steps} steps done"),
+        )?
+        .status
+    } else {
+        crate::runs::Status::Completed
+    };
+    log.line(&format!("run {run}: {status}"));
     Ok(MigrateReport {
+        run_dir: run_dir.clone(),
+        status,
+        steps,
+        executed: Some((first, last)),
         run,
         groups: selected,
         zone: format!("{} ({})", zone.given, zone.iana),
@@ -525,6 +698,63 @@ pub fn migrate(
         not_validated,
         dialer,
     })
+}
+
+/// The status the run folder records (Incomplete when it cannot be read).
+fn current_status(runs_dir: &std::path::Path, run: &str) -> crate::runs::Status {
+    crate::runs::history::load_file(runs_dir, run)
+        .map(|r| r.status)
+        .unwrap_or(crate::runs::Status::Incomplete)
+}
+
+/// Records a run that failed its version check: in a new run folder and,
+/// when the target can be written, in its history (best effort: the
+/// version check's error is what the caller reports).
+fn failed_version_check(
+    source: &DbTarget,
+    target: &DbTarget,
+    options: &MigrateOptions,
+    runs_dir: &std::path::Path,
+    error: &DbError,
+) {
+    let mut run = new_run_name();
+    let mut n = 1;
+    while runs_dir.join(&run).exists() {
+        n += 1;
+        run = format!("{}-{n}", new_run_name());
+    }
+    let now = transit_core::time::rfc3339(transit_core::time::now());
+    let scope = match target.engine() {
+        crate::engine::Engine::MySql => format!("{}:", target.database()),
+        _ => String::new(),
+    };
+    let record = crate::runs::history::RunRecord {
+        run: run.clone(),
+        status: crate::runs::Status::FailedVersionCheck,
+        executed: now.clone(),
+        updated: now,
+        start: crate::runs::settings::day(options.start),
+        end: crate::runs::settings::day(options.end),
+        site_id: options.site,
+        source: crate::runs::settings::stored_url(source),
+        target: crate::runs::settings::stored_url(target),
+        groups: options.groups.clone(),
+        execute: options.execute,
+        detail: error.to_string(),
+        from_run: options.from_run.clone(),
+        scope,
+    };
+    let run_dir = runs_dir.join(&run);
+    let _ = crate::runs::Settings::of(&run, source, target, options).save(&run_dir);
+    let _ = crate::runs::history::save_file(&run_dir, &record);
+    if let Ok(local) = Local::new() {
+        let _ = local.run(async {
+            let mut db = crate::db::Db::connect(target).await?;
+            state::ensure(&mut db).await?;
+            crate::runs::history::save_db(&mut db, &record).await?;
+            db.close().await
+        });
+    }
 }
 
 /// The Dialer workflows to consolidate: `dialer_config.xml` read and the

@@ -147,7 +147,7 @@ fn table(name: &str) -> &'static Table {
     Schema::reference().table(name).expect("a reference table")
 }
 
-fn step_done(local: &Local, db: &mut Db, run: &str, step: &str) -> Result<bool> {
+pub(crate) fn step_done(local: &Local, db: &mut Db, run: &str, step: &str) -> Result<bool> {
     let d = db.dialect();
     let sql = format!(
         "SELECT COUNT(*) FROM {} WHERE run = {} AND step = {}",
@@ -333,6 +333,11 @@ fn many_to_one(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut Db) -> R
 /// order, refused while INTX_PARTICIPANT or INTXSEGMENT hold rows.
 fn delete_tracker_data(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> Result<()> {
     let d = tgt.dialect();
+    // Done earlier in this run (a resumed run, a later step): the
+    // interaction tables may hold this run's rows by now.
+    if step_done(local, tgt, &cx.run, "delete-existing-tracker-data")? {
+        return Ok(());
+    }
     let earlier = local.run(tgt.count(&format!(
         "SELECT COUNT(*) FROM {} WHERE run <> {} AND step = 'migrate' AND detail = {}",
         table_name(d, "migrate_steps"),
@@ -358,9 +363,6 @@ fn delete_tracker_data(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db
                  INTXSEGMENT, first."
             )));
         }
-    }
-    if step_done(local, tgt, &cx.run, "delete-existing-tracker-data")? {
-        return Ok(());
     }
     // The vendor's order deletes a parent (CONNECTIONTYPE) before its child
     // (CONNSUBTYPE), so the foreign keys are off around the deletes (outside
@@ -499,6 +501,16 @@ fn current_state_reload(cx: &mut Ctx<'_>, local: &Local, src: &mut Db, tgt: &mut
         if sites.is_empty() {
             continue;
         }
+        // The rows are kept until the run completes, so `transit db
+        // cleanup` can put them back after a crash.
+        let saved = crate::runs::cleanup::saved_table(d, &cx.scope, &cx.run, name);
+        local.run(tgt.exec(&format!("DROP TABLE IF EXISTS {saved}")))?;
+        local.run(tgt.exec(&format!(
+            "CREATE TABLE {saved} AS SELECT * FROM {} WHERE {} IN ({})",
+            d.ident(name),
+            d.ident("SiteId"),
+            sites.join(", ")
+        )))?;
         statements.push(format!(
             "DELETE FROM {} WHERE {} IN ({})",
             d.ident(name),

@@ -164,103 +164,201 @@ pub fn write_table(
     let mut translator = cx
         .translate
         .and_then(|source| super::keys::Translator::new(cx.plan, source));
-    while let Some(batch) = rx.blocking_recv() {
-        if cx.cancel.is_cancelled() {
-            return Err(DbError::Cancelled);
-        }
+    // The commit frequency `transit db tune` set for this table, read
+    // between batches ([`super::state::tuned_sql`]); a batch from the
+    // reader is committed in pieces of at most that many rows (cut where
+    // the key changes, as the reader cuts).
+    let tuned_sql = super::state::tuned_sql(d, cx.run, table);
+    let mut commit_every =
+        read_tuned(sink, &tuned_sql).map_err(|e| stopped(e.to_string(), marker))?;
+    while let Some(incoming) = rx.blocking_recv() {
         let is_nulls = std::mem::take(&mut nulls_first);
-        let mut next = marker.clone();
-        if is_nulls {
-            next.nulls_done = true;
-        } else if !batch.is_empty() {
-            next.last_key = Some(key_text(cx.plan, &batch, batch.len() - 1));
-        }
-        // Source keys become target keys before anything looks at them.
-        let (batch, map_rows) = match translator.as_mut() {
-            Some(t) if !batch.is_empty() => {
-                let done = t
-                    .apply(sink, cx.plan, &batch)
+        let mut pieces = std::collections::VecDeque::from(if is_nulls {
+            vec![incoming]
+        } else {
+            split_at_keys(cx.plan, incoming, commit_every)
+        });
+        while let Some(batch) = pieces.pop_front() {
+            if cx.cancel.is_cancelled() {
+                return Err(DbError::Cancelled);
+            }
+            let mut next = marker.clone();
+            if is_nulls {
+                next.nulls_done = true;
+            } else if !batch.is_empty() {
+                next.last_key = Some(key_text(cx.plan, &batch, batch.len() - 1));
+            }
+            // Source keys become target keys before anything looks at them.
+            let (batch, map_rows) = match translator.as_mut() {
+                Some(t) if !batch.is_empty() => {
+                    let done = t
+                        .apply(sink, cx.plan, &batch)
+                        .map_err(|e| stopped(e.to_string(), marker))?;
+                    (done.batch, done.inserts)
+                }
+                _ => (batch, Vec::new()),
+            };
+            // The NOT EXISTS rule, for tables that held rows when the copy began.
+            let batch = if marker.mode == Mode::Merge && !batch.is_empty() {
+                let existing = existing_keys(sink, cx.plan, &batch)
                     .map_err(|e| stopped(e.to_string(), marker))?;
-                (done.batch, done.inserts)
+                let kept = batch.filter(|r| !existing.contains(&canon_key(cx.plan, &batch, r)));
+                next.skipped += (batch.len() - kept.len()) as u64;
+                kept
+            } else {
+                batch
+            };
+            // A merged table's inserted keys, for `transit db cleanup`.
+            let mut map_rows = map_rows;
+            if marker.mode == Mode::Merge && !batch.is_empty() {
+                map_rows.extend(run_rows_sql(d, cx.run, cx.plan, &batch));
             }
-            _ => (batch, Vec::new()),
-        };
-        // The NOT EXISTS rule, for tables that held rows when the copy began.
-        let batch = if marker.mode == Mode::Merge && !batch.is_empty() {
-            let existing =
-                existing_keys(sink, cx.plan, &batch).map_err(|e| stopped(e.to_string(), marker))?;
-            let kept = batch.filter(|r| !existing.contains(&canon_key(cx.plan, &batch, r)));
-            next.skipped += (batch.len() - kept.len()) as u64;
-            kept
-        } else {
-            batch
-        };
-        // The filled columns follow the copied ones.
-        let batch = match cx.derive {
-            Some(dv) if !batch.is_empty() => dv.lock().expect("deriver").extend(&batch),
-            _ => batch,
-        };
-        sink.exec(sink.begin())
-            .map_err(|e| stopped(e.to_string(), marker))?;
-        let result = if cx.reject {
-            load_isolating(sink, &batch)
-        } else {
-            sink.load(&batch).map(|()| Vec::new())
-        };
-        let bad = match result {
-            Ok(bad) => bad,
-            Err(e) => {
+            // The filled columns follow the copied ones.
+            let batch = match cx.derive {
+                Some(dv) if !batch.is_empty() => dv.lock().expect("deriver").extend(&batch),
+                _ => batch,
+            };
+            sink.exec(sink.begin())
+                .map_err(|e| stopped(e.to_string(), marker))?;
+            let result = if cx.reject {
+                load_isolating(sink, &batch)
+            } else {
+                sink.load(&batch).map(|()| Vec::new())
+            };
+            let bad = match result {
+                Ok(bad) => bad,
+                Err(e) => {
+                    let _ = sink.exec("ROLLBACK");
+                    let first = if batch.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (in the batch from {} to {})",
+                            key_shown(cx.plan, &batch, 0),
+                            key_shown(cx.plan, &batch, batch.len() - 1)
+                        )
+                    };
+                    return Err(stopped(format!("{e}{first}"), marker));
+                }
+            };
+            for (r, error) in &bad {
+                let digest = canon::row_digest(&cx.plan.kinds, batch.row(*r), &mut scratch);
+                next.rejected_sum.add(&digest);
+                next.rejected += 1;
+                cx.rejects
+                    .write(cx.plan, &batch, *r, error)
+                    .map_err(|e| stopped(e.to_string(), marker))?;
+            }
+            if !bad.is_empty() {
+                cx.rejects
+                    .flush()
+                    .map_err(|e| stopped(e.to_string(), marker))?;
+            }
+            next.rows += (batch.len() - bad.len()) as u64;
+            let update = super::state::update_sql(d, cx.run, table, &next);
+            let commit = map_rows
+                .iter()
+                .try_for_each(|sql| sink.exec(sql))
+                .and_then(|()| sink.exec(&update))
+                .and_then(|()| sink.exec("COMMIT"));
+            if let Err(e) = commit {
                 let _ = sink.exec("ROLLBACK");
-                let first = if batch.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " (in the batch from {} to {})",
-                        key_shown(cx.plan, &batch, 0),
-                        key_shown(cx.plan, &batch, batch.len() - 1)
-                    )
-                };
-                return Err(stopped(format!("{e}{first}"), marker));
+                return Err(stopped(e.to_string(), marker));
             }
-        };
-        for (r, error) in &bad {
-            let digest = canon::row_digest(&cx.plan.kinds, batch.row(*r), &mut scratch);
-            next.rejected_sum.add(&digest);
-            next.rejected += 1;
-            cx.rejects
-                .write(cx.plan, &batch, *r, error)
-                .map_err(|e| stopped(e.to_string(), marker))?;
-        }
-        if !bad.is_empty() {
-            cx.rejects
-                .flush()
-                .map_err(|e| stopped(e.to_string(), marker))?;
-        }
-        next.rows += (batch.len() - bad.len()) as u64;
-        let update = super::state::update_sql(d, cx.run, table, &next);
-        let commit = map_rows
-            .iter()
-            .try_for_each(|sql| sink.exec(sql))
-            .and_then(|()| sink.exec(&update))
-            .and_then(|()| sink.exec("COMMIT"));
-        if let Err(e) = commit {
-            let _ = sink.exec("ROLLBACK");
-            return Err(stopped(e.to_string(), marker));
-        }
-        *marker = next;
-        written.batches += 1;
-        if let Some(note) = sink.take_note() {
-            cx.progress.event(Event::note(note));
-        }
-        cx.progress.event(Event::advance(
-            table.clone(),
-            marker.rows + marker.rejected + marker.skipped,
-        ));
-        if let Some(delay) = cx.delay {
-            std::thread::sleep(delay);
+            *marker = next;
+            written.batches += 1;
+            if let Some(note) = sink.take_note() {
+                cx.progress.event(Event::note(note));
+            }
+            cx.progress.event(Event::advance(
+                table.clone(),
+                marker.rows + marker.rejected + marker.skipped,
+            ));
+            if let Some(delay) = cx.delay {
+                std::thread::sleep(delay);
+            }
+            let tuned = read_tuned(sink, &tuned_sql).map_err(|e| stopped(e.to_string(), marker))?;
+            if tuned != commit_every {
+                commit_every = tuned;
+                cx.progress.event(Event::note(format!(
+                    "{table}: commit every {} rows from the next batch",
+                    tuned
+                )));
+                let rest: Vec<Batch> = pieces.drain(..).collect();
+                for b in rest {
+                    pieces.extend(split_at_keys(cx.plan, b, commit_every));
+                }
+            }
         }
     }
     Ok(written)
+}
+
+/// The tuned commit frequency (rows), or no limit.
+fn read_tuned(sink: &mut dyn Sink, sql: &str) -> SinkResult<usize> {
+    let rows = sink.query(sql)?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|v| String::from_utf8_lossy(&v).trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(usize::MAX))
+}
+
+/// `batch` in pieces of at most `rows` rows, each ending where the key
+/// changes (a piece runs on past `rows` while the key repeats).
+pub fn split_at_keys(plan: &TablePlan, batch: Batch, rows: usize) -> Vec<Batch> {
+    if batch.len() <= rows || rows == 0 {
+        return vec![batch];
+    }
+    let same = |a: usize, b: usize| {
+        plan.key
+            .iter()
+            .all(|&k| batch.cell(a, k) == batch.cell(b, k))
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < batch.len() {
+        let mut end = (start + rows).min(batch.len());
+        while end < batch.len() && same(end - 1, end) {
+            end += 1;
+        }
+        out.push(batch.slice(start..end));
+        start = end;
+    }
+    out
+}
+
+/// `INSERT`s recording the keys of `batch` (rows a merge inserts) in
+/// `transit_migration.run_rows`.
+fn run_rows_sql(
+    d: &dyn crate::dialect::Dialect,
+    run: &str,
+    plan: &TablePlan,
+    batch: &Batch,
+) -> Vec<String> {
+    let lit = |t: &str| {
+        let mut out = String::new();
+        d.literal(&crate::dialect::Value::Text(t.to_string()), &mut out);
+        out
+    };
+    let (run, tbl) = (lit(run), lit(&plan.table.name));
+    let values: Vec<String> = (0..batch.len())
+        .map(|r| {
+            let key = serde_json::to_string(&key_text(plan, batch, r)).unwrap_or_default();
+            format!("({run}, {tbl}, {})", lit(&key))
+        })
+        .collect();
+    values
+        .chunks(500)
+        .map(|c| {
+            format!(
+                "INSERT INTO {} (run, tbl, row_key) VALUES {}",
+                super::state::table_name(d, "run_rows"),
+                c.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// Loads `batch` inside savepoints, splitting any piece the database
@@ -379,3 +477,39 @@ pub fn escape_tsv(bytes: &[u8], out: &mut Vec<u8>, nul_escape: bool) {
 
 /// The rows written per key-ordered batch, for messages and docs.
 pub const DEFAULT_BATCH_ROWS: usize = 20_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Schema, Version};
+
+    /// Tuned pieces never split rows of one key (a resume reads the keys
+    /// after the last committed one), and hold at most N rows otherwise.
+    #[test]
+    fn tuned_pieces_end_where_the_key_changes() {
+        let t = Schema::reference().table("CallDetail").unwrap();
+        let plan = TablePlan::new(t, Version::V30, Version::R2015, None);
+        let k = plan.key[0];
+        let mut batch = Batch::new(plan.columns.len());
+        for key in ["a", "b", "b", "b", "c", "d", "e"] {
+            for c in 0..plan.columns.len() {
+                if c == k {
+                    batch.push(key.as_bytes());
+                } else {
+                    batch.push_null();
+                }
+            }
+        }
+        let pieces = split_at_keys(&plan, batch.clone(), 2);
+        let sizes: Vec<usize> = pieces.iter().map(Batch::len).collect();
+        assert_eq!(sizes, vec![4, 2, 1], "the b rows stay together");
+        assert_eq!(split_at_keys(&plan, batch.clone(), usize::MAX).len(), 1);
+        assert_eq!(
+            split_at_keys(&plan, batch, 1)
+                .iter()
+                .map(Batch::len)
+                .collect::<Vec<_>>(),
+            vec![1, 3, 1, 1, 1]
+        );
+    }
+}

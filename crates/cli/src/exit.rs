@@ -246,6 +246,7 @@ pub fn kind_for(err: &anyhow::Error) -> Option<ErrorKind> {
             transit_provider::InitError,
             transit_provider::client::ClientError,
             transit_provider::store::StoreError,
+            transit_provider::remote::RemoteError,
             transit_client::AgentError,
             transit_client::ConfigError,
             transit_client::control::ControlError,

@@ -512,6 +512,10 @@ pub struct ActivityPage {
 pub struct Status {
     /// The API version.
     pub api_version: u32,
+    /// The provider's kind: `local` (with its store and console) or
+    /// `remote` (a site cache relaying upstream).
+    #[serde(default = "local_kind")]
+    pub kind: String,
     /// The store.
     pub store: String,
     /// Machines known.
@@ -527,6 +531,59 @@ pub struct Status {
     /// Payload downloads per group with limits or downloads so far.
     #[serde(default)]
     pub downloads: Vec<crate::bandwidth::GroupDownloads>,
+    /// Payload requests admitted since start (each remote provider asks
+    /// once per payload, whatever its clients do).
+    #[serde(default)]
+    pub targets_served: u64,
+    /// A remote provider's own figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteStats>,
+}
+
+fn local_kind() -> String {
+    "local".into()
+}
+
+/// `GET /v1/database`: where the provider's data is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    /// The store in use (no password).
+    pub store: String,
+    /// This provider's own SQLite file (switchover A).
+    pub local: String,
+    /// The shared database chosen by Manage Database, if any (switchover B).
+    pub saved: Option<crate::switchover::Saved>,
+}
+
+/// `POST /v1/database/{copy|use|merge}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchRequest {
+    /// The shared PostgreSQL database (`postgres://…`).
+    pub url: String,
+}
+
+/// A remote provider's figures (`GET /v1/status` of `--kind remote`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteStats {
+    /// The upstream provider.
+    pub upstream: String,
+    /// Upstream answered the last request.
+    pub upstream_reachable: bool,
+    /// When upstream last answered (Unix seconds; 0: never).
+    pub last_upstream_contact: u64,
+    /// Payloads fetched from upstream since start.
+    pub target_fetches: u64,
+    /// Metadata files fetched from upstream since start.
+    pub metadata_fetches: u64,
+    /// Payload files in the cache.
+    pub cached_targets: u64,
+    /// Check-ins and results waiting for upstream.
+    pub outbox: u64,
+    /// Requests relayed upstream since start.
+    pub relayed: u64,
+    /// Check-ins answered from upstream's last reply while it was down.
+    pub answered_from_cache: u64,
 }
 
 /// `POST /v1/rollouts`: a staged rollout of one update.

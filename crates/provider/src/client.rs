@@ -402,6 +402,34 @@ impl ProviderClient {
             .await
     }
 
+    /// `GET /v1/database`.
+    pub async fn database(&self) -> Result<crate::api::DatabaseInfo, ClientError> {
+        self.send(Method::GET, "/v1/database", None::<&()>, None::<&()>)
+            .await
+    }
+
+    /// `POST /v1/database/{action}`: Manage Database's Copy, Use or Merge.
+    pub async fn switch_database(
+        &self,
+        action: crate::switchover::Action,
+        url: &str,
+    ) -> Result<crate::switchover::Switched, ClientError> {
+        let action = serde_json::to_value(action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let body = crate::api::SwitchRequest {
+            url: url.to_string(),
+        };
+        self.send(
+            Method::POST,
+            &format!("/v1/database/{action}"),
+            None::<&()>,
+            Some(&body),
+        )
+        .await
+    }
+
     /// A raw request, for tests and tools: the status and the body.
     pub async fn raw(
         &self,

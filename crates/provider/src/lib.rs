@@ -8,6 +8,7 @@
 //!   Range, groups, machines, updates, report, activity);
 //! - [`discovery`]: UDP discovery answers and the registration in the server root;
 //! - [`console`]: the web console under `/console/` (users, sessions, pages);
+//! - [`remote`]: the remote kind, a site cache that relays upstream;
 //! - [`serve`]: the listener (TLS through rustls, connection cap with 503);
 //! - [`report`]: offers and machine status as pure functions;
 //! - [`rollout`]: staged rollouts as pure functions (waves, thresholds),
@@ -16,6 +17,8 @@
 //! - [`client`]: a typed client of the API (the CLI and the load generator);
 //! - [`simulate`]: the open-loop load generator;
 //! - [`service`]: the provider as a service of `transit server start`;
+//! - [`switchover`]: Manage Database's Copy, Use and Merge for a
+//!   switchover pair sharing one PostgreSQL database;
 //! - [`upkeep`]: re-signing the online roles and scanning the Auto update
 //!   folders while the provider runs.
 //!
@@ -29,6 +32,7 @@ pub mod config;
 pub mod console;
 pub mod discovery;
 pub mod http;
+pub mod remote;
 pub mod report;
 pub mod rollout;
 pub mod rollout_engine;
@@ -37,6 +41,7 @@ pub mod service;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod switchover;
 pub mod upkeep;
 
 pub use config::{Database, ProviderConfig, TlsFiles};
@@ -215,7 +220,10 @@ pub async fn run(
     let repo = UpdateRepository::open(&config.data)?;
     // The catalog's tables exist before anything reads them.
     transit_update::Store::open(&repo.store_path())?;
-    let store = open_store(&config.database, &repo).await?;
+    let slot = Arc::new(store::StoreSlot::new(
+        open_store(&config.database, &repo).await?,
+    ));
+    let store: Arc<dyn Store> = Arc::clone(&slot) as Arc<dyn Store>;
     let tls = config.tls.as_ref().map(serve::tls_acceptor).transpose()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -235,6 +243,7 @@ pub async fn run(
         config,
         repo,
         store: Arc::clone(&store),
+        slot,
         committer,
         catalog: Default::default(),
         groups: Default::default(),
@@ -247,6 +256,7 @@ pub async fn run(
         paused_for: Default::default(),
         peers: Default::default(),
         console: Default::default(),
+        targets_served: Default::default(),
     });
     app.reload_catalog().await?;
     app.reload_groups().await?;

@@ -1,6 +1,11 @@
 //! The load generator: seeded simulated machines check in at a fixed
 //! arrival rate (open loop: a slow reply does not slow the arrivals, and
 //! a check-in's latency counts from when it was due, so queueing shows).
+//!
+//! Given several providers (a switchover pair, or several providers on
+//! one database), machine `i` checks in at provider `i mod n` first and
+//! fails over to the next one when its provider cannot be reached or is
+//! busy, as the update client does.
 
 use crate::api::{CheckIn, InstalledJson};
 use crate::client::{ClientError, ProviderClient};
@@ -56,6 +61,11 @@ pub struct SimulateReport {
     pub p999_ms: f64,
     /// The slowest.
     pub max_ms: f64,
+    /// Check-ins answered 200 by each provider, in the order given.
+    pub per_provider: Vec<u64>,
+    /// Check-ins that went to a later provider because an earlier one
+    /// could not be reached or was busy.
+    pub failovers: u64,
 }
 
 const APPS: &[(&str, u16)] = &[
@@ -126,15 +136,61 @@ fn error_name(e: &ClientError) -> String {
 
 type Errors = Mutex<std::collections::BTreeMap<String, u64>>;
 
+/// What the senders share.
+struct Tally {
+    ok: AtomicU64,
+    latencies: Mutex<Vec<u32>>,
+    errors: Errors,
+    per_provider: Vec<AtomicU64>,
+    failovers: AtomicU64,
+}
+
+/// A check-in at `providers[first]`, failing over to the next ones when
+/// a provider cannot be reached or is busy; the index that answered.
+async fn checkin_any(
+    providers: &[ProviderClient],
+    first: usize,
+    body: &CheckIn,
+    tally: &Tally,
+) -> (Result<crate::api::CheckInReply, ClientError>, usize) {
+    let n = providers.len().max(1);
+    let mut last = None;
+    for k in 0..n {
+        let at = (first + k) % n;
+        match providers[at].checkin(body).await {
+            Ok(reply) => {
+                if k > 0 {
+                    tally.failovers.fetch_add(1, Ordering::Relaxed);
+                }
+                return (Ok(reply), at);
+            }
+            Err(e) => {
+                let next = matches!(e, ClientError::Unreachable { .. })
+                    || matches!(e, ClientError::Api { status: 503, .. });
+                last = Some((e, at));
+                if !next {
+                    break;
+                }
+            }
+        }
+    }
+    match last {
+        Some((e, at)) => (Err(e), at),
+        None => (Err(ClientError::Setup("no provider given".into())), 0),
+    }
+}
+
 fn record(
-    outcome: Result<crate::api::CheckInReply, ClientError>,
+    (outcome, at): (Result<crate::api::CheckInReply, ClientError>, usize),
     micros: u32,
-    ok: &AtomicU64,
-    latencies: &Mutex<Vec<u32>>,
-    errors: &Errors,
+    tally: &Tally,
 ) {
+    let (ok, latencies, errors) = (&tally.ok, &tally.latencies, &tally.errors);
     match outcome {
         Ok(_) => {
+            if let Some(c) = tally.per_provider.get(at) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
             ok.fetch_add(1, Ordering::Relaxed);
             latencies
                 .lock()
@@ -168,6 +224,18 @@ pub async fn run(
     options: &SimulateOptions,
     stop: &CancelToken,
 ) -> SimulateReport {
+    run_spread(std::slice::from_ref(client), options, stop).await
+}
+
+/// [`run`] over several providers: machine `i` goes to provider `i mod
+/// n` first, and fails over to the next ones.
+pub async fn run_spread(
+    providers: &[ProviderClient],
+    options: &SimulateOptions,
+    stop: &CancelToken,
+) -> SimulateReport {
+    let providers: Arc<Vec<ProviderClient>> = Arc::new(providers.to_vec());
+    let n = providers.len().max(1);
     let clients = options.clients.max(1);
     let machines: Arc<Vec<CheckIn>> = Arc::new(
         (0..clients.min(1_000_000))
@@ -175,9 +243,13 @@ pub async fn run(
             .collect(),
     );
     let permits = Arc::new(Semaphore::new(options.connections.max(1)));
-    let latencies: Arc<Mutex<Vec<u32>>> = Arc::new(Mutex::new(Vec::new()));
-    let errors: Arc<Errors> = Arc::default();
-    let ok = Arc::new(AtomicU64::new(0));
+    let tally = Arc::new(Tally {
+        ok: AtomicU64::new(0),
+        latencies: Mutex::new(Vec::new()),
+        errors: Errors::default(),
+        per_provider: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        failovers: AtomicU64::new(0),
+    });
     let start = Instant::now();
     let closed = options.rate <= 0.0;
     let total = if closed {
@@ -191,23 +263,21 @@ pub async fn run(
         let next = Arc::new(AtomicU64::new(0));
         let deadline = start + options.duration;
         for _ in 0..options.connections.max(1) {
-            let (client, machines, latencies, errors, ok, next, stop) = (
-                client.clone(),
+            let (providers, machines, tally, next, stop) = (
+                Arc::clone(&providers),
                 Arc::clone(&machines),
-                Arc::clone(&latencies),
-                Arc::clone(&errors),
-                Arc::clone(&ok),
+                Arc::clone(&tally),
                 Arc::clone(&next),
                 stop.clone(),
             );
             tasks.spawn(async move {
                 while Instant::now() < deadline && !stop.is_cancelled() {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let idx = (n % machines.len() as u64) as usize;
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let idx = (k % machines.len() as u64) as usize;
                     let t0 = Instant::now();
-                    let outcome = client.checkin(&machines[idx]).await;
+                    let outcome = checkin_any(&providers, idx % n, &machines[idx], &tally).await;
                     let micros = t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-                    record(outcome, micros, &ok, &latencies, &errors);
+                    record(outcome, micros, &tally);
                 }
             });
         }
@@ -220,20 +290,18 @@ pub async fn run(
             let due = start + Duration::from_secs_f64(sent as f64 / options.rate);
             let body = Arc::clone(&machines);
             let idx = (sent % machines.len() as u64) as usize;
-            let (client, permits, latencies, errors, ok) = (
-                client.clone(),
+            let (providers, permits, tally) = (
+                Arc::clone(&providers),
                 Arc::clone(&permits),
-                Arc::clone(&latencies),
-                Arc::clone(&errors),
-                Arc::clone(&ok),
+                Arc::clone(&tally),
             );
             tasks.spawn(async move {
                 let Ok(_permit) = permits.acquire_owned().await else {
                     return;
                 };
-                let outcome = client.checkin(&body[idx]).await;
+                let outcome = checkin_any(&providers, idx % n, &body[idx], &tally).await;
                 let micros = due.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-                record(outcome, micros, &ok, &latencies, &errors);
+                record(outcome, micros, &tally);
             });
             sent += 1;
         }
@@ -242,10 +310,10 @@ pub async fn run(
     }
     while tasks.join_next().await.is_some() {}
     let seconds = start.elapsed().as_secs_f64();
-    let mut lat = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut lat = std::mem::take(&mut *tally.latencies.lock().unwrap_or_else(|p| p.into_inner()));
     lat.sort_unstable();
-    let ok = ok.load(Ordering::Relaxed);
-    let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|p| p.into_inner()))
+    let ok = tally.ok.load(Ordering::Relaxed);
+    let errors = std::mem::take(&mut *tally.errors.lock().unwrap_or_else(|p| p.into_inner()))
         .into_iter()
         .collect();
     SimulateReport {
@@ -264,5 +332,11 @@ pub async fn run(
         p99_ms: percentile(&lat, 0.99),
         p999_ms: percentile(&lat, 0.999),
         max_ms: lat.last().map_or(0.0, |&m| f64::from(m) / 1000.0),
+        per_provider: tally
+            .per_provider
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect(),
+        failovers: tally.failovers.load(Ordering::Relaxed),
     }
 }

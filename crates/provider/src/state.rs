@@ -102,8 +102,10 @@ pub struct App {
     pub config: ProviderConfig,
     /// The repository (metadata and payloads served).
     pub repo: UpdateRepository,
-    /// The store.
+    /// The store: [`App::slot`], seen through the [`Store`] interface.
     pub store: Arc<dyn Store>,
+    /// The store in use, which Manage Database can replace while serving.
+    pub slot: Arc<crate::store::StoreSlot>,
     /// The one writer of check-ins.
     pub committer: Committer,
     /// The catalog, reloaded every few seconds and after changes.
@@ -132,6 +134,8 @@ pub struct App {
     pub peers: RwLock<Arc<Vec<String>>>,
     /// The console's sessions and failed logins.
     pub console: crate::console::auth::Auth,
+    /// Payload requests admitted since start.
+    pub targets_served: AtomicU64,
 }
 
 impl App {

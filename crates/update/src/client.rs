@@ -42,7 +42,7 @@ pub enum VerifyError {
         detail: String,
     },
     /// Metadata has expired.
-    #[error("{role} metadata has expired (freeze attack, or the provider could not re-sign)")]
+    #[error("metadata expired: the {role} role (a freeze attack, or a provider cut off from re-signing)")]
     Expired {
         /// The role.
         role: String,

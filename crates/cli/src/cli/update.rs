@@ -304,10 +304,36 @@ pub enum UpdateCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A running provider's figures: its kind and store, machines,
+    /// check-ins committed, connections, downloads; a remote provider's
+    /// upstream, cache and outbox.
+    Status {
+        #[command(flatten)]
+        provider: ProviderArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage Database: where a running provider keeps its data, and a
+    /// switchover pair's Copy, Use and Merge of one shared PostgreSQL database.
+    Database {
+        #[command(flatten)]
+        provider: ProviderArg,
+        #[command(subcommand)]
+        action: Option<DatabaseAction>,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Load generator: seeded simulated machines check in at a fixed rate.
     Simulate {
         #[command(flatten)]
         provider: ProviderArg,
+        /// More providers (repeat): machine i checks in at provider i mod n
+        /// first (--provider is the first), and fails over to the next
+        /// when its provider is down or busy.
+        #[arg(long, value_name = "URL")]
+        also: Vec<String>,
         /// Distinct simulated machines.
         #[arg(long, default_value_t = 1000)]
         clients: u64,
@@ -642,6 +668,66 @@ pub struct ProviderArgs {
     /// Serve the administration API to other hosts too (default: loopback only).
     #[arg(long)]
     pub admin_remote: bool,
+    /// Do not re-sign the timestamp and snapshot while running (for a
+    /// repository whose online keys are kept elsewhere: `transit update
+    /// refresh` re-signs by hand). Clients refuse metadata once it expires.
+    #[arg(long)]
+    pub no_resign: bool,
+    /// The provider's kind: `local` (its own store, console and
+    /// repository) or `remote` (a site cache with no console, relaying
+    /// check-ins and results to --upstream).
+    #[arg(long, value_enum, default_value = "local")]
+    pub kind: ProviderKind,
+    /// A remote provider's upstream provider (http://hq:8092).
+    #[arg(long, value_name = "URL", required_if_eq("kind", "remote"))]
+    pub upstream: Option<String>,
+    /// A PEM certificate to trust for the upstream provider.
+    #[arg(long, value_name = "FILE", requires = "upstream")]
+    pub upstream_ca: Option<PathBuf>,
+    /// A remote provider fetches timestamp.json again after this long
+    /// (90s, 5m; a bare number is minutes).
+    #[arg(long, default_value = "60s", value_parser = minutes_or_duration)]
+    pub metadata_ttl: Duration,
+    /// A remote provider retries its outbox this often while upstream is
+    /// down (90s, 5m; a bare number is minutes).
+    #[arg(long, default_value = "15s", value_parser = minutes_or_duration)]
+    pub relay_retry: Duration,
+}
+
+/// `transit update database …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum DatabaseAction {
+    /// The store in use, this provider's own SQLite file (A) and the
+    /// shared database chosen (B).
+    Status,
+    /// The primary: move this provider's data into the shared (empty)
+    /// database and use it from now on.
+    Copy {
+        /// The shared database (postgres://user@host/db; give the password
+        /// in PGPASSWORD or ~/.pgpass: it is never saved).
+        url: String,
+    },
+    /// The backup: use the shared database from now on.
+    Use {
+        /// The shared database.
+        url: String,
+    },
+    /// The backup: join this provider's own data into the shared
+    /// database (duplicate machines removed, the newest contact wins) and
+    /// use it from now on.
+    Merge {
+        /// The shared database.
+        url: String,
+    },
+}
+
+/// A provider's kind (the vendor's provider kinds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// The provider with the store, the console and the signed repository.
+    Local,
+    /// A per-site cache relaying upstream.
+    Remote,
 }
 
 /// `transit update provider …`
@@ -861,6 +947,8 @@ impl UpdateCommand {
             UpdateCommand::Publishers(PublishersCommand::List { json, .. })
             | UpdateCommand::Folders(FoldersCommand::List { json, .. })
             | UpdateCommand::Report { json, .. }
+            | UpdateCommand::Database { json, .. }
+            | UpdateCommand::Status { json, .. }
             | UpdateCommand::Simulate { json, .. }
             | UpdateCommand::Groups(
                 GroupsCommand::List { json, .. }

@@ -124,13 +124,28 @@ step('Activity: clear');
 await Promise.all([page.waitForURL(/msg=Cleared/), page.click('#clear button')]);
 assert.equal(await page.locator('#activity tr').count(), 1, 'only the header row');
 
-step('Configuration: Manage Database says it is not available');
+step('Configuration: Manage Database refuses what is not PostgreSQL');
 await page.goto(`${BASE}/console/config`);
 await page.click('#manage-database summary');
-await page.fill('#manage-database input[name=location]', 'postgres://db.example.com/iupdate');
-const [resp] = await Promise.all([page.waitForResponse(/config\/database/), page.click('#manage-database button[value=copy]')]);
-assert.equal(resp.status(), 501);
-assert.match(await page.locator('p.err').textContent(), /Copy is not available on this provider/);
+assert.match(await page.locator('#switchover-b').textContent(), /none chosen/);
+await page.fill('#manage-database input[name=location]', 'mysql://db.example.com/iupdate');
+const [refused] = await Promise.all([page.waitForResponse(/config\/database/), page.click('#manage-database button[value=copy]')]);
+assert.equal(refused.status(), 422);
+assert.match(await page.locator('p.err').textContent(), /PostgreSQL/);
+
+if (process.env.SHARED_DB) {
+  step('Configuration: Manage Database copies into the shared database and uses it');
+  await page.goto(`${BASE}/console/config`);
+  await page.click('#manage-database summary');
+  await page.fill('#manage-database input[name=location]', process.env.SHARED_DB);
+  await Promise.all([page.waitForURL(/msg=Copy/), page.click('#manage-database button[value=copy]')]);
+  assert.match(await page.locator('#database').textContent(), /^postgres:\/\//);
+  await page.click('#manage-database summary');
+  assert.match(await page.locator('#switchover-b').textContent(), /Copy/);
+  await shot('configuration-database');
+} else {
+  console.log('skipped: Manage Database Copy (no SHARED_DB: set TRANSIT_TEST_PG)');
+}
 
 step('Configuration: add a peer (+), Apply, remove it (−), Apply');
 await page.goto(`${BASE}/console/config`);

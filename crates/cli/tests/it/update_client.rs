@@ -217,7 +217,7 @@ check_max = "2s"
     }
 
     /// `transit update client install-bundle --config CONFIG BUNDLE`.
-    fn install_bundle(&self, config: &Path, bundle: &Path) -> assert_cmd::Command {
+    pub(crate) fn install_bundle(&self, config: &Path, bundle: &Path) -> assert_cmd::Command {
         let mut cmd = transit(&self.root());
         cmd.args(["update", "client", "install-bundle", "--config"])
             .arg(config)
@@ -260,11 +260,11 @@ check_max = "2s"
     }
 }
 
-fn app_dir(config: &Path) -> PathBuf {
+pub(crate) fn app_dir(config: &Path) -> PathBuf {
     config.parent().unwrap().join("apps").join(APP)
 }
 
-fn current(config: &Path) -> Option<String> {
+pub(crate) fn current(config: &Path) -> Option<String> {
     std::fs::read_link(app_dir(config).join("current"))
         .ok()
         .map(|p| p.to_string_lossy().into_owned())
@@ -296,7 +296,7 @@ fn assert_tree(config: &Path, payload: &Path) {
     assert!(got == want, "file contents of {} differ", tree.display());
 }
 
-fn files(n: usize, tag: &str, size: usize) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn files(n: usize, tag: &str, size: usize) -> Vec<(String, Vec<u8>)> {
     (0..n)
         .map(|i| {
             let body: Vec<u8> = format!("{tag} file {i}\n")
@@ -310,7 +310,7 @@ fn files(n: usize, tag: &str, size: usize) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn as_refs(v: &[(String, Vec<u8>)]) -> Vec<(&str, Vec<u8>)> {
+pub(crate) fn as_refs(v: &[(String, Vec<u8>)]) -> Vec<(&str, Vec<u8>)> {
     v.iter().map(|(a, b)| (a.as_str(), b.clone())).collect()
 }
 

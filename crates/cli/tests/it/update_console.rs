@@ -1,9 +1,10 @@
 //! The provider's web console: `transit update provider init --admin`,
-//! and the browser test — a real provider (the binary), driven by
-//! Playwright (`playwright-core` from npm) in Debian's Chromium, headless:
-//! crates/cli/tests/browser/console.mjs. Skips loudly without node,
-//! chromium or the npm package, and fails instead under
-//! `TRANSIT_REQUIRE_TOOLS=1` (CI, where `.ci/run` installs them).
+//! and the browser tests — a real provider (the binary), driven in two
+//! browsers, headless: Debian's Chromium by Playwright (`playwright-core`
+//! from npm, crates/cli/tests/browser/console.mjs), and Debian's Firefox
+//! ESR over WebDriver BiDi by `puppeteer-core` (console-firefox.mjs). Each
+//! skips loudly without node, its browser or its npm package, and fails
+//! instead under `TRANSIT_REQUIRE_TOOLS=1` (CI, where `.ci/run` installs them).
 
 use crate::common::{transit, Exit, ExitAssert};
 use crate::update_client::{free_port, json, Fixture, Kid};
@@ -95,21 +96,21 @@ fn update_provider_init_adds_the_first_console_user_without_the_password_on_the_
         .failure();
 }
 
-/// node, chromium and the npm package, or a skip.
-fn browser_tools(dir: &Path) -> Option<(String, String)> {
+/// node and the npm package `package` (in the browser tests' node_modules),
+/// then the full path of the first of `browsers` on the PATH; or a skip.
+fn browser_tools(
+    dir: &Path,
+    package: &str,
+    browsers: &[&str],
+    install: &str,
+) -> Option<(String, String)> {
     let node = transit_testkit::tools::tool_or_skip(&["node"], "apt-get install nodejs npm")?;
-    let chromium = transit_testkit::tools::tool_or_skip(
-        &["chromium", "chromium-browser"],
-        "apt-get install chromium",
-    )?;
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        return transit_testkit::tools::skip(
-            "playwright-core",
-            "npm ci in crates/cli/tests/browser",
-        );
+    let browser = transit_testkit::tools::tool_or_skip(browsers, install)?;
+    if !dir.join("node_modules").join(package).is_dir() {
+        return transit_testkit::tools::skip(package, "npm ci in crates/cli/tests/browser");
     }
     let path = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {chromium}")])
+        .args(["-c", &format!("command -v {browser}")])
         .output()
         .unwrap();
     Some((
@@ -118,92 +119,200 @@ fn browser_tools(dir: &Path) -> Option<(String, String)> {
     ))
 }
 
+/// The folder of the browser test scripts (and their node_modules).
+fn scripts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// What each browser's journey starts from: a running provider with an
+/// update in Pre-Approval, 20 simulated machines and their activity, the
+/// console user `admin`, a second bundle to upload, and (with
+/// `TRANSIT_TEST_PG`) a shared database for Manage Database's Copy.
+///
+/// Fields drop in order: the provider stops before its folder goes.
+struct Journey {
+    _provider: Kid,
+    shared: Option<crate::update_switchover::SharedDb>,
+    s: Setup,
+    /// The update in Pre-Approval.
+    id: i64,
+    /// The bundle the browser uploads.
+    upload: PathBuf,
+    url: String,
+    /// Where the screenshots go (`TRANSIT_SCREENSHOTS`, or the test's folder).
+    shots: PathBuf,
+}
+
+impl Journey {
+    /// `tag` names the shared database (one per browser).
+    fn new(tag: &str) -> Journey {
+        let s = Setup::new();
+        let p3 = s.bundle(3);
+        let upload = s.bundle(4);
+        let out = transit(&s.root())
+            .args(["update", "add", "--json", "--data"])
+            .arg(s.p("data"))
+            .arg(&p3)
+            .assert()
+            .success();
+        let id = json(&out.get_output().stdout)["id"].as_i64().unwrap();
+        s.init("admin", "correct horse battery").success();
+        let (provider, url) = s.provider();
+        // Machines and activity to look at.
+        transit(&s.root())
+            .args(["update", "simulate", "--clients", "20", "--rate", "40"])
+            .args(["--duration", "1", "--provider", &url])
+            .assert()
+            .success();
+        let shared = crate::update_switchover::SharedDb::new(tag);
+        let shots = std::env::var_os("TRANSIT_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| s.p("screenshots"));
+        Journey {
+            _provider: provider,
+            shared,
+            s,
+            id,
+            upload,
+            url,
+            shots,
+        }
+    }
+
+    /// Runs `script` with node, the browser's path in `browser_var`;
+    /// asserts it succeeded and printed `passed`.
+    fn run(&self, node: &str, script: &str, browser_var: &str, browser: &str, passed: &str) {
+        let run = std::process::Command::new(node)
+            .arg(scripts().join(script))
+            .current_dir(scripts())
+            .env("BASE_URL", &self.url)
+            .env("USER", "admin")
+            .env("PASSWORD", "correct horse battery")
+            .env("UPDATE_ID", self.id.to_string())
+            .env("BUNDLE", &self.upload)
+            .env("SHOTS", &self.shots)
+            .env(browser_var, browser)
+            .env(
+                "SHARED_DB",
+                self.shared.as_ref().map_or("", |d| d.url.as_str()),
+            )
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{script} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(stdout.contains(passed), "{stdout}");
+    }
+
+    /// A PNG screenshot of each page, named `<prefix>-<page>.png`.
+    fn assert_screenshots(&self, prefix: &str) {
+        for page in [
+            "login",
+            "about",
+            "activity",
+            "report",
+            "configuration",
+            "machines",
+            "groups",
+            "updates",
+        ] {
+            let f = self.shots.join(format!("{prefix}-{page}.png"));
+            let bytes = std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert!(bytes.starts_with(b"\x89PNG"), "{}", f.display());
+        }
+    }
+
+    /// What the browser did is what the provider now holds: the update GA
+    /// and High Priority, the upload ingested, North deleted and all 20
+    /// machines back in Default.
+    fn assert_provider_holds_what_the_browser_did(&self) {
+        let out = transit(&self.s.root())
+            .args([
+                "update",
+                "updates",
+                "list",
+                "--json",
+                "--provider",
+                &self.url,
+            ])
+            .assert()
+            .success();
+        let updates = json(&out.get_output().stdout);
+        let first = updates
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == self.id)
+            .unwrap();
+        assert_eq!(first["state"], "GA");
+        assert_eq!(first["high_priority"], true);
+        assert_eq!(
+            updates.as_array().unwrap().len(),
+            2,
+            "the upload was ingested"
+        );
+        let out = transit(&self.s.root())
+            .args([
+                "update",
+                "groups",
+                "list",
+                "--json",
+                "--provider",
+                &self.url,
+            ])
+            .assert()
+            .success();
+        let groups = json(&out.get_output().stdout);
+        assert_eq!(groups.as_array().unwrap().len(), 1, "North was deleted");
+        assert_eq!(groups[0]["members"], 20, "its members are back in Default");
+    }
+}
+
 #[test]
 fn update_console_in_a_real_browser() {
-    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let Some((node, chromium)) = browser_tools(&scripts) else {
+    let Some((node, chromium)) = browser_tools(
+        &scripts(),
+        "playwright-core",
+        &["chromium", "chromium-browser"],
+        "apt-get install chromium",
+    ) else {
         return;
     };
-    let s = Setup::new();
-    let p3 = s.bundle(3);
-    let p4 = s.bundle(4);
-    let out = transit(&s.root())
-        .args(["update", "add", "--json", "--data"])
-        .arg(s.p("data"))
-        .arg(&p3)
-        .assert()
-        .success();
-    let id = json(&out.get_output().stdout)["id"].as_i64().unwrap();
-    s.init("admin", "correct horse battery").success();
-    let (_provider, url) = s.provider();
-    // Machines and activity to look at.
-    transit(&s.root())
-        .args(["update", "simulate", "--clients", "20", "--rate", "40"])
-        .args(["--duration", "1", "--provider", &url])
-        .assert()
-        .success();
+    let j = Journey::new("console");
+    j.run(
+        &node,
+        "console.mjs",
+        "CHROMIUM",
+        &chromium,
+        "browser test passed",
+    );
+    j.assert_screenshots("console");
+    j.assert_provider_holds_what_the_browser_did();
+}
 
-    let shots = std::env::var_os("TRANSIT_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| s.p("screenshots"));
-    let run = std::process::Command::new(node)
-        .arg(scripts.join("console.mjs"))
-        .current_dir(&scripts)
-        .env("BASE_URL", &url)
-        .env("USER", "admin")
-        .env("PASSWORD", "correct horse battery")
-        .env("UPDATE_ID", id.to_string())
-        .env("BUNDLE", &p4)
-        .env("SHOTS", &shots)
-        .env("CHROMIUM", chromium)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "the browser test failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
+/// The same journey in stock Firefox ESR (Debian's `firefox-esr`) over
+/// WebDriver BiDi, driven by `puppeteer-core`: crates/cli/tests/browser/console-firefox.mjs.
+#[test]
+fn update_console_in_firefox() {
+    let Some((node, firefox)) = browser_tools(
+        &scripts(),
+        "puppeteer-core",
+        &["firefox-esr", "firefox"],
+        "apt-get install firefox-esr",
+    ) else {
+        return;
+    };
+    let j = Journey::new("console_ff");
+    j.run(
+        &node,
+        "console-firefox.mjs",
+        "FIREFOX",
+        &firefox,
+        "firefox test passed",
     );
-    assert!(stdout.contains("browser test passed"), "{stdout}");
-    // A screenshot of each page.
-    for page in [
-        "login",
-        "about",
-        "activity",
-        "report",
-        "configuration",
-        "machines",
-        "groups",
-        "updates",
-    ] {
-        let f = shots.join(format!("console-{page}.png"));
-        let bytes = std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert!(bytes.starts_with(b"\x89PNG"), "{}", f.display());
-    }
-    // What the browser did is what the provider now holds.
-    let out = transit(&s.root())
-        .args(["update", "updates", "list", "--json", "--provider", &url])
-        .assert()
-        .success();
-    let updates = json(&out.get_output().stdout);
-    let first = updates
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["id"] == id)
-        .unwrap();
-    assert_eq!(first["state"], "GA");
-    assert_eq!(first["high_priority"], true);
-    assert_eq!(
-        updates.as_array().unwrap().len(),
-        2,
-        "the upload was ingested"
-    );
-    let out = transit(&s.root())
-        .args(["update", "groups", "list", "--json", "--provider", &url])
-        .assert()
-        .success();
-    let groups = json(&out.get_output().stdout);
-    assert_eq!(groups.as_array().unwrap().len(), 1, "North was deleted");
-    assert_eq!(groups[0]["members"], 20, "its members are back in Default");
+    j.assert_screenshots("firefox");
+    j.assert_provider_holds_what_the_browser_did();
 }

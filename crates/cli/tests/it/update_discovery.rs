@@ -6,109 +6,11 @@
 //! `TRANSIT_REQUIRE_TOOLS=1`.
 
 use crate::common::{init, transit};
+use crate::netns::{in_ns, Lan};
 use crate::update_client::{json, Fixture, Kid};
 use std::io::BufRead;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn ip(args: &[&str]) -> bool {
-    Command::new("ip")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Namespaces `<p>h` (the bridge), `<p>a`, `<p>b`, `<p>c` on 10.231.N.0/24;
-/// removed (with their links) when dropped.
-struct Lan {
-    prefix: String,
-    subnet: String,
-}
-
-impl Lan {
-    fn new() -> Option<Lan> {
-        let n = std::process::id() % 200 + 20;
-        let prefix = format!("tn{n}");
-        let lan = Lan {
-            subnet: format!("10.231.{n}"),
-            prefix,
-        };
-        let hub = lan.ns('h');
-        if !ip(&["netns", "add", &hub]) {
-            return transit_testkit::tools::skip(
-                "network namespaces (`ip netns add` as root)",
-                "run as root with iproute2",
-            );
-        }
-        let ok = ip(&["-n", &hub, "link", "add", "br0", "type", "bridge"])
-            && ip(&["-n", &hub, "link", "set", "br0", "up"])
-            && ['a', 'b', 'c'].iter().enumerate().all(|(i, side)| {
-                let ns = lan.ns(*side);
-                let (outer, inner) = (
-                    format!("{}{side}o", lan.prefix),
-                    format!("{}{side}i", lan.prefix),
-                );
-                ip(&["netns", "add", &ns])
-                    && ip(&[
-                        "link", "add", &outer, "type", "veth", "peer", "name", &inner,
-                    ])
-                    && ip(&["link", "set", &outer, "netns", &hub])
-                    && ip(&["link", "set", &inner, "netns", &ns])
-                    && ip(&["-n", &hub, "link", "set", &outer, "master", "br0", "up"])
-                    && ip(&[
-                        "-n",
-                        &ns,
-                        "addr",
-                        "add",
-                        &format!("{}.{}/24", lan.subnet, i + 1),
-                        "dev",
-                        &inner,
-                    ])
-                    && ip(&["-n", &ns, "link", "set", &inner, "up"])
-                    && ip(&["-n", &ns, "link", "set", "lo", "up"])
-            });
-        assert!(ok, "setting up the namespaces failed");
-        Some(lan)
-    }
-
-    fn ns(&self, side: char) -> String {
-        format!("{}{side}", self.prefix)
-    }
-
-    fn addr(&self, side: char) -> String {
-        let i = match side {
-            'a' => 1,
-            'b' => 2,
-            _ => 3,
-        };
-        format!("{}.{i}", self.subnet)
-    }
-
-    fn broadcast(&self) -> String {
-        format!("{}.255", self.subnet)
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for side in ['a', 'b', 'c', 'h'] {
-            ip(&["netns", "del", &self.ns(side)]);
-        }
-    }
-}
-
-/// `transit … ARGS` inside namespace `ns`.
-fn in_ns(ns: &str, root: &Path) -> Command {
-    let mut c = Command::new("ip");
-    c.args(["netns", "exec", ns])
-        .arg(assert_cmd::cargo::cargo_bin("transit"))
-        .arg("--server-root")
-        .arg(root)
-        .env_remove("TRANSIT_LOG");
-    c
-}
+use std::process::Stdio;
 
 /// Starts a provider in `ns` on `addr:8092` with discovery `key`.
 fn provider(ns: &str, root: &Path, data: &Path, addr: &str, key: &str) -> Kid {

@@ -90,6 +90,7 @@ pub async fn page(
     let users = app.store.users().await?;
     let user_names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
     let pending = !(ctx.session.peers.is_empty() && ctx.session.users.is_empty());
+    let shared = crate::switchover::saved(&app.config.data).map_err(PageError::internal)?;
     let body = html! {
         h2 { "Update folders" }
         p.muted { "Bundles dropped in a folder marked Auto are taken in by the scanner (first scan 90 s after start, then every 60 s)." }
@@ -135,10 +136,16 @@ pub async fn page(
             summary { "Manage Database…" }
             form method="post" action="/console/config/database" {
                 (csrf(&ctx))
+                p.muted { "Copy moves this provider's own data into an empty shared PostgreSQL database and uses it (the primary). Use switches to the shared database (the backup). Merge joins this provider's own data into the shared database, keeping the newest contact of each machine, and uses it. The password belongs in PGPASSWORD or ~/.pgpass: it is never saved." }
                 table {
-                    tr { th { "Switchover A (this provider)" } td { (app.store.describe()) } }
-                    tr { th { "Switchover B" } td { "not configured: this provider is not part of a switchover pair" } }
-                    tr { th { "New location" } td { input name="location" placeholder="postgres://host/db" required; } }
+                    tr { th { "Switchover A (this provider's own data)" } td #switchover-a { (app.repo.store_path().display()) } }
+                    tr { th { "Switchover B (shared)" } td #switchover-b {
+                        @match &shared {
+                            Some(s) => { (s.url) " (" (format!("{:?}", s.action)) " at " (s.since) ")" }
+                            None => { "none chosen" }
+                        }
+                    } }
+                    tr { th { "Shared database" } td { input name="location" placeholder="postgres://user@host/db" value=[shared.as_ref().map(|s| s.url.as_str())] required; } }
                 }
                 p {
                     button type="submit" name="action" value="copy" { "Copy" } " "
@@ -419,24 +426,47 @@ pub async fn apply(
 }
 
 /// `POST /console/config/database`: Manage Database's Copy, Use and
-/// Merge. The switchover database backend does not exist on this
-/// provider yet: each answers 501 and changes nothing.
-pub async fn database(State(app): State<Arc<App>>, Extension(f): Extension<Fields>) -> PageResult {
-    let action = match f.text("action") {
-        "copy" => "Copy",
-        "use" => "Use",
-        "merge" => "Merge",
-        other => {
-            return Err(PageError::bad(format!(
-                "`{other}` is not Copy, Use or Merge"
-            )))
-        }
-    };
-    Err(PageError {
-        status: StatusCode::NOT_IMPLEMENTED,
-        message: format!(
-            "Manage Database: {action} is not available on this provider. Switching a switchover pair's database is not built yet; nothing was changed, and the provider keeps using {}. To share a PostgreSQL database, start the provider with --database.",
-            app.store.describe()
+/// Merge ([`crate::switchover`]).
+pub async fn database(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Extension(f): Extension<Fields>,
+) -> PageResult {
+    let action: crate::switchover::Action = f.text("action").parse().map_err(PageError::bad)?;
+    let location = f.text("location").trim().to_string();
+    if location.is_empty() {
+        return Err(PageError::bad(
+            "give the shared database's location (postgres://user@host/db)",
+        ));
+    }
+    let url = secrecy::SecretString::from(location);
+    let done = crate::switchover::switch(&app, action, &url)
+        .await
+        .map_err(|e| PageError {
+            status: match transit_core::Kind::kind(&e) {
+                transit_core::ErrorKind::Refused => StatusCode::CONFLICT,
+                transit_core::ErrorKind::Usage => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_GATEWAY,
+            },
+            message: format!(
+                "Manage Database: {e}. Nothing was switched: the provider keeps using {}.",
+                app.store.describe()
+            ),
+        })?;
+    tracing::info!(user = ctx.session.user, action = ?done.action, now = %done.now, "console: database switched");
+    let m = &done.moved;
+    Ok(layout::done(
+        "/console/config",
+        &format!(
+            "{:?} done: the provider uses {} now. Machines {} added, {} replaced by newer, {} kept, {} duplicates removed; {} groups and {} activity entries added.",
+            done.action,
+            done.now,
+            m.machines.added,
+            m.machines.replaced,
+            m.machines.kept,
+            m.machines.duplicates_removed,
+            m.groups_added,
+            m.activity_added
         ),
-    })
+    ))
 }

@@ -650,6 +650,7 @@ pub async fn status(State(app): State<Arc<App>>) -> Result<Json<Status>, ApiErro
     let stats = app.committer.stats();
     Ok(Json(Status {
         api_version: API_VERSION,
+        kind: "local".into(),
         store: app.store.describe(),
         machines: app.store.count_machines().await?,
         checkins_per_s: app.load.rate(),
@@ -657,6 +658,8 @@ pub async fn status(State(app): State<Arc<App>>) -> Result<Json<Status>, ApiErro
         groups: stats.groups.load(Ordering::Relaxed),
         connections: app.connections.load(Ordering::Relaxed),
         downloads: app.downloads.counters(),
+        targets_served: app.targets_served.load(Ordering::Relaxed),
+        remote: None,
     }))
 }
 
@@ -698,4 +701,28 @@ pub async fn rollout_command(
         }
     };
     Ok(Json(rollout_engine::run_command(&app, id, command).await?))
+}
+
+/// `GET /v1/database`: the store in use and the saved switchover choice.
+pub async fn database(
+    State(app): State<Arc<App>>,
+) -> Result<Json<crate::api::DatabaseInfo>, ApiError> {
+    let saved = crate::switchover::saved(&app.config.data).map_err(ApiError::internal)?;
+    Ok(Json(crate::api::DatabaseInfo {
+        store: app.store.describe(),
+        local: app.repo.store_path().display().to_string(),
+        saved,
+    }))
+}
+
+/// `POST /v1/database/{action}` with `{"url": "postgres://…"}`: Manage
+/// Database's Copy, Use or Merge.
+pub async fn switch_database(
+    State(app): State<Arc<App>>,
+    Path(action): Path<String>,
+    ApiJson(body): ApiJson<crate::api::SwitchRequest>,
+) -> Result<Json<crate::switchover::Switched>, ApiError> {
+    let action: crate::switchover::Action = action.parse().map_err(ApiError::invalid)?;
+    let url = secrecy::SecretString::from(body.url);
+    Ok(Json(crate::switchover::switch(&app, action, &url).await?))
 }

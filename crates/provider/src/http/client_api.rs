@@ -21,7 +21,7 @@ use transit_update::store::ActivityStatus;
 /// Progress events of one machine and update closer than this are coalesced.
 pub const PROGRESS_GAP: Duration = Duration::from_secs(1);
 
-fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -55,7 +55,7 @@ fn claimed(id: &str) -> ApiError {
     )
 }
 
-fn validate(c: &CheckIn) -> Result<(), ApiError> {
+pub(crate) fn validate(c: &CheckIn) -> Result<(), ApiError> {
     check_id(&c.machine_id)?;
     check_token(&c.token)?;
     if c.name.trim().is_empty() || c.name.len() > 255 {

@@ -88,7 +88,7 @@ pub fn parse_range(header: Option<&str>, len: u64) -> RangeRequest {
 
 /// A path under `base` from URL segments, refusing anything that could
 /// leave it (empty, `.`-leading or `..` segments, backslashes).
-fn safe_join(base: PathBuf, rel: &str) -> Option<PathBuf> {
+pub(crate) fn safe_join(base: PathBuf, rel: &str) -> Option<PathBuf> {
     let mut path = base;
     for seg in rel.split('/') {
         if seg.is_empty() || seg.starts_with('.') || seg.contains('\\') || seg.contains('\0') {
@@ -248,7 +248,11 @@ pub async fn target(
         .unwrap_or_default();
     let gate = app.downloads.gate(group_id, limits);
     match app.downloads.admit(gate, QUEUE_WAIT).await {
-        Ok(ticket) => serve_file(path, &headers, "application/octet-stream", Some(ticket)).await,
+        Ok(ticket) => {
+            app.targets_served
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            serve_file(path, &headers, "application/octet-stream", Some(ticket)).await
+        }
         Err(come_back) => {
             let mut r = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -177,3 +177,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })
 }
+
+impl From<crate::switchover::SwitchError> for ApiError {
+    fn from(e: crate::switchover::SwitchError) -> ApiError {
+        use crate::switchover::SwitchError;
+        match e {
+            SwitchError::NotEmpty(_) => {
+                ApiError::new(StatusCode::CONFLICT, "refused", e.to_string())
+            }
+            SwitchError::NotShared(_) => ApiError::invalid(e.to_string()),
+            SwitchError::Store(StoreError::Postgres { .. }) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "database_unreachable",
+                format!("the shared database failed; the provider keeps its store: {e}"),
+            ),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}

@@ -39,6 +39,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/v1/rollouts/{id}", get(admin::rollout))
         .route("/v1/rollouts/{id}/{command}", post(admin::rollout_command))
+        .route("/v1/database", get(admin::database))
+        .route("/v1/database/{action}", post(admin::switch_database))
         .route(
             "/v1/activity",
             get(admin::activity).delete(admin::clear_activity),

@@ -16,6 +16,10 @@ pub mod sqlite;
 
 pub use rollouts::{Outcome, RolloutStore};
 mod rollouts;
+pub mod slot;
+pub mod transfer;
+pub use slot::StoreSlot;
+pub use transfer::{MachineCounts, MachineExport, TransferStore};
 
 use crate::api::{GroupSettings, InstalledJson};
 use async_trait::async_trait;
@@ -418,7 +422,7 @@ pub struct AccessChanges {
 
 /// The provider's store.
 #[async_trait]
-pub trait Store: RolloutStore + Send + Sync + 'static {
+pub trait Store: RolloutStore + TransferStore + Send + Sync + 'static {
     /// What it is, for logs (no password).
     fn describe(&self) -> String;
 

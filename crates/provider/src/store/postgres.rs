@@ -21,6 +21,8 @@ use transit_update::store::{Activity, ActivityStatus};
 
 #[path = "postgres_rollouts.rs"]
 mod rollouts;
+#[path = "postgres_transfer.rs"]
+mod transfer;
 
 /// Connections in the pool.
 const POOL_SIZE: u32 = 8;

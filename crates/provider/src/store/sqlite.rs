@@ -19,6 +19,8 @@ use transit_update::store::{Activity, ActivityStatus};
 
 #[path = "sqlite_rollouts.rs"]
 mod rollouts;
+#[path = "sqlite_transfer.rs"]
+mod transfer;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS groups(

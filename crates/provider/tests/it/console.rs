@@ -2,7 +2,7 @@
 //! page; POST without the CSRF token → 403; failed logins limited; the
 //! session cookie's flags; the pages' main actions as forms.
 
-use crate::common::{checkin, rt, Fixture, Running};
+use crate::common::{checkin, rt, Fixture, Running, TempPg};
 use reqwest::header::{COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -271,9 +271,10 @@ fn the_session_cookie_is_http_only_and_same_site_strict() {
 }
 
 #[test]
-fn console_forms_move_machines_apply_peers_and_refuse_manage_database() {
+fn console_forms_move_machines_apply_peers_and_manage_the_database() {
     let (fx, p) = provider();
     let c = p.client();
+    let shared: std::sync::Mutex<Option<TempPg>> = Default::default();
     rt().block_on(async {
         c.checkin(&checkin("m-1", "WS001", 1)).await.unwrap();
         c.checkin(&checkin("m-2", "WS002", 3)).await.unwrap();
@@ -412,19 +413,46 @@ fn console_forms_move_machines_apply_peers_and_refuse_manage_database() {
             StatusCode::SEE_OTHER
         );
 
-        // Manage Database: not available, and says so.
+        // Manage Database: a location that is not PostgreSQL is refused,
+        // one that cannot be reached fails, and nothing is switched.
+        let r = b
+            .post(
+                "/console/config/database",
+                &[("csrf", &csrf), ("action", "copy"), ("location", "sqlite")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("PostgreSQL"), "{}", r.body);
         let r = b
             .post(
                 "/console/config/database",
                 &[
                     ("csrf", &csrf),
-                    ("action", "copy"),
-                    ("location", "postgres://db/x"),
+                    ("action", "use"),
+                    ("location", "postgres://nobody@127.0.0.1:1/none"),
                 ],
             )
             .await;
-        assert_eq!(r.status, StatusCode::NOT_IMPLEMENTED);
-        assert!(r.body.contains("Copy is not available on this provider"));
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+        assert!(r.body.contains("Nothing was switched"), "{}", r.body);
+        let page = b.get("/console/config").await;
+        assert!(page.body.contains("none chosen"), "B is not set");
+        // Copy into a real shared database: the provider uses it at once.
+        if let Some(db) = TempPg::new().await {
+            ok(&b
+                .post(
+                    "/console/config/database",
+                    &[("csrf", &csrf), ("action", "copy"), ("location", &db.url)],
+                )
+                .await);
+            let page = b.get("/console/config").await;
+            assert!(page.body.contains("Copy"), "B shows the choice");
+            assert_eq!(c.database().await.unwrap().saved.unwrap().url, db.url);
+            assert!(c.status().await.unwrap().store.starts_with("postgres://"));
+            assert_eq!(c.machines(None, None, 10).await.unwrap().len(), 2);
+            // The rest of the test runs on the shared database.
+            *shared.lock().unwrap() = Some(db);
+        }
 
         // The Updates page shows the rollouts, with each wave's counts.
         let r = b.get("/console/updates").await;
@@ -503,4 +531,8 @@ fn console_forms_move_machines_apply_peers_and_refuse_manage_database() {
         let csv = b.get("/console/activity.csv").await;
         assert_eq!(csv.body.lines().count(), 1, "{}", csv.body);
     });
+    drop(p);
+    if let Some(db) = shared.into_inner().unwrap() {
+        rt().block_on(db.drop_db());
+    }
 }

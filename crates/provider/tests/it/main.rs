@@ -11,4 +11,5 @@ mod group_commit;
 mod hosting;
 mod steady;
 mod store_suite;
+mod switchover;
 mod upkeep;

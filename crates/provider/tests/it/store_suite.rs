@@ -7,7 +7,7 @@ use transit_provider::store::postgres::PgStore;
 use transit_provider::store::sqlite::SqliteStore;
 use transit_provider::store::{
     AccessChanges, ActivityColumn, ActivityQuery, ActivityRow, CheckInRecord, Committed,
-    MachineQuery, ProgressRow, Store, StoreError, DEFAULT_GROUP,
+    MachineCounts, MachineExport, MachineQuery, ProgressRow, Store, StoreError, DEFAULT_GROUP,
 };
 use transit_update::store::ActivityStatus;
 
@@ -590,6 +590,109 @@ pub async fn rollouts_compare_and_set_and_keep_the_latest_outcome(store: &dyn St
     );
 }
 
+fn export(id: &str, name: &str, group: &str, last: i64, checkins: i64) -> MachineExport {
+    MachineExport {
+        id: id.into(),
+        token_hash: format!("hash-{id}"),
+        name: name.into(),
+        ip: format!("10.0.0.{}", last % 250),
+        group: group.into(),
+        cic_server: false,
+        installed: "[]".into(),
+        errors: format!("[\"seen at {last}\"]"),
+        restart_required: false,
+        first_contact: last - 50,
+        last_contact: last,
+        checkins,
+    }
+}
+
+/// Switchover's Merge: a machine in both keeps the newest contact (its
+/// settings, its group); of machines with the same name only the newest
+/// stays; activity joins without doubling.
+pub async fn machines_join_with_the_newest_contact_winning(store: &dyn Store) {
+    store
+        .create_group("Agents", &GroupSettings::default())
+        .await
+        .unwrap();
+    // In the store: m1 (seen at 100, Agents), m2 "Beta" (seen at 300).
+    for r in [
+        record("m1", "Alpha", "10.0.0.1", Some("Agents"), 100),
+        record("m2", "Beta", "10.0.0.2", None, 300),
+    ] {
+        assert!(saved(&store.commit_checkins(&[r]).await.unwrap()[0]));
+    }
+    let counts = store
+        .import_machines(&[
+            // Newer than the store's m1: replaces it, into the default group.
+            export("m1", "Alpha", DEFAULT_GROUP, 200, 4),
+            // Older than the store's m2: kept as it is.
+            export("m2", "Beta", "Agents", 250, 9),
+            // Same name as m2 (other case), newer: m2 goes as a duplicate.
+            export("m3", "BETA", "Agents", 400, 2),
+            // New, into a group that is not there: the default group.
+            export("m4", "Delta", "Nowhere", 150, 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        MachineCounts {
+            added: 2,
+            replaced: 1,
+            kept: 1,
+            duplicates_removed: 1
+        }
+    );
+    let m1 = store.machine("m1").await.unwrap().unwrap();
+    assert_eq!((m1.last_contact, m1.group.as_str()), (200, DEFAULT_GROUP));
+    assert_eq!(m1.checkins, 1 + 4, "check-ins add up");
+    assert_eq!(m1.first_contact, 100, "the first contact is the earliest");
+    assert_eq!(
+        m1.errors,
+        vec!["seen at 200".to_string()],
+        "the newest settings"
+    );
+    assert!(
+        store.machine("m2").await.unwrap().is_none(),
+        "duplicate removed"
+    );
+    let m3 = store.machine("m3").await.unwrap().unwrap();
+    assert_eq!((m3.group.as_str(), m3.last_contact), ("Agents", 400));
+    assert_eq!(group_of(store, "m4").await, DEFAULT_GROUP);
+    assert_eq!(store.count_machines().await.unwrap(), 3);
+    assert_eq!(
+        store.token_hash("m3").await.unwrap().as_deref(),
+        Some("hash-m3"),
+        "the secret moves with the machine"
+    );
+    // Exported as imported.
+    let out = store.export_machines().await.unwrap();
+    assert_eq!(
+        out.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["m1", "m3", "m4"]
+    );
+    // Activity joins once.
+    let rows = vec![
+        entry(
+            "Alpha",
+            "Interaction Desktop",
+            "3",
+            ActivityStatus::Installed,
+            "2026-01-02T03:04:05Z",
+        ),
+        entry(
+            "Beta",
+            "Interaction Desktop",
+            "3",
+            ActivityStatus::Installed,
+            "2026-01-02T03:04:06Z",
+        ),
+    ];
+    assert_eq!(store.import_activity(&rows).await.unwrap(), 2);
+    assert_eq!(store.import_activity(&rows).await.unwrap(), 0);
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),*) => {
         mod sqlite {
@@ -626,5 +729,6 @@ on_both_stores!(
     progress_keeps_the_latest,
     users_and_peers_apply_all_or_nothing,
     report_inputs_keep_the_stored_json,
-    rollouts_compare_and_set_and_keep_the_latest_outcome
+    rollouts_compare_and_set_and_keep_the_latest_outcome,
+    machines_join_with_the_newest_contact_winning
 );

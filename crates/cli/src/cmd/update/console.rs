@@ -3,7 +3,7 @@
 
 use super::provider::client;
 use crate::cli::update::{
-    GroupSettingsArgs, GroupsCommand, MachinesCommand, ProviderArg, UpdatesCommand,
+    DatabaseAction, GroupSettingsArgs, GroupsCommand, MachinesCommand, ProviderArg, UpdatesCommand,
 };
 use crate::output::print_pretty;
 use transit_provider::api::{Group, GroupSettings};
@@ -281,6 +281,116 @@ pub fn updates(cmd: UpdatesCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `transit update status`: a running provider's figures.
+pub fn status(provider: &ProviderArg, json: bool) -> anyhow::Result<()> {
+    let (c, rt) = connect(provider)?;
+    let s = rt.block_on(c.status())?;
+    if json {
+        return print_pretty(&s);
+    }
+    outln!("{} provider at {} ({})", s.kind, c.base(), s.store);
+    match &s.remote {
+        Some(r) => {
+            outln!(
+                "upstream {}: {}",
+                r.upstream,
+                if r.upstream_reachable {
+                    "reachable"
+                } else {
+                    "NOT reachable"
+                }
+            );
+            outln!(
+                "cache: {} payloads held, {} payloads and {} metadata files fetched from upstream",
+                r.cached_targets,
+                r.target_fetches,
+                r.metadata_fetches
+            );
+            outln!(
+                "relayed {} requests; {} waiting in the outbox; {} check-ins answered from upstream's last reply",
+                r.relayed,
+                r.outbox,
+                r.answered_from_cache
+            );
+        }
+        None => {
+            outln!(
+                "{} machines; {} check-ins committed in {} groups; {}/s now; {} connections; {} payload downloads",
+                s.machines,
+                s.committed,
+                s.groups,
+                s.checkins_per_s,
+                s.connections,
+                s.targets_served
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `transit update database [status|copy|use|merge URL]`.
+pub fn database(
+    provider: &ProviderArg,
+    action: Option<DatabaseAction>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use transit_provider::switchover::Action;
+    let (c, rt) = connect(provider)?;
+    let (action, url) = match action.unwrap_or(DatabaseAction::Status) {
+        DatabaseAction::Status => {
+            let info = rt.block_on(c.database())?;
+            if json {
+                return print_pretty(&info);
+            }
+            outln!("in use:       {}", info.store);
+            outln!("A (own data): {}", info.local);
+            match &info.saved {
+                Some(s) => outln!(
+                    "B (shared):   {} (chosen by {:?} at {})",
+                    s.url,
+                    s.action,
+                    s.since
+                ),
+                None => outln!("B (shared):   none chosen"),
+            }
+            return Ok(());
+        }
+        DatabaseAction::Copy { url } => (Action::Copy, url),
+        DatabaseAction::Use { url } => (Action::Use, url),
+        DatabaseAction::Merge { url } => (Action::Merge, url),
+    };
+    let done = rt.block_on(c.switch_database(action, &url))?;
+    if json {
+        return print_pretty(&done);
+    }
+    let m = &done.moved;
+    outln!(
+        "{:?}: the provider now uses {} (before: {})",
+        done.action,
+        done.now,
+        done.before
+    );
+    if done.action != Action::Use {
+        outln!(
+            "moved: {} groups added, {} updated; machines {} added, {} replaced by newer, {} kept, {} duplicates removed; {} activity entries, {} users, {} peers",
+            m.groups_added,
+            m.groups_updated,
+            m.machines.added,
+            m.machines.replaced,
+            m.machines.kept,
+            m.machines.duplicates_removed,
+            m.activity_added,
+            m.users_added,
+            m.peers_added
+        );
+    }
+    outln!(
+        "saved in the data folder: the provider starts on {} from now on",
+        done.saved.url
+    );
+    Ok(())
 }
 
 /// `transit update report`

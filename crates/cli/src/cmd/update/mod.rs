@@ -196,13 +196,25 @@ pub fn run(server_root: &Path, cmd: UpdateCommand) -> anyhow::Result<()> {
         UpdateCommand::Provider(args) => provider::run(server_root, *args),
         UpdateCommand::Simulate {
             provider,
+            also,
             clients,
             rate,
             duration,
             connections,
             seed,
             json,
-        } => provider::simulate(&provider, clients, rate, duration, connections, seed, json),
+        } => provider::simulate(
+            &provider,
+            &also,
+            transit_provider::simulate::SimulateOptions {
+                clients,
+                rate,
+                duration: std::time::Duration::from_secs(duration),
+                connections,
+                seed,
+            },
+            json,
+        ),
         UpdateCommand::Fleet {
             provider,
             clients,
@@ -234,6 +246,12 @@ pub fn run(server_root: &Path, cmd: UpdateCommand) -> anyhow::Result<()> {
             since,
             json,
         } => console::report(&provider, since.as_deref(), json),
+        UpdateCommand::Status { provider, json } => console::status(&provider, json),
+        UpdateCommand::Database {
+            provider,
+            action,
+            json,
+        } => console::database(&provider, action, json),
         UpdateCommand::Check {
             repo,
             root,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use transit_core::{cancel_on_signals, CancelToken};
 use transit_provider::client::ProviderClient;
 use transit_provider::discovery;
+use transit_provider::remote::RemoteConfig;
 use transit_provider::simulate::{self, SimulateOptions};
 use transit_provider::{Database, ProviderConfig, TlsFiles};
 use transit_server::ServerRoot;
@@ -49,7 +50,14 @@ pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<Provide
         args.data.data.clone(),
         server_level(args.release.as_deref(), args.patch, server_root)?,
     );
-    c.database = Database::parse(args.database.as_deref()).map_err(UsageError)?;
+    c.database = match args.database.as_deref() {
+        Some(given) => Database::parse(Some(given)).map_err(UsageError)?,
+        // Manage Database's saved choice, when there is one.
+        None => match transit_provider::switchover::saved(&args.data.data).map_err(UsageError)? {
+            Some(saved) => Database::parse(Some(&saved.url)).map_err(UsageError)?,
+            None => Database::Sqlite,
+        },
+    };
     c.listen = args.listen;
     c.tls = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => Some(TlsFiles {
@@ -76,6 +84,7 @@ pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<Provide
     c.discovery_port = args.discovery_port;
     c.advertise_url = args.advertise_url.clone();
     c.admin_remote = args.admin_remote;
+    c.upkeep.refresh = !args.no_resign;
     Ok(c)
 }
 
@@ -134,6 +143,9 @@ pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
     {
         return init(&data.data, database.as_deref(), admin, password);
     }
+    if args.kind == crate::cli::update::ProviderKind::Remote {
+        return run_remote(&args);
+    }
     let config = config(&args, server_root)?;
     let stop = CancelToken::new();
     let _signals = cancel_on_signals(&stop)?;
@@ -164,6 +176,71 @@ pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
         }
     }))?;
     outln!("update provider stopped");
+    Ok(())
+}
+
+/// A remote provider's settings from the command line: the options that
+/// belong to a local provider's store, console or repository are refused.
+pub fn remote_config(args: &ProviderArgs) -> anyhow::Result<RemoteConfig> {
+    let refused = [
+        (args.database.is_some(), "--database"),
+        (args.release.is_some(), "--release/--patch"),
+        (args.admin_remote, "--admin-remote"),
+        (args.no_resign, "--no-resign"),
+        (args.discovery, "--discovery"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(given, _)| *given) {
+        return Err(UsageError(format!(
+            "{flag} belongs to a local provider: a remote provider has no store, console or version gate of its own"
+        ))
+        .into());
+    }
+    let upstream = args
+        .upstream
+        .clone()
+        .ok_or_else(|| UsageError("--kind remote needs --upstream URL".into()))?;
+    let mut c = RemoteConfig::new(args.data.data.clone(), upstream);
+    c.upstream_ca = args.upstream_ca.clone();
+    c.listen = args.listen;
+    c.tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    c.max_connections = args.max_connections.max(1);
+    if args.metadata_ttl.is_zero() || args.relay_retry.is_zero() {
+        return Err(UsageError(
+            "--metadata-ttl and --relay-retry must be at least a second".into(),
+        )
+        .into());
+    }
+    c.metadata_ttl = args.metadata_ttl;
+    c.retry_every = args.relay_retry;
+    Ok(c)
+}
+
+/// Runs a remote provider in the foreground until SIGINT or SIGTERM.
+fn run_remote(args: &ProviderArgs) -> anyhow::Result<()> {
+    let config = remote_config(args)?;
+    let stop = CancelToken::new();
+    let _signals = cancel_on_signals(&stop)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let upstream = config.upstream.clone();
+    runtime.block_on(transit_provider::remote::run(config, stop, |addr| {
+        outln!(
+            "remote update provider listening on {scheme}://{addr} for {upstream}; stop with Ctrl-C"
+        );
+    }))?;
+    outln!("remote update provider stopped");
     Ok(())
 }
 
@@ -219,33 +296,34 @@ pub fn fleet(
 /// Runs the load generator and prints what it measured.
 pub fn simulate(
     provider: &ProviderArg,
-    clients: u64,
-    rate: f64,
-    duration: u64,
-    connections: usize,
-    seed: u64,
+    also: &[String],
+    options: SimulateOptions,
     json: bool,
 ) -> anyhow::Result<()> {
+    let (rate, clients, connections) = (options.rate, options.clients, options.connections);
     if !(rate >= 0.0 && rate.is_finite()) || clients == 0 || connections == 0 {
         return Err(UsageError(
             "--clients and --connections must be positive, --rate 0 (closed loop) or more".into(),
         )
         .into());
     }
-    let client = client(provider, connections)?;
+    let mut clients = vec![client(provider, connections)?];
+    for url in also {
+        clients.push(client(
+            &ProviderArg {
+                provider: url.clone(),
+                ca: provider.ca.clone(),
+            },
+            connections,
+        )?);
+    }
+    let client = &clients[0];
     let stop = CancelToken::new();
     let _signals = cancel_on_signals(&stop)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let options = SimulateOptions {
-        clients,
-        rate,
-        duration: Duration::from_secs(duration),
-        connections,
-        seed,
-    };
-    let report = runtime.block_on(simulate::run(&client, &options, &stop));
+    let report = runtime.block_on(simulate::run_spread(&clients, &options, &stop));
     if json {
         return crate::output::print_pretty(&report);
     }
@@ -266,6 +344,12 @@ pub fn simulate(
         report.p999_ms,
         report.max_ms
     );
+    if clients.len() > 1 {
+        for (c, n) in clients.iter().zip(&report.per_provider) {
+            outln!("  {}: {n} committed", c.base());
+        }
+        outln!("failovers: {}", report.failovers);
+    }
     if report.errors.is_empty() {
         outln!("errors: 0");
     } else {

@@ -95,6 +95,17 @@ impl VerifyReport {
     }
 }
 
+/// What checking one component found.
+#[derive(Default)]
+struct Checked {
+    /// Bytes of the inner zip read.
+    bytes: u64,
+    /// Entries checked.
+    entries: u64,
+    /// Problems found.
+    mismatches: Vec<Mismatch>,
+}
+
 /// Why a component copy did not match its record.
 enum CopyCheck {
     Ok,
@@ -453,15 +464,19 @@ impl MigrationReader {
     /// entry inside it, and reports outer entries not listed in the manifest and
     /// listed components missing from the file.
     ///
-    /// Returns all mismatches found (it does not stop at the first); errors only
-    /// for what stops checking entirely (I/O, wrong password). `progress` gets
-    /// one task, [`VERIFY_TASK`], counting the bytes of inner zips checked. Each inner zip is decrypted into
-    /// an anonymous temporary file in the system temp directory (`TMPDIR`), so
-    /// that needs room for the largest component.
+    /// Returns all mismatches found (it does not stop at the first), in
+    /// manifest order; errors only for what stops checking entirely (I/O,
+    /// wrong password). `progress` gets one task, [`VERIFY_TASK`], counting
+    /// the bytes of inner zips checked. Two components are checked at a time,
+    /// each by its own reader of the file on its own thread. Each inner zip is
+    /// decrypted into an anonymous temporary file in the system temp directory
+    /// (`TMPDIR`), so that needs room for the two largest components.
     pub fn verify(
         &mut self,
         progress: &dyn transit_core::Progress,
     ) -> Result<VerifyReport, ArchiveError> {
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+        use std::sync::Mutex;
         use transit_core::{Event, Unit};
         let total: u64 = self.manifest.components.iter().map(|c| c.size).sum();
         progress.event(Event::begin(VERIFY_TASK, Unit::Bytes, Some(total)));
@@ -486,62 +501,122 @@ impl MigrationReader {
                 });
             }
         }
-        let records = self.manifest.components.clone();
-        let mut done = 0u64;
-        for record in &records {
-            let mismatch = |problem: String| Mismatch {
-                component: record.id.clone(),
-                entry: None,
-                problem,
+        let manifest = Arc::clone(&self.manifest);
+        let records = &manifest.components;
+        // The largest first, so the two workers finish close together.
+        let mut queue: Vec<usize> = (0..records.len()).collect();
+        queue.sort_by_key(|&i| std::cmp::Reverse(records[i].size));
+        let next = AtomicUsize::new(0);
+        // The bytes checked so far (under the lock, so the position only grows).
+        let done = Mutex::new(0u64);
+        let outcomes: Mutex<Vec<Option<Result<Checked, ArchiveError>>>> =
+            Mutex::new((0..records.len()).map(|_| None).collect());
+        // A fatal error stops the components after it in manifest order
+        // (those before it still run: the first fatal error is the one
+        // reported, as when checking one after the other).
+        let fatal_at = AtomicUsize::new(usize::MAX);
+        let work = |reader: &mut MigrationReader| loop {
+            let Some(&index) = queue.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                return;
             };
-            let temp = tempfile::tempfile().at(&self.path)?;
-            let mut out = BufWriter::with_capacity(BUF_SIZE, temp);
-            // The component's bytes so far, as the verify task's position.
-            let copied = self.copy_component(record, &mut out, &|e: Event| {
-                if let Event::Advance { done: n, .. } = e {
-                    progress.event(Event::advance(VERIFY_TASK, done + n))
-                }
-            });
-            let copy = match copied {
-                Ok(c) => c,
-                Err(e) => {
-                    if is_fatal(&e) {
-                        return Err(e);
-                    }
-                    report.mismatches.push(mismatch(problem_text(&e)));
-                    continue;
-                }
-            };
-            done += copy.count;
-            report.checked_bytes += copy.count;
-            if let CopyCheck::Bad(e) = self.check_copy(record, &copy) {
-                report.mismatches.push(mismatch(problem_text(&e)));
+            if index > fatal_at.load(Ordering::Relaxed) {
                 continue;
             }
-            let mut temp = out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .at(&self.path)?;
-            temp.seek(SeekFrom::Start(0)).at(&self.path)?;
-            let mut inner = match ComponentReader::open(&self.path, record.clone(), temp, None) {
-                Ok(r) => r,
-                Err(e) => {
-                    report.mismatches.push(mismatch(problem_text(&e)));
-                    continue;
+            // This component's bytes so far, added to the shared position.
+            let seen = AtomicU64::new(0);
+            let advance = |e: Event| {
+                if let Event::Advance { done: n, .. } = e {
+                    let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
+                    *done += n.saturating_sub(seen.swap(n, Ordering::Relaxed));
+                    progress.event(Event::advance(VERIFY_TASK, *done));
                 }
             };
-            let mut problems = Vec::new();
-            report.checked_entries += inner.check_all(&mut problems)?;
-            report
-                .mismatches
-                .extend(problems.into_iter().map(|(entry, problem)| Mismatch {
-                    component: record.id.clone(),
-                    entry: Some(entry),
-                    problem,
-                }));
+            let outcome = reader.verify_component(&records[index], &advance);
+            if outcome.is_err() {
+                fatal_at.fetch_min(index, Ordering::Relaxed);
+            }
+            outcomes.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(outcome);
+        };
+        let mut second = if records.len() > 1 {
+            Some(self.reopen()?)
+        } else {
+            None
+        };
+        std::thread::scope(|s| {
+            if let Some(second) = second.as_mut() {
+                s.spawn(|| work(second));
+            }
+            work(self);
+        });
+        for outcome in outcomes.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            match outcome {
+                Some(Ok(checked)) => {
+                    report.checked_bytes += checked.bytes;
+                    report.checked_entries += checked.entries;
+                    report.mismatches.extend(checked.mismatches);
+                }
+                Some(Err(e)) => return Err(e),
+                // Skipped after a fatal error in an earlier component,
+                // which the loop returns first.
+                None => {}
+            }
         }
         progress.event(Event::end(VERIFY_TASK));
         Ok(report)
+    }
+
+    /// Checks one component as [`verify`](Self::verify) does: an error only
+    /// for what stops checking entirely, every other problem as a mismatch.
+    fn verify_component(
+        &mut self,
+        record: &ComponentRecord,
+        progress: &dyn transit_core::Progress,
+    ) -> Result<Checked, ArchiveError> {
+        let mut checked = Checked::default();
+        let mismatch = |problem: String| Mismatch {
+            component: record.id.clone(),
+            entry: None,
+            problem,
+        };
+        let temp = tempfile::tempfile().at(&self.path)?;
+        let mut out = BufWriter::with_capacity(BUF_SIZE, temp);
+        let copy = match self.copy_component(record, &mut out, progress) {
+            Ok(c) => c,
+            Err(e) => {
+                if is_fatal(&e) {
+                    return Err(e);
+                }
+                checked.mismatches.push(mismatch(problem_text(&e)));
+                return Ok(checked);
+            }
+        };
+        checked.bytes = copy.count;
+        if let CopyCheck::Bad(e) = self.check_copy(record, &copy) {
+            checked.mismatches.push(mismatch(problem_text(&e)));
+            return Ok(checked);
+        }
+        let mut temp = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at(&self.path)?;
+        temp.seek(SeekFrom::Start(0)).at(&self.path)?;
+        let mut inner = match ComponentReader::open(&self.path, record.clone(), temp, None) {
+            Ok(r) => r,
+            Err(e) => {
+                checked.mismatches.push(mismatch(problem_text(&e)));
+                return Ok(checked);
+            }
+        };
+        let mut problems = Vec::new();
+        checked.entries = inner.check_all(&mut problems)?;
+        checked
+            .mismatches
+            .extend(problems.into_iter().map(|(entry, problem)| Mismatch {
+                component: record.id.clone(),
+                entry: Some(entry),
+                problem,
+            }));
+        Ok(checked)
     }
 
     /// Decrypts and copies one component's inner zip to a temporary file in

@@ -152,6 +152,10 @@ pub(super) fn files(
         out.changes.remove.push(from.clone());
         out.changes.create.push(to.clone());
     }
+    // Where the target's own waves are going, as a set: looked up for
+    // every file entry (a list made this quadratic at scale).
+    let moved_to: std::collections::HashSet<&str> =
+        waves.moves.iter().map(|(_, to)| to.as_str()).collect();
     for component in components {
         let record = manifest
             .component(&component.id)
@@ -161,8 +165,7 @@ pub(super) fn files(
             ..Default::default()
         };
         // The target's own waves count as where they are going.
-        let moved_here = |rel: &str| waves.moves.iter().any(|(_, to)| to == rel);
-        let exists = |rel: &str| root.dir().join(rel).exists() || moved_here(rel);
+        let exists = |rel: &str| moved_to.contains(rel) || root.dir().join(rel).exists();
         let ctx = FileContext {
             mode: plan.mode,
             component,

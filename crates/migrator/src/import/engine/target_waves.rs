@@ -16,6 +16,7 @@
 use crate::error::Result;
 use crate::export::folders::list_files;
 use crate::import::report::ComponentReport;
+use std::collections::HashSet;
 use std::path::Path;
 use transit_catalog::Component;
 use transit_core::IoContext;
@@ -66,6 +67,9 @@ pub(super) fn plan(root: &Path) -> Result<WaveMoves> {
         }
     }
     folders.sort();
+    // The places already taken by a planned move (a set: a large target
+    // has thousands of waves, and a list made this quadratic).
+    let mut taken: HashSet<String> = HashSet::new();
     for lang in folders {
         let base = lang
             .split_once('-')
@@ -78,9 +82,10 @@ pub(super) fn plan(root: &Path) -> Result<WaveMoves> {
             let from = item.entry.trim_start_matches('/').to_string();
             let tail = from.strip_prefix(&format!("{from_dir}/")).unwrap_or(&from);
             let to = format!("{to_dir}/{tail}");
-            if root.join(&to).exists() || out.moves.iter().any(|(_, t)| *t == to) {
+            if taken.contains(&to) || root.join(&to).exists() {
                 out.left.push((from, to));
             } else {
+                taken.insert(to.clone());
                 out.moves.push((from, to));
                 moved_any = true;
             }

@@ -132,6 +132,19 @@ impl Drop for Lan {
     }
 }
 
+/// Spawns `cmd` (a server) and waits for its first line, which must say
+/// it is listening; the child is killed when the returned `Kid` drops.
+pub(crate) fn listening(mut cmd: Command) -> crate::update_client::Kid {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on http://"), "{line}");
+    crate::update_client::Kid(child)
+}
+
 /// `transit --server-root ROOT …` inside namespace `ns`.
 pub(crate) fn in_ns(ns: &str, root: &Path) -> Command {
     let mut c = Command::new("ip");

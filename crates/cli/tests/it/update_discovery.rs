@@ -6,41 +6,31 @@
 //! `TRANSIT_REQUIRE_TOOLS=1`.
 
 use crate::common::{init, transit};
-use crate::netns::{in_ns, Lan};
+use crate::netns::{in_ns, listening, Lan};
 use crate::update_client::{json, Fixture, Kid};
-use std::io::BufRead;
 use std::path::Path;
-use std::process::Stdio;
 
 /// Starts a provider in `ns` on `addr:8092` with discovery `key`.
 fn provider(ns: &str, root: &Path, data: &Path, addr: &str, key: &str) -> Kid {
-    let mut child = in_ns(ns, root)
-        .args([
-            "update",
-            "provider",
-            "--release",
-            "2018 R1",
-            "--patch",
-            "9",
-            "--discovery",
-        ])
-        .args([
-            "--discovery-key",
-            key,
-            "--listen",
-            &format!("{addr}:8092"),
-            "--data",
-        ])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening on http://"), "{line}");
-    Kid(child)
+    let mut cmd = in_ns(ns, root);
+    cmd.args([
+        "update",
+        "provider",
+        "--release",
+        "2018 R1",
+        "--patch",
+        "9",
+        "--discovery",
+    ])
+    .args([
+        "--discovery-key",
+        key,
+        "--listen",
+        &format!("{addr}:8092"),
+        "--data",
+    ])
+    .arg(data);
+    listening(cmd)
 }
 
 #[test]

@@ -4,28 +4,17 @@
 //! going down. Where namespaces cannot be made, the tests skip loudly,
 //! except under `TRANSIT_REQUIRE_TOOLS=1`.
 
-use crate::netns::{in_ns, Lan};
-use crate::update_client::{as_refs, current, files, json, Fixture, Kid};
-use std::io::BufRead;
+use crate::netns::{in_ns, listening, Lan};
+use crate::update_client::{as_refs, current, files, json, wait_for, Fixture, Kid};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Starts `transit ARGS` in `ns` and waits for its "listening" line.
 fn serve(ns: &str, root: &Path, args: &[&str], data: &Path) -> Kid {
-    let mut child = in_ns(ns, root)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening on http://"), "{line}");
-    Kid(child)
+    let mut cmd = in_ns(ns, root);
+    cmd.args(args).arg("--data").arg(data);
+    listening(cmd)
 }
 
 /// The local provider (HQ) in `lan`'s namespace a, on every address.
@@ -97,14 +86,6 @@ fn once(lan: &Lan, f: &Fixture, config: &Path, apply: bool) -> std::process::Out
         cmd.arg("--apply");
     }
     cmd.output().unwrap()
-}
-
-fn until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -189,7 +170,7 @@ fn a_remote_fetches_each_payload_once_for_20_site_clients_who_fail_over_when_it_
         20,
         "{report:#}"
     );
-    until("the relayed results in HQ's activity", || {
+    wait_for("the relayed results in HQ's activity", || {
         let a = update_json(
             &lan.ns('a'),
             &f,
@@ -266,7 +247,7 @@ fn cut_off_past_the_timestamps_expiry_its_clients_refuse_to_install_and_hq_sees_
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    until("the remote's timestamp.json", || {
+    wait_for("the remote's timestamp.json", || {
         update_json(&lan.ns('c'), &f, &["status", "--provider", &remote_url])["remote"]
             ["metadata_fetches"]
             .as_u64()
@@ -315,7 +296,7 @@ fn cut_off_past_the_timestamps_expiry_its_clients_refuse_to_install_and_hq_sees_
     // Back online: what the remote kept reaches HQ, and the next check-in
     // carries the error: HQ's report shows ErrorState "metadata expired".
     lan.mend('a');
-    until("the remote's outbox to drain", || {
+    wait_for("the remote's outbox to drain", || {
         update_json(&lan.ns('c'), &f, &["status", "--provider", &remote_url])["remote"]["outbox"]
             == 0
     });

@@ -147,16 +147,12 @@ pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
         return run_remote(&args);
     }
     let config = config(&args, server_root)?;
-    let stop = CancelToken::new();
-    let _signals = cancel_on_signals(&stop)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let Foreground {
+        stop,
+        _signals,
+        runtime,
+        scheme,
+    } = Foreground::new(config.tls.is_some())?;
     let advertise = config.advertise_url.clone();
     let key = config.discovery_key.clone();
     let root = server_root.to_path_buf();
@@ -221,19 +217,43 @@ pub fn remote_config(args: &ProviderArgs) -> anyhow::Result<RemoteConfig> {
     Ok(c)
 }
 
+/// What a provider in the foreground runs with.
+struct Foreground {
+    /// Cancelled by SIGINT or SIGTERM.
+    stop: CancelToken,
+    /// Keeps the signal handlers while the provider runs.
+    _signals: transit_core::cancel::SignalGuard,
+    /// The multi-thread runtime.
+    runtime: tokio::runtime::Runtime,
+    /// `http`, or `https` with TLS.
+    scheme: &'static str,
+}
+
+impl Foreground {
+    fn new(tls: bool) -> anyhow::Result<Foreground> {
+        let stop = CancelToken::new();
+        let _signals = cancel_on_signals(&stop)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        Ok(Foreground {
+            stop,
+            _signals,
+            runtime,
+            scheme: if tls { "https" } else { "http" },
+        })
+    }
+}
+
 /// Runs a remote provider in the foreground until SIGINT or SIGTERM.
 fn run_remote(args: &ProviderArgs) -> anyhow::Result<()> {
     let config = remote_config(args)?;
-    let stop = CancelToken::new();
-    let _signals = cancel_on_signals(&stop)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let Foreground {
+        stop,
+        _signals,
+        runtime,
+        scheme,
+    } = Foreground::new(config.tls.is_some())?;
     let upstream = config.upstream.clone();
     runtime.block_on(transit_provider::remote::run(config, stop, |addr| {
         outln!(

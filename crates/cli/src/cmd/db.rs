@@ -297,9 +297,10 @@ pub struct MigrateArgs {
     /// range, or another source with another site ID.
     #[arg(long, value_name = "RUN", conflicts_with = "resume")]
     pub from_run: Option<String>,
-    /// Changed Tracker Configuration rows to update: all, none, or source IDs (comma-separated).
-    #[arg(long, value_name = "all|none|ID,…", default_value = "none", value_parser = parse_tracker_update)]
-    pub tracker_update: TrackerUpdate,
+    /// Changed Tracker Configuration rows to update: all, none, or source
+    /// IDs (comma-separated). Default none; with --from-run, that run's.
+    #[arg(long, value_name = "all|none|ID,…", value_parser = parse_tracker_update)]
+    pub tracker_update: Option<TrackerUpdate>,
     /// Delete the target's Tracker Configuration tables first (first run only).
     #[arg(long)]
     pub delete_tracker_data: bool,
@@ -315,15 +316,18 @@ pub struct MigrateArgs {
     /// Change the Conference tables' site ID after the copy (IConSiteID.sql): OLD=NEW.
     #[arg(long, value_name = "OLD=NEW", value_parser = parse_site_change)]
     pub conference_site_id: Option<(i64, i64)>,
-    /// Tables copied in parallel (parents before children).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
-    /// Rows per batch: the unit of commit and of resume.
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
-    pub batch_rows: u32,
-    /// A row the target refuses: stop, or reject it to the run folder and go on.
-    #[arg(long, value_enum, default_value = "stop")]
-    pub on_error: OnErrorArg,
+    /// Tables copied in parallel (parents before children). Default 2;
+    /// with --from-run, that run's.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+    /// Rows per batch: the unit of commit and of resume. Default 20000;
+    /// with --from-run, that run's.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_rows: Option<u32>,
+    /// A row the target refuses: stop, or reject it to the run folder and
+    /// go on. Default stop; with --from-run, that run's.
+    #[arg(long, value_enum)]
+    pub on_error: Option<OnErrorArg>,
     /// The Dialer server's dialer_config.xml (the dialer group): the workflows to pick from.
     #[arg(long, value_name = "PATH")]
     pub dialer_config: Option<std::path::PathBuf>,
@@ -737,7 +741,10 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         end,
         site: args.site_id.or(stored.as_ref().and_then(|o| o.site)),
         source_tz,
-        tracker_update: args.tracker_update,
+        tracker_update: args
+            .tracker_update
+            .or(stored.as_ref().map(|o| o.tracker_update.clone()))
+            .unwrap_or(TrackerUpdate::None),
         delete_tracker_data: args.delete_tracker_data,
         yes: args.yes,
         service_levels: service_level,
@@ -745,12 +752,21 @@ fn migrate(args: MigrateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
         conference_site: args
             .conference_site_id
             .or(stored.as_ref().and_then(|o| o.conference_site)),
-        batch_rows: args.batch_rows as usize,
+        batch_rows: args
+            .batch_rows
+            .map(|n| n as usize)
+            .or(stored.as_ref().map(|o| o.batch_rows))
+            .unwrap_or(20_000),
         on_error: match args.on_error {
-            OnErrorArg::Stop => OnError::Stop,
-            OnErrorArg::Reject => OnError::Reject,
+            Some(OnErrorArg::Stop) => OnError::Stop,
+            Some(OnErrorArg::Reject) => OnError::Reject,
+            None => stored.as_ref().map_or(OnError::Stop, |o| o.on_error),
         },
-        jobs: usize::from(args.jobs),
+        jobs: args
+            .jobs
+            .map(usize::from)
+            .or(stored.as_ref().map(|o| o.jobs))
+            .unwrap_or(2),
         runs_dir: args.run_dir,
         resume: args.resume,
         today: now.date(),

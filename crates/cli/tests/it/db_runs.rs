@@ -625,7 +625,8 @@ fn from_run_reuses_the_settings_with_a_new_range() {
             .args(["migrate", "--source", &src, "--target", &sliced])
             .args(["--groups", "reporting,director", "--source-tz", NY])
             .args(["--start", "2013-03-07", "--end", "2013-03-09", "--run-dir"])
-            .arg(&runs),
+            .arg(&runs)
+            .args(["--batch-rows", "700", "--jobs", "3", "--on-error", "reject"]),
     );
     let run = first["run"].as_str().unwrap();
     let second = json_of(
@@ -643,6 +644,19 @@ fn from_run_reuses_the_settings_with_a_new_range() {
             .arg(&runs),
     );
     assert_eq!(second["status"], "Completed");
+    // Options with defaults are the earlier run's too, unless given again.
+    let settings = std::fs::read_to_string(
+        runs.join(second["run"].as_str().unwrap())
+            .join("migrate.toml"),
+    )
+    .unwrap();
+    for line in ["batch_rows = 700", "jobs = 3"] {
+        assert!(settings.contains(line), "{line} in:\n{settings}");
+    }
+    assert!(
+        settings.contains("on_error = \"reject\""),
+        "on_error in:\n{settings}"
+    );
     let record = history(d, &runs, Some(&sliced))
         .into_iter()
         .find(|r| r["run"] == second["run"])

@@ -59,13 +59,7 @@ pub fn config(args: &ProviderArgs, server_root: &Path) -> anyhow::Result<Provide
         },
     };
     c.listen = args.listen;
-    c.tls = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
+    c.tls = tls_files(args);
     c.max_connections = args.max_connections.max(1);
     c.capacity = args.capacity;
     c.check_min = args.check_min;
@@ -175,6 +169,17 @@ pub fn run(server_root: &Path, args: ProviderArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--cert` and `--key`, when both are given (clap requires them together).
+fn tls_files(args: &ProviderArgs) -> Option<TlsFiles> {
+    match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    }
+}
+
 /// A remote provider's settings from the command line: the options that
 /// belong to a local provider's store, console or repository are refused.
 pub fn remote_config(args: &ProviderArgs) -> anyhow::Result<RemoteConfig> {
@@ -198,13 +203,7 @@ pub fn remote_config(args: &ProviderArgs) -> anyhow::Result<RemoteConfig> {
     let mut c = RemoteConfig::new(args.data.data.clone(), upstream);
     c.upstream_ca = args.upstream_ca.clone();
     c.listen = args.listen;
-    c.tls = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
+    c.tls = tls_files(args);
     c.max_connections = args.max_connections.max(1);
     if args.metadata_ttl.is_zero() || args.relay_retry.is_zero() {
         return Err(UsageError(

@@ -151,42 +151,240 @@ async fn serve_io<I>(
     }
 }
 
-/// The nice value of the bulk runtime's threads.
+/// The nice value of the bulk runtime's threads where the `SCHED_IDLE`
+/// policy is not available (see [`bulk_runtime`]).
 pub const BULK_NICE: i32 = 10;
 
-/// The runtime that serves payload downloads: its threads (workers and
-/// blocking pool) run at nice +[`BULK_NICE`], so that on a busy machine
-/// the check-ins, served by the main runtime at the normal priority, get
-/// the CPU first and the downloads take what is left.
+/// The worker threads of the bulk runtime.
+pub const BULK_WORKERS: usize = 2;
+
+/// How the bulk runtime's threads were de-prioritised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkPriority {
+    /// Linux's `SCHED_IDLE` policy.
+    SchedIdle,
+    /// Nice +[`BULK_NICE`].
+    Nice,
+    /// Neither could be set: the normal priority.
+    Normal,
+}
+
+/// Lowers the calling thread's CPU priority for bulk work: `SCHED_IDLE`
+/// on Linux, else (or when it is refused) nice +[`BULK_NICE`].
+pub fn lower_priority() -> BulkPriority {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param that outlives the call;
+        // pid 0 is the calling thread. Moving to SCHED_IDLE lowers the
+        // priority, which needs no privilege.
+        if unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0 {
+            return BulkPriority::SchedIdle;
+        }
+    }
+    // SAFETY: nice(2) takes no pointers; on Linux it changes the calling
+    // thread's priority only (a lower one needs no privilege). It returns
+    // the new nice value; -1 is taken as a failure (it is also what a
+    // thread at nice -11 would get, which the provider does not run at).
+    if unsafe { libc::nice(BULK_NICE) } == -1 {
+        return BulkPriority::Normal;
+    }
+    BulkPriority::Nice
+}
+
+/// The runtime that serves payload downloads: [`BULK_WORKERS`] workers,
+/// and its own blocking pool for the file reads. Every one of its
+/// threads runs under Linux's `SCHED_IDLE` policy ([`lower_priority`]):
+/// the scheduler gives them the CPU only when no normal thread wants it,
+/// and a check-in thread that wakes up preempts them at once. So on a
+/// busy machine the check-ins, served by the main runtime at the normal
+/// priority, get the CPU first and the downloads take what is left
+/// (where `SCHED_IDLE` is refused, the threads run at nice
+/// +[`BULK_NICE`], a weaker version of the same).
 pub fn bulk_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(BULK_WORKERS)
         .thread_name("provider-bulk")
         .on_thread_start(|| {
-            // SAFETY: nice(2) takes no pointers; on Linux it changes the
-            // calling thread's priority only (a lower one needs no
-            // privilege). A failure leaves the normal priority.
-            let _ = unsafe { libc::nice(BULK_NICE) };
+            if lower_priority() == BulkPriority::Normal {
+                tracing::debug!("a download thread runs at the normal priority");
+            }
         })
         .enable_all()
         .build()
 }
 
+/// Serves a plain connection on the bulk runtime. The socket moves to
+/// that runtime's own reactor, so the readiness of download sockets is
+/// polled by low-priority threads too, not by the main runtime.
+async fn serve_on_bulk(
+    bulk: tokio::runtime::Handle,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    router: Option<Router>,
+    watch: tokio::sync::watch::Receiver<bool>,
+) {
+    let std = match stream.into_std() {
+        Ok(s) => s,
+        Err(e) => return tracing::debug!(%peer, "connection: {e}"),
+    };
+    let served = bulk.spawn(async move {
+        // Registers the socket with the bulk runtime's reactor (it is
+        // still non-blocking, as `into_std` leaves it).
+        match tokio::net::TcpStream::from_std(std) {
+            Ok(stream) => serve_io(stream, peer, router, watch).await,
+            Err(e) => tracing::debug!(%peer, "connection: {e}"),
+        }
+    });
+    let _ = served.await;
+}
+
+/// The start of a request for a payload.
+const PAYLOAD_REQUEST: &[u8] = b"GET /v1/repository/targets/";
+
+/// How long the start of the first request is waited for, to choose the
+/// runtime (after that, the connection is served on the main one).
+const FIRST_REQUEST_WAIT: Duration = Duration::from_secs(2);
+
 /// True when the connection's first request asks for a payload (peeked,
 /// not read): such a connection is served by the bulk runtime.
 async fn asks_for_a_payload(stream: &tokio::net::TcpStream) -> bool {
-    const PREFIX: &[u8] = b"GET /v1/repository/targets/";
-    let mut buf = [0u8; PREFIX.len()];
+    let mut buf = [0u8; PAYLOAD_REQUEST.len()];
     matches!(
-        tokio::time::timeout(Duration::from_secs(2), stream.peek(&mut buf)).await,
-        Ok(Ok(n)) if n == PREFIX.len() && buf == PREFIX
+        tokio::time::timeout(FIRST_REQUEST_WAIT, stream.peek(&mut buf)).await,
+        Ok(Ok(n)) if n == PAYLOAD_REQUEST.len() && buf == PAYLOAD_REQUEST
     )
+}
+
+/// Reads the start of the first request of a TLS connection (decrypted
+/// bytes cannot be peeked): at most as many bytes as
+/// [`PAYLOAD_REQUEST`], for at most [`FIRST_REQUEST_WAIT`]. Returns
+/// whether it asks for a payload, and the bytes read, to be put back in
+/// front of the stream ([`Rewind`]).
+async fn read_first_request<I>(io: &mut I) -> std::io::Result<(bool, Vec<u8>)>
+where
+    I: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::with_capacity(PAYLOAD_REQUEST.len());
+    let read = async {
+        let mut buf = [0u8; PAYLOAD_REQUEST.len()];
+        while head.len() < PAYLOAD_REQUEST.len() && PAYLOAD_REQUEST.starts_with(&head) {
+            let want = PAYLOAD_REQUEST.len() - head.len();
+            // Cancel-safe: a read cut short by the timeout loses nothing.
+            let n = io.read(&mut buf[..want]).await?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    if let Ok(Err(e)) = tokio::time::timeout(FIRST_REQUEST_WAIT, read).await {
+        return Err(e);
+    }
+    Ok((head == PAYLOAD_REQUEST, head))
+}
+
+/// A stream with bytes already read from it put back in front.
+struct Rewind<I> {
+    head: Vec<u8>,
+    at: usize,
+    inner: I,
+}
+
+impl<I> Rewind<I> {
+    fn new(head: Vec<u8>, inner: I) -> Rewind<I> {
+        Rewind { head, at: 0, inner }
+    }
+}
+
+impl<I: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Rewind<I> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        if this.at < this.head.len() {
+            let n = (this.head.len() - this.at).min(buf.remaining());
+            buf.put_slice(&this.head[this.at..this.at + n]);
+            this.at += n;
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<I: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Rewind<I> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Serves a TLS connection, after the handshake: on `bulk` when given
+/// and its first request asks for a payload (the encryption of the
+/// payload then runs on the bulk runtime's threads; the socket stays on
+/// the main runtime's reactor, which only reports its readiness).
+async fn serve_tls<I>(
+    mut tls: I,
+    bulk: Option<tokio::runtime::Handle>,
+    peer: SocketAddr,
+    router: Option<Router>,
+    watch: tokio::sync::watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let Some(bulk) = bulk else {
+        return serve_io(tls, peer, router, watch).await;
+    };
+    match read_first_request(&mut tls).await {
+        Ok((true, head)) => {
+            let _ = bulk
+                .spawn(serve_io(Rewind::new(head, tls), peer, router, watch))
+                .await;
+        }
+        Ok((false, head)) => serve_io(Rewind::new(head, tls), peer, router, watch).await,
+        Err(e) => tracing::debug!(%peer, "connection: {e}"),
+    }
 }
 
 /// Accepts connections until `stop` resolves, then lets open
 /// connections finish (at most 10 s).
-/// Plain connections whose first request asks for a payload are served
-/// on `bulk` when given (see [`bulk_runtime`]).
+/// Connections whose first request asks for a payload are served on
+/// `bulk` when given (see [`bulk_runtime`]): plain ones are peeked at
+/// accept; on TLS ones, the start of the first request is read after
+/// the handshake and put back.
 pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
@@ -229,7 +427,7 @@ pub async fn accept_loop(
             match tls {
                 None => match bulk {
                     Some(bulk) if asks_for_a_payload(&stream).await => {
-                        let _ = bulk.spawn(serve_io(stream, peer, router, watch)).await;
+                        serve_on_bulk(bulk, stream, peer, router, watch).await
                     }
                     _ => serve_io(stream, peer, router, watch).await,
                 },
@@ -237,7 +435,7 @@ pub async fn accept_loop(
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
                         .await
                     {
-                        Ok(Ok(tls)) => serve_io(tls, peer, router, watch).await,
+                        Ok(Ok(tls)) => serve_tls(tls, bulk, peer, router, watch).await,
                         Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake: {e}"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
@@ -250,5 +448,84 @@ pub async fn accept_loop(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while connections.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn bulk_threads_run_under_sched_idle() {
+        let bulk = bulk_runtime().unwrap();
+        // SAFETY: sched_getscheduler(0) reads the calling thread's policy.
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        let worker = bulk.block_on(async { bulk.spawn(async move { policy() }).await.unwrap() });
+        let blocking = bulk.block_on(async { tokio::task::spawn_blocking(policy).await.unwrap() });
+        assert_eq!(worker, libc::SCHED_IDLE);
+        assert_eq!(blocking, libc::SCHED_IDLE);
+        // The caller's own thread is left alone.
+        assert_ne!(policy(), libc::SCHED_IDLE);
+    }
+
+    /// Reads `sent` through `read_first_request` and `Rewind`: whether it
+    /// asked for a payload, and every byte read back.
+    fn first_request(sent: &[u8]) -> (bool, Vec<u8>) {
+        rt().block_on(async {
+            let (mut client, mut server) = tokio::io::duplex(64);
+            let sent = sent.to_vec();
+            let writer = tokio::spawn(async move {
+                // In small pieces, as a slow client (or TLS records) would.
+                for piece in sent.chunks(5) {
+                    client.write_all(piece).await.unwrap();
+                    tokio::task::yield_now().await;
+                }
+            });
+            let (payload, head) = read_first_request(&mut server).await.unwrap();
+            writer.await.unwrap();
+            let mut all = Vec::new();
+            Rewind::new(head, server)
+                .read_to_end(&mut all)
+                .await
+                .unwrap();
+            (payload, all)
+        })
+    }
+
+    #[test]
+    fn the_first_request_is_read_and_put_back() {
+        let get = b"GET /v1/repository/targets/ab/cd.tar.zst HTTP/1.1\r\nhost: x\r\n\r\n";
+        assert_eq!(first_request(get), (true, get.to_vec()));
+        let checkin = b"POST /v1/checkin HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(first_request(checkin), (false, checkin.to_vec()));
+        let metadata = b"GET /v1/repository/metadata/timestamp.json HTTP/1.1\r\n\r\n";
+        assert_eq!(first_request(metadata), (false, metadata.to_vec()));
+        // Closed before the request's start was complete.
+        assert_eq!(
+            first_request(b"GET /v1/rep"),
+            (false, b"GET /v1/rep".to_vec())
+        );
+        assert_eq!(first_request(b""), (false, Vec::new()));
+    }
+
+    #[test]
+    fn a_silent_client_is_not_waited_for_longer_than_the_wait() {
+        rt().block_on(async {
+            let (mut client, mut server) = tokio::io::duplex(64);
+            client.write_all(b"GET /v1").await.unwrap();
+            let (payload, head) = read_first_request(&mut server).await.unwrap();
+            assert!(!payload);
+            assert_eq!(head, b"GET /v1");
+            drop(client);
+        });
     }
 }

@@ -147,6 +147,48 @@ fn downloads_serve_metadata_and_payloads_with_ranges() {
     });
 }
 
+/// A connection whose first request asks for a payload is served by the
+/// low-priority bulk runtime (its socket moved to that runtime's
+/// reactor): Range, the whole file and a check-in after them on the same
+/// connection are answered as on any other.
+#[test]
+fn a_payload_connection_serves_ranges_and_the_requests_after_them() {
+    let fx = Fixture::new();
+    let p = Running::start(fx.config(Database::Sqlite));
+    // One connection, whose first request is the payload's.
+    let c = transit_provider::client::ProviderClient::new(&p.url(), None, 1).unwrap();
+    let payload = read(&fx.payload);
+    let len = payload.len();
+    let url = format!("/v1/repository/targets/{}", fx.payload_url);
+    rt().block_on(async {
+        let (status, headers, body) = c
+            .raw(Method::GET, &url, &[("range", "bytes=100-29999")], None)
+            .await
+            .unwrap();
+        assert_eq!(status, 206);
+        assert_eq!(
+            headers["content-range"],
+            format!("bytes 100-29999/{len}").as_str()
+        );
+        assert_eq!(body.as_ref(), &payload[100..30_000]);
+        let (status, _, body) = c.raw(Method::GET, &url, &[], None).await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body.as_ref(), payload.as_slice());
+        let (status, _, _) = c
+            .raw(
+                Method::GET,
+                &url,
+                &[("range", &format!("bytes={len}-"))],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 416);
+        let reply = c.checkin(&checkin("bulk", "WS-BULK", 1)).await.unwrap();
+        assert_eq!(reply.updates.len(), 1);
+    });
+}
+
 #[test]
 fn results_and_progress_become_activity_without_a_row_per_progress_event() {
     let fx = Fixture::new();

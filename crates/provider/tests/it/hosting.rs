@@ -1,7 +1,7 @@
 //! TLS through rustls, and the provider hosted by `transit server start`'s
 //! service host.
 
-use crate::common::{checkin, rt, Fixture, Running};
+use crate::common::{checkin, read, rt, Fixture, Running};
 use std::time::Duration;
 use transit_core::CancelToken;
 use transit_provider::client::ProviderClient;
@@ -24,6 +24,35 @@ fn serves_https_with_a_given_certificate() {
     let p = Running::start(config);
     let url = format!("https://localhost:{}", p.addr.port());
     let c = ProviderClient::new(&url, Some(&cert_pem), 2).unwrap();
+    // A connection whose first request asks for a payload (served by the
+    // bulk runtime after the handshake): Range, then a check-in on it.
+    let first = ProviderClient::new(&url, Some(&cert_pem), 1).unwrap();
+    let payload = read(&fx.payload);
+    let target = format!("/v1/repository/targets/{}", fx.payload_url);
+    rt().block_on(async {
+        let (status, _, body) = first
+            .raw(
+                reqwest::Method::GET,
+                &target,
+                &[("range", "bytes=7-30006")],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 206);
+        assert_eq!(body.as_ref(), &payload[7..30_007]);
+        let (status, _, body) = first
+            .raw(reqwest::Method::GET, &target, &[], None)
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body.as_ref(), payload.as_slice());
+        let reply = first
+            .checkin(&checkin("tls-bulk", "WS-TLS-BULK", 1))
+            .await
+            .unwrap();
+        assert_eq!(reply.updates.len(), 1);
+    });
     rt().block_on(async {
         let reply = c.checkin(&checkin("tls", "WS-TLS", 1)).await.unwrap();
         assert_eq!(reply.updates.len(), 1);

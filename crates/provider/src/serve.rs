@@ -159,23 +159,33 @@ pub const BULK_WORKERS: usize = 2;
 
 /// The runtime that serves payload downloads: [`BULK_WORKERS`] workers,
 /// and its own blocking pool for the file reads. Every one of its
-/// threads runs at nice +[`BULK_NICE`], so that on a busy machine the
-/// check-ins, served by the main runtime at the normal priority, get the
-/// CPU first and the downloads take what is left.
+/// threads runs at nice +[`BULK_NICE`] from the thread that builds it
+/// (at most 19), so that on a busy machine the check-ins, served by the
+/// main runtime at the normal priority, get the CPU first and the
+/// downloads take what is left.
+///
+/// The nice value is set, not added: a blocking thread started by a
+/// worker inherits the worker's nice value, and adding to it again would
+/// leave the file reads at nice 19.
 ///
 /// Linux's `SCHED_IDLE` policy was measured in its place (issue 17): the
 /// check-in p99 during downloads was no steadier, and a single download
 /// fell to 0.4-0.8 x nginx's speed whenever anything else ran on the
 /// machine (a `SCHED_IDLE` thread yields to every other thread there).
 pub fn bulk_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    // SAFETY: getpriority(2) takes no pointers; with PRIO_PROCESS and 0
+    // it reads the calling thread's nice value on Linux.
+    let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let nice = (base + BULK_NICE).min(19);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(BULK_WORKERS)
         .thread_name("provider-bulk")
-        .on_thread_start(|| {
-            // SAFETY: nice(2) takes no pointers; on Linux it changes the
-            // calling thread's priority only (a lower one needs no
-            // privilege). A failure leaves the normal priority.
-            let _ = unsafe { libc::nice(BULK_NICE) };
+        .on_thread_start(move || {
+            // SAFETY: setpriority(2) takes no pointers; on Linux, with
+            // PRIO_PROCESS and 0 it sets the calling thread's nice value
+            // only (a lower priority needs no privilege). A failure
+            // leaves the thread's priority as it was.
+            let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
         })
         .enable_all()
         .build()
@@ -437,11 +447,22 @@ mod tests {
         // SAFETY: getpriority(PRIO_PROCESS, 0) reads the calling thread's
         // nice value on Linux.
         let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-        let worker = bulk.block_on(async { bulk.spawn(async move { nice() }).await.unwrap() });
-        let blocking = bulk.block_on(async { tokio::task::spawn_blocking(nice).await.unwrap() });
-        let expected = (nice() + BULK_NICE).min(19);
+        let before = nice();
+        let expected = (before + BULK_NICE).min(19);
+        // A worker, and a blocking thread started from a worker (as the
+        // file reads of a download are): both at +BULK_NICE, no more.
+        let (worker, blocking) = bulk.block_on(async {
+            bulk.spawn(async move {
+                let blocking = tokio::task::spawn_blocking(nice).await.unwrap();
+                (nice(), blocking)
+            })
+            .await
+            .unwrap()
+        });
         assert_eq!(worker, expected);
         assert_eq!(blocking, expected);
+        // The caller's own thread is left alone.
+        assert_eq!(nice(), before);
     }
 
     /// Reads `sent` through `read_first_request` and `Rewind`: whether it

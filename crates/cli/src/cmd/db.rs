@@ -617,6 +617,7 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
         only: None,
+        staging: Default::default(),
     };
     let json_lines = args.progress == ProgressArg::Json;
     let bars = Bars::new(args.json || json_lines).with_total("all tables");

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod plan;
 pub mod read;
 pub mod rejects;
+pub mod stage;
 pub mod state;
 pub mod validate;
 pub mod write;
@@ -104,6 +105,9 @@ pub struct RunOptions {
     pub batch_delay: Option<std::time::Duration>,
     /// Copy only these tables of the run (a migrate run's table step).
     pub only: Option<Vec<String>>,
+    /// Per table, the staging statements of its migrate step
+    /// ([`stage`]), used when the table is merged.
+    pub staging: std::collections::HashMap<String, stage::Staging>,
 }
 
 /// One table's copy.
@@ -269,6 +273,7 @@ struct RunContext<'a> {
     options: CopyOptions,
     to: Version,
     batch_delay: Option<std::time::Duration>,
+    staging: &'a std::collections::HashMap<String, stage::Staging>,
     rejects: RejectFile,
     progress: &'a dyn Progress,
     cancel: &'a CancelToken,
@@ -352,6 +357,7 @@ pub fn copy(
         options: options.clone(),
         to,
         batch_delay: run_options.batch_delay,
+        staging: &run_options.staging,
         rejects: RejectFile::new(&run_dir),
         progress,
         cancel,
@@ -617,6 +623,7 @@ fn copy_table(
             delay: cx.batch_delay,
             translate: cx.options.translate_keys.as_deref(),
             derive: deriver.as_ref(),
+            stage: cx.staging.get(&table),
         };
         let (read_result, write_result) = std::thread::scope(|s| {
             // The writer owns the receiver: when it stops, the reader's

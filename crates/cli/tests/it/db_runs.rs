@@ -609,6 +609,58 @@ fn a_commit_frequency_change_takes_effect_by_the_next_batch() {
     assert!(!sizes_after.is_empty(), "batches after the change");
     assert!(sizes_after.iter().all(|&s| s <= 15), "{sizes_after:?}");
     assert!(sizes_after.contains(&15), "{sizes_after:?}");
+
+    // Above the reader's batches (40 rows): the writer joins them, up to
+    // the new frequency.
+    let (m, next) = plans
+        .iter()
+        .enumerate()
+        .skip(n)
+        .find(|(_, s)| {
+            s["plan"]["kind"] == "table" && s["plan"]["expected_rows"].as_i64().unwrap() >= 300
+        })
+        .map(|(i, s)| (i + 1, s["plan"]["name"].as_str().unwrap().to_string()))
+        .expect("a later table step with 300 rows");
+    for step in n + 1..m {
+        db_cmd(d)
+            .args(["exec-step", &run, &step.to_string(), "--run-dir"])
+            .arg(&runs)
+            .assert()
+            .success();
+    }
+    db_cmd(d)
+        .args([
+            "tune",
+            &run,
+            "--table",
+            &next,
+            "--commit-every",
+            "100",
+            "--run-dir",
+        ])
+        .arg(&runs)
+        .assert()
+        .success();
+    let before = std::fs::read_to_string(&log).unwrap().len();
+    db_cmd(d)
+        .args(["exec-step", &run, &m.to_string(), "--run-dir"])
+        .arg(&runs)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&log).unwrap()[before..].to_string();
+    let needle = format!("\"event\":\"advance\",\"task\":\"{next}\"");
+    let mut last = 0u64;
+    let mut sizes = Vec::new();
+    for line in text.lines().filter(|l| l.contains(&needle)) {
+        let v: Value = serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
+        let done = v["done"].as_u64().unwrap();
+        if done > last {
+            sizes.push(done - last);
+        }
+        last = done;
+    }
+    assert!(sizes.iter().all(|&s| s <= 100), "{next}: {sizes:?}");
+    assert!(sizes.iter().any(|&s| s > 40), "{next}: {sizes:?}");
 }
 
 #[test]

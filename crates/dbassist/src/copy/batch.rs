@@ -106,6 +106,16 @@ impl Batch {
         out
     }
 
+    /// Appends the rows of `other` (same columns).
+    pub fn append(&mut self, other: &Batch) {
+        debug_assert_eq!(self.columns, other.columns);
+        for r in 0..other.len() {
+            for c in 0..other.columns {
+                self.push_opt(other.cell(r, c));
+            }
+        }
+    }
+
     /// A new batch with the rows of this one that `keep` accepts.
     pub fn filter(&self, mut keep: impl FnMut(usize) -> bool) -> Batch {
         let mut out = Batch::new(self.columns);

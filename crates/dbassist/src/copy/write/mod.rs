@@ -192,6 +192,13 @@ pub fn write_table(
     }
     while let Some(incoming) = rx.blocking_recv() {
         let is_nulls = std::mem::take(&mut nulls_first);
+        // A frequency tuned above the reader's batches: the writer joins
+        // them (each ends where the key changes) up to that many rows.
+        let incoming = if is_nulls || commit_every == usize::MAX {
+            incoming
+        } else {
+            coalesce(incoming, rx, commit_every)
+        };
         let mut pieces = std::collections::VecDeque::from(if is_nulls {
             vec![incoming]
         } else {
@@ -416,6 +423,22 @@ fn merge_staged(sink: &mut dyn Sink, st: &super::stage::Staging, batch: &Batch) 
         }
         Err(fatal) => Err(fatal),
     }
+}
+
+/// The most bytes of rows the writer joins into one commit when a tuned
+/// frequency is above the reader's batches (the reader's own cut).
+const COALESCE_BYTES: usize = 64 << 20;
+
+/// `batch` followed by the next batches of `rx` while it has fewer than
+/// `rows` rows (and fewer than [`COALESCE_BYTES`]).
+fn coalesce(mut batch: Batch, rx: &mut Receiver<Batch>, rows: usize) -> Batch {
+    while batch.len() < rows && batch.bytes() < COALESCE_BYTES {
+        match rx.blocking_recv() {
+            Some(next) => batch.append(&next),
+            None => break,
+        }
+    }
+    batch
 }
 
 /// The tuned commit frequency (rows), or no limit.

@@ -1216,6 +1216,18 @@ fn the_db_wizard_walks_source_to_execute() {
     w.perform(DbEffect::Execute, &cancel);
     assert_eq!(w.page, DbPage::Done, "{}", w.message);
     assert!(w.message.contains("Completed"), "{}", w.message);
+    // The progress the terminal drew while it ran: every table to its end.
+    let conference = w
+        .live
+        .tables
+        .iter()
+        .find(|t| t.table == "ICon_Conference")
+        .unwrap_or_else(|| panic!("{:?}", w.live));
+    assert!(conference.ended && conference.total == Some(conference.done));
+    assert!(conference.done > 0);
+    assert!(transit_wizard::db::ui::lines(&w)
+        .iter()
+        .any(|l| l.contains("ICon_Conference") && l.contains("done")));
     assert_eq!(status_of(d, &runs, None, &run), "Completed");
     assert_ne!(one(&tgt, "SELECT COUNT(*) FROM ICon_Conference"), "0");
     assert_eq!(w.handle(key(KeyCode::Esc)), DbEffect::Quit);

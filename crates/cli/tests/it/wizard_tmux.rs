@@ -345,3 +345,77 @@ fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
     );
     assert_eq!(run(&["registry", "export"]), before);
 }
+
+/// `transit db wizard` in a real terminal: the run's progress is drawn
+/// while it executes, Esc stops it between batches, and Enter goes on to
+/// the end.
+#[test]
+fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = crate::db_migrate::source(d, "src.db", 64);
+    let tgt = crate::db_migrate::target(d, "tgt.db");
+    let transit = PathBuf::from(env!("CARGO_BIN_EXE_transit"));
+    let tmux = Tmux {
+        socket: format!("transit-dbwizard-{}", std::process::id()),
+    };
+    // A pause after each committed batch, so the run is seen running.
+    let command = format!(
+        "cd {} && env TRANSIT_COPY_BATCH_DELAY_MS=400 {} db wizard --run-dir runs; \
+         echo \"wizard exited with $?\"; sleep 600",
+        quoted(d),
+        quoted(&transit)
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "wizard",
+        "-x",
+        "110",
+        "-y",
+        "40",
+        &command,
+    ]);
+    assert!(started.status.success(), "tmux new-session: {started:?}");
+    tmux.wait_for(&["1/6 Source and target"], STEP);
+    tmux.type_text(&src);
+    tmux.send(&["Tab"]);
+    tmux.type_text(&tgt);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["2/6 Check", "PASS"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["3/6 Table groups"], STEP);
+    let reporting = transit_dbassist::migrate::groups::all()
+        .iter()
+        .filter(|g| g.id != "dialer")
+        .position(|g| g.id == "reporting")
+        .unwrap();
+    for _ in 0..reporting {
+        tmux.send(&["Down"]);
+    }
+    tmux.send(&["Space", "Enter"]);
+    tmux.wait_for(&["4/6 Filters"], STEP);
+    tmux.type_text("2013-03-07");
+    tmux.send(&["Tab"]);
+    tmux.type_text("2013-03-12");
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["5/6 Preview the steps", "CallDetail"], STEP);
+    tmux.send(&["Enter"]);
+    // Live: a table line with its rows and the filter's total.
+    let screen = tmux.wait_for(&["6/6 Executing", " rows", " of "], STEP);
+    assert!(screen.contains("Esc stops between batches"), "{screen}");
+    tmux.send(&["Escape"]);
+    let screen = tmux.wait_for(&["stopped between batches", "5/6 Preview"], STEP);
+    assert!(!screen.contains("Completed"), "{screen}");
+    // Enter goes on from the committed batches, to the end.
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for(&["6/6 Done", "Completed"], Duration::from_secs(120));
+    assert!(screen.contains("CallDetail"), "{screen}");
+    assert!(screen.contains("done"), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.wait_for(&["wizard exited with 0"], STEP);
+}

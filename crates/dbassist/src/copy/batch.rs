@@ -27,6 +27,22 @@ impl Batch {
         }
     }
 
+    /// An empty batch with room for `rows` rows of `bytes` bytes in all,
+    /// so filling it does not grow (and copy) its buffers.
+    pub fn with_capacity(columns: usize, rows: usize, bytes: usize) -> Batch {
+        Batch {
+            columns,
+            data: Vec::with_capacity(bytes),
+            cells: Vec::with_capacity(rows * columns),
+        }
+    }
+
+    /// An empty batch with this one's columns and room for as many rows
+    /// and bytes as it holds (the next batch of a stream is about as big).
+    pub fn empty_like(&self) -> Batch {
+        Batch::with_capacity(self.columns, self.len(), self.data.len())
+    }
+
     /// Columns per row.
     pub fn columns(&self) -> usize {
         self.columns
@@ -97,7 +113,8 @@ impl Batch {
 
     /// A new batch with the rows `rows` of this one.
     pub fn slice(&self, rows: std::ops::Range<usize>) -> Batch {
-        let mut out = Batch::new(self.columns);
+        let share = self.data.len() * rows.len() / self.len().max(1);
+        let mut out = Batch::with_capacity(self.columns, rows.len(), share);
         for r in rows {
             for c in 0..self.columns {
                 out.push_opt(self.cell(r, c));
@@ -132,7 +149,13 @@ impl Batch {
     /// Removes the rows after the first `rows` (used when a batch is cut
     /// at a key change).
     pub fn split_off(&mut self, rows: usize) -> Batch {
-        let rest = self.slice(rows..self.len());
+        // The rest starts the next batch: room for one as big as this.
+        let mut rest = self.empty_like();
+        for r in rows..self.len() {
+            for c in 0..self.columns {
+                rest.push_opt(self.cell(r, c));
+            }
+        }
         self.cells.truncate(rows * self.columns);
         let end = self
             .cells

@@ -33,6 +33,23 @@ impl Tmux {
         assert!(out.status.success(), "send-keys {keys:?}: {out:?}");
     }
 
+    /// Starts `command` in a detached `cols` x `rows` session "wizard".
+    fn start_session(&self, cols: u16, rows: u16, command: &str) {
+        let (cols, rows) = (cols.to_string(), rows.to_string());
+        let started = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "wizard",
+            "-x",
+            &cols,
+            "-y",
+            &rows,
+            command,
+        ]);
+        assert!(started.status.success(), "tmux new-session: {started:?}");
+    }
+
     fn type_text(&self, text: &str) {
         self.send(&["-l", text]);
     }
@@ -101,18 +118,7 @@ fn start(dir: &Path, env: &str) -> Tmux {
         quoted(&transit),
         quoted(&root)
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wizard",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
-    assert!(started.status.success(), "tmux new-session: {started:?}");
+    tmux.start_session(100, 30, &command);
     tmux
 }
 
@@ -272,18 +278,7 @@ fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
         quoted(&transit),
         quoted(&root),
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wizard",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    tmux.start_session(100, 30, &command);
     tmux.wait_for(&["Welcome"], STEP);
     tmux.send(&["Enter"]);
     tmux.wait_for(&["Task Selection"], STEP);
@@ -369,18 +364,7 @@ fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
         quoted(d),
         quoted(&transit)
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wizard",
-        "-x",
-        "110",
-        "-y",
-        "40",
-        &command,
-    ]);
-    assert!(started.status.success(), "tmux new-session: {started:?}");
+    tmux.start_session(110, 40, &command);
     tmux.wait_for(&["1/6 Source and target"], STEP);
     tmux.type_text(&src);
     tmux.send(&["Tab"]);

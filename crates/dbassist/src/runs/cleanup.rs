@@ -112,17 +112,7 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
                 "INSERT INTO {} SELECT * FROM {saved}",
                 d.ident(name)
             )))?;
-            match tables.iter_mut().find(|t| t.table == name) {
-                Some(t) => t.rows_restored = n,
-                None => tables.push(TableCleanup {
-                    table: name.to_string(),
-                    mode: "deleted only".into(),
-                    rows_deleted: 0,
-                    rows_restored: n,
-                    indexes_rebuilt: 0,
-                    key_map_rows: 0,
-                }),
-            }
+            restored(&mut tables, name, n);
         }
     }
     // The Tracker and Optimizer rows the run deleted come back (with
@@ -132,17 +122,7 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
             continue;
         }
         for (name, n) in local.run(restore_rows(&mut db, &scope, run, rule, &names))? {
-            match tables.iter_mut().find(|t| t.table == name) {
-                Some(t) => t.rows_restored = n,
-                None => tables.push(TableCleanup {
-                    table: name.to_string(),
-                    mode: "deleted only".into(),
-                    rows_deleted: 0,
-                    rows_restored: n,
-                    indexes_rebuilt: 0,
-                    key_map_rows: 0,
-                }),
-            }
+            restored(&mut tables, &name, n);
         }
     }
     drop_saved(&local, &mut db, &scope, run)?;
@@ -175,6 +155,22 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
         target: target.to_string(),
         tables,
     })
+}
+
+/// Records `n` rows put back into `name` (a table the run only deleted
+/// from gets its own line).
+fn restored(tables: &mut Vec<TableCleanup>, name: &str, n: u64) {
+    match tables.iter_mut().find(|t| t.table == name) {
+        Some(t) => t.rows_restored = n,
+        None => tables.push(TableCleanup {
+            table: name.to_string(),
+            mode: "deleted only".into(),
+            rows_deleted: 0,
+            rows_restored: n,
+            indexes_rebuilt: 0,
+            key_map_rows: 0,
+        }),
+    }
 }
 
 async fn clean_table(

@@ -37,10 +37,17 @@ impl Batch {
         }
     }
 
-    /// An empty batch with this one's columns and room for as many rows
-    /// and bytes as it holds (the next batch of a stream is about as big).
+    /// An empty batch with this one's columns and room for a little more
+    /// than it holds (the next batch of a stream is about as big; the
+    /// slack keeps one a few rows or bytes bigger from growing, and so
+    /// copying, its buffers).
     pub fn empty_like(&self) -> Batch {
-        Batch::with_capacity(self.columns, self.len(), self.data.len())
+        let rows = self.len();
+        Batch::with_capacity(
+            self.columns,
+            rows + rows / 8 + 2,
+            self.data.len() + self.data.len() / 4,
+        )
     }
 
     /// Columns per row.

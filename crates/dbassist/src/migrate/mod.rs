@@ -611,9 +611,12 @@ pub fn migrate(
         copy::validate(
             source,
             target,
-            &names,
-            &check_filters,
-            Some(&run),
+            copy::ValidateSelection {
+                tables: &names,
+                filters: &check_filters,
+                run: Some(&run),
+                jobs: options.jobs,
+            },
             progress,
             cancel,
         )?

@@ -341,25 +341,19 @@ fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
     assert_eq!(run(&["registry", "export"]), before);
 }
 
-/// `transit db wizard` in a real terminal: the run's progress is drawn
-/// while it executes, Esc stops it between batches, and Enter goes on to
-/// the end.
-#[test]
-fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
-    if !have_tmux() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// `transit db wizard` in a tmux pane (in `d`, runs in `d/runs`), with a
+/// pause of `delay_ms` after each committed batch, walked to the start of
+/// Execute: reporting over six days from a generated SQLite source into
+/// an empty SQLite target.
+fn db_wizard_executing(d: &Path, delay_ms: u32, socket: &str) -> Tmux {
     let src = crate::db_migrate::source(d, "src.db", 64);
     let tgt = crate::db_migrate::target(d, "tgt.db");
     let transit = PathBuf::from(env!("CARGO_BIN_EXE_transit"));
     let tmux = Tmux {
-        socket: format!("transit-dbwizard-{}", std::process::id()),
+        socket: format!("{socket}-{}", std::process::id()),
     };
-    // A pause after each committed batch, so the run is seen running.
     let command = format!(
-        "cd {} && env TRANSIT_COPY_BATCH_DELAY_MS=400 {} db wizard --run-dir runs; \
+        "cd {} && env TRANSIT_COPY_BATCH_DELAY_MS={delay_ms} {} db wizard --run-dir runs; \
          echo \"wizard exited with $?\"; sleep 600",
         quoted(d),
         quoted(&transit)
@@ -389,6 +383,19 @@ fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
     tmux.send(&["Enter"]);
     tmux.wait_for(&["5/6 Preview the steps", "CallDetail"], STEP);
     tmux.send(&["Enter"]);
+    tmux
+}
+
+/// `transit db wizard` in a real terminal: the run's progress is drawn
+/// while it executes, Esc stops it between batches, and Enter goes on to
+/// the end.
+#[test]
+fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = db_wizard_executing(dir.path(), 400, "transit-dbwizard");
     // Live: a table line with its rows and the filter's total.
     let screen = tmux.wait_for(&["6/6 Executing", " rows", " of "], STEP);
     assert!(screen.contains("Esc stops between batches"), "{screen}");
@@ -402,4 +409,54 @@ fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
     assert!(screen.contains("done"), "{screen}");
     tmux.send(&["Escape"]);
     tmux.wait_for(&["wizard exited with 0"], STEP);
+}
+
+/// The terminal goes away (its tmux server is SIGKILLed) while the db
+/// wizard executes a run: the run stops between batches (Incomplete, not
+/// Completed) and the wizard exits instead of spinning; `resume` finishes
+/// the run.
+#[test]
+fn a_lost_terminal_stops_the_db_wizard_run() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tmux = db_wizard_executing(d, 1000, "transit-dbwizard-lost");
+    tmux.wait_for(&["6/6 Executing", " rows"], STEP);
+    let pane = tmux.run(&["list-panes", "-t", "wizard", "-F", "#{pane_pid}"]);
+    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
+    let wizard = children(&shell).into_iter().next().unwrap_or(shell);
+    let server = tmux.run(&["display-message", "-p", "#{pid}"]);
+    let server = String::from_utf8_lossy(&server.stdout).trim().to_string();
+    assert!(Command::new("kill")
+        .args(["-KILL", &server])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Path::new(&format!("/proc/{wizard}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the db wizard still runs after its terminal went away"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let db = |args: &[&str]| {
+        crate::db_migrate::db_cmd(d)
+            .args(args)
+            .arg("--run-dir")
+            .arg(d.join("runs"))
+            .arg("--json")
+            .output()
+            .unwrap()
+    };
+    let runs: serde_json::Value = serde_json::from_slice(&db(&["runs"]).stdout).unwrap();
+    let run = &runs.as_array().unwrap()[0];
+    assert_eq!(run["status"], "Incomplete", "{run}");
+    let name = run["run"].as_str().unwrap();
+    let done = db(&["resume", name]);
+    assert!(done.status.success(), "{done:?}");
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(done["status"], "Completed", "{done}");
 }

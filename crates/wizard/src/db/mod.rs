@@ -452,6 +452,12 @@ impl DbWizard {
 pub fn run(runs_dir: PathBuf) -> std::io::Result<()> {
     let mut wizard = DbWizard::new(runs_dir);
     let cancel = CancelToken::new();
+    // SIGTERM or SIGHUP while a run executes stops it between batches
+    // before the wizard exits.
+    let terminated = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, terminated.clone())?;
+    }
     let mut terminal = ratatui::init();
     let result = (|| -> std::io::Result<()> {
         loop {
@@ -466,7 +472,12 @@ pub fn run(runs_dir: PathBuf) -> std::io::Result<()> {
             match wizard.handle(key) {
                 DbEffect::Quit => return Ok(()),
                 DbEffect::None => {}
-                DbEffect::Execute => execute_live(&mut terminal, &mut wizard)?,
+                DbEffect::Execute => {
+                    execute_live(&mut terminal, &mut wizard, &terminated)?;
+                    if terminated.load(std::sync::atomic::Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                }
                 effect => {
                     terminal.draw(|f| ui::draw(f, &wizard, true))?;
                     wizard.perform(effect, &cancel);
@@ -479,10 +490,13 @@ pub fn run(runs_dir: PathBuf) -> std::io::Result<()> {
 }
 
 /// Executes the run on a second thread and draws its progress until it
-/// ends; Esc (or Ctrl-C) stops it between batches.
+/// ends; Esc (or Ctrl-C) stops it between batches. A signal (SIGTERM,
+/// SIGHUP) or a lost terminal stops it too, and the run is waited for
+/// before this returns (with an error when the terminal is gone).
 fn execute_live(
     terminal: &mut ratatui::DefaultTerminal,
     wizard: &mut DbWizard,
+    terminated: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<()> {
     use ratatui::crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
     let (source, target, options) = match wizard.execution() {
@@ -492,6 +506,7 @@ fn execute_live(
             return Ok(());
         }
     };
+    let watch = crate::terminal::TerminalWatch::open();
     let cancel = CancelToken::new();
     let (tx, rx) = std::sync::mpsc::channel::<Event>();
     let tx = std::sync::Mutex::new(tx);
@@ -505,15 +520,25 @@ fn execute_live(
                 transit_dbassist::migrate::migrate(&source, &target, &options, &sink, &cancel)
             })?;
         let mut stopping = false;
-        loop {
+        let mut lost = false;
+        while !job.is_finished() {
             while let Ok(e) = rx.try_recv() {
                 wizard.live.event(e);
             }
-            if job.is_finished() {
-                break;
+            if lost {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                continue;
             }
-            terminal.draw(|f| ui::draw(f, wizard, stopping))?;
-            if term::poll(std::time::Duration::from_millis(100))? {
+            let drawn = terminal.draw(|f| ui::draw(f, wizard, stopping));
+            let input = watch.wait(std::time::Duration::from_millis(100));
+            if drawn.is_err() || input.is_err() {
+                // The terminal is gone: stop the run and wait for it.
+                lost = true;
+                cancel.cancel();
+                continue;
+            }
+            // The terminal was just seen alive, so this does not block.
+            while term::poll(std::time::Duration::ZERO)? {
                 if let TermEvent::Key(key) = term::read()? {
                     let stop = key.kind == KeyEventKind::Press
                         && (key.code == KeyCode::Esc
@@ -525,6 +550,10 @@ fn execute_live(
                     }
                 }
             }
+            if terminated.load(std::sync::atomic::Ordering::Relaxed) && !stopping {
+                stopping = true;
+                cancel.cancel();
+            }
         }
         let result = job.join().unwrap_or_else(|_| {
             Err(transit_dbassist::DbError::Refused(
@@ -535,6 +564,11 @@ fn execute_live(
             wizard.live.event(e);
         }
         wizard.executed(result);
+        if lost {
+            return Err(std::io::Error::other(
+                "the terminal went away: the run was stopped between batches",
+            ));
+        }
         Ok(())
     })
 }

@@ -117,11 +117,15 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
     }
     // The Tracker and Optimizer rows the run deleted come back (with
     // their key-map rows), parents first.
+    // A rule killed before its deletes committed deleted nothing, but
+    // "Delete existing Tracker data" may have left the foreign keys and
+    // triggers it switched off: they are switched on again.
     for (rule, names) in wiped_tables() {
-        if !crate::migrate::rules::step_done(&local, &mut db, run, rule)? {
+        let put_back = crate::migrate::rules::step_done(&local, &mut db, run, rule)?;
+        if !put_back && rule != "delete-existing-tracker-data" {
             continue;
         }
-        for (name, n) in local.run(restore_rows(&mut db, &scope, run, rule, &names))? {
+        for (name, n) in local.run(restore_rows(&mut db, &scope, run, rule, &names, put_back))? {
             restored(&mut tables, &name, n);
         }
     }
@@ -391,13 +395,16 @@ pub fn save_rows(
 
 /// Puts back the rows `rule` deleted (parents first, with the foreign
 /// keys off around the inserts as the rule had them), and their key-map
-/// rows; returns the rows per table.
+/// rows; returns the rows per table. Without `put_back` (the rule's
+/// deletes never committed) it only switches the checks of the tables it
+/// saved off and on again, which re-enables any the rule left off.
 async fn restore_rows(
     db: &mut Db,
     scope: &str,
     run: &str,
     rule: &str,
     names: &[&str],
+    put_back: bool,
 ) -> Result<Vec<(String, u64)>> {
     let d = db.dialect();
     let mut order: Vec<&'static crate::schema::Table> = names
@@ -432,6 +439,14 @@ async fn restore_rows(
     // would end it.
     let km = saved_key_map(d, scope, run, rule);
     let km_saved = db.rows(&format!("SELECT COUNT(*) FROM {km}")).await.is_ok();
+    if !put_back {
+        for (t, _) in &present {
+            for sql in d.resume_checks(t) {
+                db.exec(&sql).await?;
+            }
+        }
+        return Ok(Vec::new());
+    }
     let mut out = Vec::new();
     let mut failed = None;
     db.exec("BEGIN").await?;

@@ -145,10 +145,15 @@ pub fn key_display(plan: &TablePlan, key: &[String]) -> String {
 /// The canonical bytes of row `r`'s key.
 pub fn canon_key(plan: &TablePlan, batch: &Batch, r: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    for &k in &plan.key {
-        canon::cell(plan.kinds[k], batch.cell(r, k), &mut out);
-    }
+    canon_key_into(plan, batch, r, &mut out);
     out
+}
+
+/// Appends the canonical bytes of row `r`'s key to `out`.
+pub fn canon_key_into(plan: &TablePlan, batch: &Batch, r: usize, out: &mut Vec<u8>) {
+    for &k in &plan.key {
+        canon::cell(plan.kinds[k], batch.cell(r, k), out);
+    }
 }
 
 /// Commits every batch from `rx`, each with its marker, starting from

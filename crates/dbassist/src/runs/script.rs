@@ -379,41 +379,52 @@ fn table_sql(cx: &Ctx<'_>, d: &dyn Dialect, t: &Table, plan: &Plan) -> String {
         },
         d.ident_list(&m.key.iter().map(String::as_str).collect::<Vec<_>>())
     ));
-    s.push_str(
-        "-- Each batch runs in one transaction (BEGIN ... COMMIT), so a kill loses nothing\n\
-         -- and repeats nothing:\n\
-         --  1. the copy engine reads the next source rows of the SELECT above, in key order, at\n\
-         --     most the commit frequency's rows (`transit db tune` changes it between batches);\n",
-    );
+    // The batch's parts, numbered as they apply to this table.
+    let mut parts = vec![
+        "the copy engine reads the next source rows of the SELECT above, in key order, at\n\
+         --     most the commit frequency's rows (`transit db tune` changes it between batches);"
+            .to_string(),
+    ];
     if !m.translated_key.is_empty() {
-        s.push_str(&format!(
-            "--  2. each new source key of {} gets its target key in {}: it keeps its value when\n\
+        parts.push(format!(
+            "each new source key of {} gets its target key in {}: it keeps its value when\n\
              --     the target does not hold it yet, otherwise it takes the next free value above\n\
-             --     the table's largest key;\n",
+             --     the table's largest key;",
             m.translated_key,
             table_name(d, "key_map")
         ));
     }
     if !m.derived.is_empty() {
-        s.push_str(&format!(
-            "--  3. the filled columns are computed: {} (UTC columns from {});\n",
+        parts.push(format!(
+            "the filled columns are computed: {} (UTC columns from {});",
             m.derived.join(", "),
             plan.header.time_zone
         ));
     }
-    s.push_str(&format!(
-        "--  4. when {t} held rows as its copy began (merge), the rows are bulk-loaded into the\n\
+    parts.push(format!(
+        "when {t} held rows as its copy began (merge), the rows are bulk-loaded into the\n\
          --     staging table and the statements below merge them: key translation, the NOT\n\
          --     EXISTS idempotency check, and the record of the inserted keys for cleanup.sh;\n\
          --     when it was empty (bulk), the rows go straight into it through the same bulk\n\
          --     path, its secondary indexes dropped before the first batch and built after the\n\
-         --     last (cleanup.sh builds them again after a crash);\n\
-         --  5. the resume marker ({}) is updated, and the batch commits.\n\
-         -- `transit db exec-step` runs the statements between the marker lines below, as\n\
-         -- they stand in this file.\n\n",
-        table_name(d, "copy_progress"),
+         --     last (cleanup.sh builds them again after a crash);",
         t = t.name,
     ));
+    parts.push(format!(
+        "the resume marker ({}) is updated, and the batch commits.",
+        table_name(d, "copy_progress")
+    ));
+    s.push_str(
+        "-- Each batch runs in one transaction (BEGIN ... COMMIT), so a kill loses nothing\n\
+         -- and repeats nothing:\n",
+    );
+    for (i, part) in parts.iter().enumerate() {
+        s.push_str(&format!("-- {:>2}. {part}\n", i + 1));
+    }
+    s.push_str(
+        "-- `transit db exec-step` runs the statements between the marker lines below, as\n\
+         -- they stand in this file.\n\n",
+    );
     s.push_str(&super::super::copy::stage::render(&staging(cx, d, plan)));
     s
 }

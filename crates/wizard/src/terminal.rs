@@ -111,12 +111,13 @@ pub enum Ending {
 /// it: on a hung-up terminal crossterm's `poll` never returns (its read
 /// loop stops only on "would block", and a hung-up terminal reads EOF or
 /// EIO forever), so the wizard would spin and miss every signal.
-struct TerminalWatch {
+pub(crate) struct TerminalWatch {
     tty: Option<std::fs::File>,
 }
 
 impl TerminalWatch {
-    fn open() -> TerminalWatch {
+    /// Watches `/dev/tty` (a process without one is "gone" at once).
+    pub(crate) fn open() -> TerminalWatch {
         TerminalWatch {
             tty: std::fs::File::open("/dev/tty").ok(),
         }
@@ -124,7 +125,7 @@ impl TerminalWatch {
 
     /// Waits up to `timeout` for input (`true` when some came). `Err` when
     /// the terminal is gone.
-    fn wait(&self, timeout: Duration) -> Result<bool, ()> {
+    pub(crate) fn wait(&self, timeout: Duration) -> Result<bool, ()> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::os::fd::AsFd;
         let Some(tty) = &self.tty else {

@@ -421,6 +421,9 @@ pub struct ValidateArgs {
     /// Take the rows this copy run rejected out of the source's side.
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
+    /// Tables compared at the same time (each reads both sides at once).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -617,6 +620,7 @@ fn copy(args: CopyArgs, cancel: &CancelToken) -> anyhow::Result<()> {
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
         only: None,
+        staging: Default::default(),
     };
     let json_lines = args.progress == ProgressArg::Json;
     let bars = Bars::new(args.json || json_lines).with_total("all tables");
@@ -920,9 +924,12 @@ fn validate(args: ValidateArgs, cancel: &CancelToken) -> anyhow::Result<()> {
     let result = transit_dbassist::copy::validate(
         &source,
         &target,
-        &args.tables,
-        &args.filters,
-        args.run.as_deref(),
+        transit_dbassist::copy::ValidateSelection {
+            tables: &args.tables,
+            filters: &args.filters,
+            run: args.run.as_deref(),
+            jobs: usize::from(args.jobs),
+        },
         &bars,
         cancel,
     );

@@ -609,6 +609,58 @@ fn a_commit_frequency_change_takes_effect_by_the_next_batch() {
     assert!(!sizes_after.is_empty(), "batches after the change");
     assert!(sizes_after.iter().all(|&s| s <= 15), "{sizes_after:?}");
     assert!(sizes_after.contains(&15), "{sizes_after:?}");
+
+    // Above the reader's batches (40 rows): the writer joins them, up to
+    // the new frequency.
+    let (m, next) = plans
+        .iter()
+        .enumerate()
+        .skip(n)
+        .find(|(_, s)| {
+            s["plan"]["kind"] == "table" && s["plan"]["expected_rows"].as_i64().unwrap() >= 300
+        })
+        .map(|(i, s)| (i + 1, s["plan"]["name"].as_str().unwrap().to_string()))
+        .expect("a later table step with 300 rows");
+    for step in n + 1..m {
+        db_cmd(d)
+            .args(["exec-step", &run, &step.to_string(), "--run-dir"])
+            .arg(&runs)
+            .assert()
+            .success();
+    }
+    db_cmd(d)
+        .args([
+            "tune",
+            &run,
+            "--table",
+            &next,
+            "--commit-every",
+            "100",
+            "--run-dir",
+        ])
+        .arg(&runs)
+        .assert()
+        .success();
+    let before = std::fs::read_to_string(&log).unwrap().len();
+    db_cmd(d)
+        .args(["exec-step", &run, &m.to_string(), "--run-dir"])
+        .arg(&runs)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&log).unwrap()[before..].to_string();
+    let needle = format!("\"event\":\"advance\",\"task\":\"{next}\"");
+    let mut last = 0u64;
+    let mut sizes = Vec::new();
+    for line in text.lines().filter(|l| l.contains(&needle)) {
+        let v: Value = serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
+        let done = v["done"].as_u64().unwrap();
+        if done > last {
+            sizes.push(done - last);
+        }
+        last = done;
+    }
+    assert!(sizes.iter().all(|&s| s <= 100), "{next}: {sizes:?}");
+    assert!(sizes.iter().any(|&s| s > 40), "{next}: {sizes:?}");
 }
 
 #[test]
@@ -1164,7 +1216,299 @@ fn the_db_wizard_walks_source_to_execute() {
     w.perform(DbEffect::Execute, &cancel);
     assert_eq!(w.page, DbPage::Done, "{}", w.message);
     assert!(w.message.contains("Completed"), "{}", w.message);
+    // The progress the terminal drew while it ran: every table to its end.
+    let conference = w
+        .live
+        .tables
+        .iter()
+        .find(|t| t.table == "ICon_Conference")
+        .unwrap_or_else(|| panic!("{:?}", w.live));
+    assert!(conference.ended && conference.total == Some(conference.done));
+    assert!(conference.done > 0);
+    assert!(transit_wizard::db::ui::lines(&w)
+        .iter()
+        .any(|l| l.contains("ICon_Conference") && l.contains("done")));
     assert_eq!(status_of(d, &runs, None, &run), "Completed");
     assert_ne!(one(&tgt, "SELECT COUNT(*) FROM ICon_Conference"), "0");
     assert_eq!(w.handle(key(KeyCode::Esc)), DbEffect::Quit);
+}
+
+/// The step file of `table` in a run folder.
+fn step_file(run_dir: &Path, table: &str) -> PathBuf {
+    std::fs::read_dir(run_dir.join("steps"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "sql")
+                && p.file_stem()
+                    .unwrap()
+                    .to_string_lossy()
+                    .ends_with(&format!("-{table}"))
+        })
+        .unwrap_or_else(|| panic!("the step of {table} in {}", run_dir.display()))
+}
+
+/// A merged table step runs the statements its SQL file holds: a
+/// statement a DBA adds between the marker lines runs for every batch, a
+/// step whose markers were damaged is refused with the file's name, and
+/// the staging tables are gone once the run completes.
+#[test]
+fn a_merged_step_runs_the_sql_its_file_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 61);
+    let tgt = target(d, "tgt.db");
+    let runs = d.join("runs");
+    let range = |end: &str| {
+        let mut cmd = db_cmd(d);
+        cmd.args([
+            "migrate",
+            "--source",
+            &src,
+            "--target",
+            &tgt,
+            "--groups",
+            "reporting",
+        ])
+        .args(["--start", "2013-03-07", "--end", end, "--source-tz", NY])
+        .args(["--batch-rows", "25"])
+        .arg("--run-dir")
+        .arg(&runs);
+        cmd
+    };
+    // The first days: CallDetail holds rows from now on.
+    let first = json_of(&mut range("2013-03-09"));
+    assert_eq!(first["status"], "Completed");
+    let held: u64 = one(&tgt, "SELECT COUNT(*) FROM CallDetail")
+        .parse()
+        .unwrap();
+    assert!(held > 0);
+
+    // The whole range, prepared for later: its CallDetail step merges.
+    let later = json_of(range("2013-03-12").args(["--execute", "later"]));
+    let run = later["run"].as_str().unwrap().to_string();
+    let run_dir = PathBuf::from(later["run_dir"].as_str().unwrap());
+    let step = step_file(&run_dir, "CallDetail");
+    let sql = std::fs::read_to_string(&step).unwrap();
+    for needle in [
+        transit_dbassist::copy::stage::SETUP,
+        transit_dbassist::copy::stage::BATCH,
+        transit_dbassist::copy::stage::COUNTED,
+        transit_dbassist::copy::stage::END,
+        "NOT EXISTS",
+        "transit_migration_stage_",
+        "transit_migration_keys_",
+    ] {
+        assert!(
+            sql.contains(needle),
+            "{needle} in {}:\n{sql}",
+            step.display()
+        );
+    }
+    // A damaged step is refused, naming its file; nothing moves.
+    std::fs::write(
+        &step,
+        sql.replace(transit_dbassist::copy::stage::COUNTED, ""),
+    )
+    .unwrap();
+    let out = db_cmd(d)
+        .args(["resume", &run, "--run-dir"])
+        .arg(&runs)
+        .assert()
+        .exit(Exit::Usage);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("CallDetail.sql"), "{stderr}");
+    assert_eq!(
+        one(&tgt, "SELECT COUNT(*) FROM CallDetail"),
+        held.to_string()
+    );
+    // A DBA's statement: each batch counts its staged rows in a witness
+    // table before the merge.
+    let stage = sql
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.contains("transit_migration_stage_"))
+                .map(|w| w.to_string())
+        })
+        .unwrap();
+    let edited = sql
+        .replacen(
+            transit_dbassist::copy::stage::BATCH,
+            &format!(
+                "CREATE TABLE IF NOT EXISTS witness (n INTEGER);\n{}\nINSERT INTO witness SELECT COUNT(*) FROM {stage};",
+                transit_dbassist::copy::stage::BATCH
+            ),
+            1,
+        );
+    // The CREATE belongs to the setup, the INSERT to each batch.
+    std::fs::write(&step, &edited).unwrap();
+    let done = json_of(db_cmd(d).args(["resume", &run, "--run-dir"]).arg(&runs));
+    assert_eq!(done["status"], "Completed", "{done}");
+    let call_detail = done["copy"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "CallDetail")
+        .unwrap()
+        .clone();
+    assert_eq!(call_detail["mode"], "merge");
+    let (rows, skipped) = (
+        call_detail["rows"].as_u64().unwrap(),
+        call_detail["skipped"].as_u64().unwrap(),
+    );
+    assert!(rows > 0 && skipped > 0, "{call_detail}");
+    let batches: u64 = one(&tgt, "SELECT COUNT(*) FROM witness").parse().unwrap();
+    assert!(batches > 1, "{batches} batches");
+    assert_eq!(
+        one(&tgt, "SELECT SUM(n) FROM witness"),
+        (rows + skipped).to_string(),
+        "every staged row passed the DBA's statement"
+    );
+    assert_eq!(
+        one(&tgt, "SELECT COUNT(*) FROM CallDetail"),
+        (held + rows).to_string()
+    );
+    // A completed run leaves no staging or key-record table behind.
+    assert_eq!(
+        one(
+            &tgt,
+            "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'transit_migration_stage_%' \
+             OR name LIKE 'transit_migration_keys_%'"
+        ),
+        "0"
+    );
+}
+
+/// Cleanup puts back what the destructive rules deleted before the copy:
+/// the Tracker tables "Delete existing Tracker data" emptied and the
+/// Optimizer rows of the wipe-and-load, with the target's own rows; on
+/// SQLite and on PostgreSQL (where the rule drops and adds back foreign
+/// keys and switches triggers off and on around its deletes).
+#[test]
+fn cleanup_puts_back_the_tracker_and_optimizer_rows_the_run_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = source(d, "src.db", 63);
+    // SQLite: the target file, and a copy of it taken before the run.
+    let tgt = target(d, "tgt.db");
+    seed_wiped_rows(&tgt);
+    let pre = sqlite(d, "pre.db");
+    std::fs::copy(
+        tgt.trim_start_matches("sqlite://"),
+        pre.trim_start_matches("sqlite://"),
+    )
+    .unwrap();
+    wipe_and_clean_up(d, &src, &tgt, &pre, &d.join("runs-lite"));
+    // PostgreSQL: the same on a database, the copy made from it.
+    let Some(pg) = env_or_skip("TRANSIT_TEST_PG", "a PostgreSQL URL, as .ci/run sets") else {
+        return;
+    };
+    let (tgt, pre) = (
+        crate::db_migrate::PgDb::new(&pg),
+        crate::db_migrate::PgDb::new(&pg),
+    );
+    for url in [&tgt.url, &pre.url] {
+        db_cmd(d)
+            .args(["upgrade", "--url", url, "--to", "2015R1"])
+            .assert()
+            .success();
+    }
+    seed_wiped_rows(&tgt.url);
+    db_cmd(d)
+        .args(["copy", "--source", &tgt.url, "--target", &pre.url])
+        .args(["--tables", "TITLE,IO_SchedulingUnit", "--run-dir"])
+        .arg(d.join("runs-seed"))
+        .assert()
+        .success();
+    wipe_and_clean_up(d, &src, &tgt.url, &pre.url, &d.join("runs-pg"));
+    // The foreign keys the rule dropped are back, validated.
+    assert_eq!(
+        one(
+            &tgt.url,
+            "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated"
+        ),
+        "0"
+    );
+    assert_ne!(
+        one(
+            &tgt.url,
+            "SELECT COUNT(*) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE c.contype = 'f' AND t.relname = 'indivconnection'"
+        ),
+        "0"
+    );
+}
+
+/// The target's own Tracker and Optimizer rows, which the rules delete.
+fn seed_wiped_rows(tgt: &str) {
+    for sql in [
+        "INSERT INTO TITLE (TitleID, Name, Version) VALUES (900, 'Live', 1)",
+        "INSERT INTO TITLE (TitleID, Name, Version) VALUES (901, 'Other', 2)",
+        "INSERT INTO IO_SchedulingUnit (SchedulingUnitId, Name, SiteId) VALUES (77, 'Native', 1)",
+    ] {
+        exec(tgt, sql);
+    }
+}
+
+/// A run with both destructive rules, stopped after its first table steps,
+/// cleaned up: `tgt` equals `pre` again; then the run starts over.
+fn wipe_and_clean_up(d: &Path, src: &str, tgt: &str, pre: &str, runs: &Path) {
+    let tables = "TITLE,IO_SchedulingUnit";
+    let later = json_of(
+        migrate(d, src, tgt, "tracker-config,optimizer", runs).args([
+            "--delete-tracker-data",
+            "--yes",
+            "--execute",
+            "later",
+        ]),
+    );
+    let run = later["run"].as_str().unwrap().to_string();
+    // The prepare step deletes, the first table steps load; then the run
+    // stops (as a kill would leave it).
+    for step in ["1", "2", "3"] {
+        db_cmd(d)
+            .args(["exec-step", "--run-dir"])
+            .arg(runs)
+            .args([&run, step])
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        one(tgt, "SELECT COUNT(*) FROM TITLE WHERE TitleID >= 900"),
+        "0"
+    );
+    assert_eq!(
+        one(
+            tgt,
+            "SELECT COUNT(*) FROM IO_SchedulingUnit WHERE SchedulingUnitId = 77"
+        ),
+        "0"
+    );
+    let report = json_of(db_cmd(d).args(["cleanup", &run, "--run-dir"]).arg(runs));
+    let restored = |t: &str| {
+        report["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["table"] == t)
+            .map_or(0, |x| x["rows_restored"].as_u64().unwrap())
+    };
+    assert_eq!(restored("TITLE"), 2, "{report}");
+    assert_eq!(restored("IO_SchedulingUnit"), 1, "{report}");
+    assert_same(
+        d,
+        pre,
+        tgt,
+        tables,
+        "cleaned up after the destructive rules",
+    );
+    // And the run can start over: it deletes again and completes.
+    let done = json_of(db_cmd(d).args(["resume", &run, "--run-dir"]).arg(runs));
+    assert_eq!(done["status"], "Completed", "{done}");
+    assert_eq!(
+        one(tgt, "SELECT COUNT(*) FROM TITLE WHERE TitleID >= 900"),
+        "0"
+    );
 }

@@ -537,7 +537,14 @@ fn a_provider_restart_does_not_bring_the_fleet_back_at_once() {
     s.provider = Some(kid);
     let report = fleet.join().unwrap();
     let steady = transit_client::fleet::mean(&report.arrivals, 13, 20);
-    let peak = *report.arrivals[26..50].iter().max().unwrap() as f64;
+    // The peak over 2-second windows: a herd of the 1,000 machines coming
+    // back at once would be about 500/s or more; a one-second burst of the
+    // simulator catching up after the machine starved it (a loaded CI
+    // runner) is not what is measured.
+    let peak = report.arrivals[26..50]
+        .windows(2)
+        .map(|w| (w[0] + w[1]) as f64 / 2.0)
+        .fold(0.0, f64::max);
     let settled = transit_client::fleet::mean(&report.arrivals, 40, 50);
     let figures = format!(
         "steady {steady:.0}/s, peak after restart {peak}/s, settled {settled:.0}/s; arrivals {:?}",

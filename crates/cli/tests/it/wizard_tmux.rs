@@ -33,6 +33,23 @@ impl Tmux {
         assert!(out.status.success(), "send-keys {keys:?}: {out:?}");
     }
 
+    /// Starts `command` in a detached `cols` x `rows` session "wizard".
+    fn start_session(&self, cols: u16, rows: u16, command: &str) {
+        let (cols, rows) = (cols.to_string(), rows.to_string());
+        let started = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "wizard",
+            "-x",
+            &cols,
+            "-y",
+            &rows,
+            command,
+        ]);
+        assert!(started.status.success(), "tmux new-session: {started:?}");
+    }
+
     fn type_text(&self, text: &str) {
         self.send(&["-l", text]);
     }
@@ -101,18 +118,7 @@ fn start(dir: &Path, env: &str) -> Tmux {
         quoted(&transit),
         quoted(&root)
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wizard",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
-    assert!(started.status.success(), "tmux new-session: {started:?}");
+    tmux.start_session(100, 30, &command);
     tmux
 }
 
@@ -272,18 +278,7 @@ fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
         quoted(&transit),
         quoted(&root),
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "wizard",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &command,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    tmux.start_session(100, 30, &command);
     tmux.wait_for(&["Welcome"], STEP);
     tmux.send(&["Enter"]);
     tmux.wait_for(&["Task Selection"], STEP);
@@ -344,4 +339,124 @@ fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
         "rolled back at once"
     );
     assert_eq!(run(&["registry", "export"]), before);
+}
+
+/// `transit db wizard` in a tmux pane (in `d`, runs in `d/runs`), with a
+/// pause of `delay_ms` after each committed batch, walked to the start of
+/// Execute: reporting over six days from a generated SQLite source into
+/// an empty SQLite target.
+fn db_wizard_executing(d: &Path, delay_ms: u32, socket: &str) -> Tmux {
+    let src = crate::db_migrate::source(d, "src.db", 64);
+    let tgt = crate::db_migrate::target(d, "tgt.db");
+    let transit = PathBuf::from(env!("CARGO_BIN_EXE_transit"));
+    let tmux = Tmux {
+        socket: format!("{socket}-{}", std::process::id()),
+    };
+    let command = format!(
+        "cd {} && env TRANSIT_COPY_BATCH_DELAY_MS={delay_ms} {} db wizard --run-dir runs; \
+         echo \"wizard exited with $?\"; sleep 600",
+        quoted(d),
+        quoted(&transit)
+    );
+    tmux.start_session(110, 40, &command);
+    tmux.wait_for(&["1/6 Source and target"], STEP);
+    tmux.type_text(&src);
+    tmux.send(&["Tab"]);
+    tmux.type_text(&tgt);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["2/6 Check", "PASS"], STEP);
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["3/6 Table groups"], STEP);
+    let reporting = transit_dbassist::migrate::groups::all()
+        .iter()
+        .filter(|g| g.id != "dialer")
+        .position(|g| g.id == "reporting")
+        .unwrap();
+    for _ in 0..reporting {
+        tmux.send(&["Down"]);
+    }
+    tmux.send(&["Space", "Enter"]);
+    tmux.wait_for(&["4/6 Filters"], STEP);
+    tmux.type_text("2013-03-07");
+    tmux.send(&["Tab"]);
+    tmux.type_text("2013-03-12");
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&["5/6 Preview the steps", "CallDetail"], STEP);
+    tmux.send(&["Enter"]);
+    tmux
+}
+
+/// `transit db wizard` in a real terminal: the run's progress is drawn
+/// while it executes, Esc stops it between batches, and Enter goes on to
+/// the end.
+#[test]
+fn the_db_wizard_shows_live_progress_and_stops_on_esc() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = db_wizard_executing(dir.path(), 400, "transit-dbwizard");
+    // Live: a table line with its rows and the filter's total.
+    let screen = tmux.wait_for(&["6/6 Executing", " rows", " of "], STEP);
+    assert!(screen.contains("Esc stops between batches"), "{screen}");
+    tmux.send(&["Escape"]);
+    let screen = tmux.wait_for(&["stopped between batches", "5/6 Preview"], STEP);
+    assert!(!screen.contains("Completed"), "{screen}");
+    // Enter goes on from the committed batches, to the end.
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for(&["6/6 Done", "Completed"], Duration::from_secs(120));
+    assert!(screen.contains("CallDetail"), "{screen}");
+    assert!(screen.contains("done"), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.wait_for(&["wizard exited with 0"], STEP);
+}
+
+/// The terminal goes away (its tmux server is SIGKILLed) while the db
+/// wizard executes a run: the run stops between batches (Incomplete, not
+/// Completed) and the wizard exits instead of spinning; `resume` finishes
+/// the run.
+#[test]
+fn a_lost_terminal_stops_the_db_wizard_run() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tmux = db_wizard_executing(d, 1000, "transit-dbwizard-lost");
+    tmux.wait_for(&["6/6 Executing", " rows"], STEP);
+    let pane = tmux.run(&["list-panes", "-t", "wizard", "-F", "#{pane_pid}"]);
+    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
+    let wizard = children(&shell).into_iter().next().unwrap_or(shell);
+    let server = tmux.run(&["display-message", "-p", "#{pid}"]);
+    let server = String::from_utf8_lossy(&server.stdout).trim().to_string();
+    assert!(Command::new("kill")
+        .args(["-KILL", &server])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Path::new(&format!("/proc/{wizard}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the db wizard still runs after its terminal went away"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let db = |args: &[&str]| {
+        crate::db_migrate::db_cmd(d)
+            .args(args)
+            .arg("--run-dir")
+            .arg(d.join("runs"))
+            .arg("--json")
+            .output()
+            .unwrap()
+    };
+    let runs: serde_json::Value = serde_json::from_slice(&db(&["runs"]).stdout).unwrap();
+    let run = &runs.as_array().unwrap()[0];
+    assert_eq!(run["status"], "Incomplete", "{run}");
+    let name = run["run"].as_str().unwrap();
+    let done = db(&["resume", name]);
+    assert!(done.status.success(), "{done:?}");
+    let done: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(done["status"], "Completed", "{done}");
 }

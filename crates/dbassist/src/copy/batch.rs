@@ -27,6 +27,29 @@ impl Batch {
         }
     }
 
+    /// An empty batch with room for `rows` rows of `bytes` bytes in all,
+    /// so filling it does not grow (and copy) its buffers.
+    pub fn with_capacity(columns: usize, rows: usize, bytes: usize) -> Batch {
+        Batch {
+            columns,
+            data: Vec::with_capacity(bytes),
+            cells: Vec::with_capacity(rows * columns),
+        }
+    }
+
+    /// An empty batch with this one's columns and room for a little more
+    /// than it holds (the next batch of a stream is about as big; the
+    /// slack keeps one a few rows or bytes bigger from growing, and so
+    /// copying, its buffers).
+    pub fn empty_like(&self) -> Batch {
+        let rows = self.len();
+        Batch::with_capacity(
+            self.columns,
+            rows + rows / 8 + 2,
+            self.data.len() + self.data.len() / 4,
+        )
+    }
+
     /// Columns per row.
     pub fn columns(&self) -> usize {
         self.columns
@@ -97,13 +120,24 @@ impl Batch {
 
     /// A new batch with the rows `rows` of this one.
     pub fn slice(&self, rows: std::ops::Range<usize>) -> Batch {
-        let mut out = Batch::new(self.columns);
+        let share = self.data.len() * rows.len() / self.len().max(1);
+        let mut out = Batch::with_capacity(self.columns, rows.len(), share);
         for r in rows {
             for c in 0..self.columns {
                 out.push_opt(self.cell(r, c));
             }
         }
         out
+    }
+
+    /// Appends the rows of `other` (same columns).
+    pub fn append(&mut self, other: &Batch) {
+        debug_assert_eq!(self.columns, other.columns);
+        for r in 0..other.len() {
+            for c in 0..other.columns {
+                self.push_opt(other.cell(r, c));
+            }
+        }
     }
 
     /// A new batch with the rows of this one that `keep` accepts.
@@ -122,7 +156,13 @@ impl Batch {
     /// Removes the rows after the first `rows` (used when a batch is cut
     /// at a key change).
     pub fn split_off(&mut self, rows: usize) -> Batch {
-        let rest = self.slice(rows..self.len());
+        // The rest starts the next batch: room for one as big as this.
+        let mut rest = self.empty_like();
+        for r in rows..self.len() {
+            for c in 0..self.columns {
+                rest.push_opt(self.cell(r, c));
+            }
+        }
         self.cells.truncate(rows * self.columns);
         let end = self
             .cells

@@ -122,7 +122,12 @@ impl Deriver {
     /// `batch` with the filled cells appended to each row.
     pub fn extend(&mut self, batch: &Batch) -> Batch {
         let n = batch.columns();
-        let mut out = Batch::new(n + self.fills.len());
+        // About 24 bytes per filled cell (a timestamp's text).
+        let mut out = Batch::with_capacity(
+            n + self.fills.len(),
+            batch.len(),
+            batch.bytes() + batch.len() * self.fills.len() * 24,
+        );
         let mut text = String::new();
         for r in 0..batch.len() {
             for c in 0..n {

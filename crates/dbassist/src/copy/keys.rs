@@ -197,13 +197,26 @@ impl Translator {
             .unwrap_or(0))
     }
 
-    /// Translates `batch` (rows in source key order).
-    pub fn apply(
+    /// Gives every key of `batch` that has no target key yet its target
+    /// key, and returns the map rows to insert (in the batch's
+    /// transaction, before its rows). The rows are left as they are: a
+    /// staged merge ([`super::stage`]) rewrites them in SQL.
+    pub fn allocate(
         &mut self,
         sink: &mut dyn Sink,
         plan: &TablePlan,
         batch: &Batch,
-    ) -> SinkResult<Translated> {
+    ) -> SinkResult<Vec<String>> {
+        Ok(self.map_keys(sink, plan, batch)?.1)
+    }
+
+    /// The batch's key map (source to target) and the new map rows.
+    fn map_keys(
+        &mut self,
+        sink: &mut dyn Sink,
+        plan: &TablePlan,
+        batch: &Batch,
+    ) -> SinkResult<(HashMap<i64, i64>, Vec<String>)> {
         let d = sink.dialect();
         let n = batch.len();
         let mut inserts = Vec::new();
@@ -253,6 +266,18 @@ impl Translator {
                 }
             }
         }
+        Ok((key_map, inserts))
+    }
+
+    /// Translates `batch` (rows in source key order).
+    pub fn apply(
+        &mut self,
+        sink: &mut dyn Sink,
+        plan: &TablePlan,
+        batch: &Batch,
+    ) -> SinkResult<Translated> {
+        let n = batch.len();
+        let (key_map, inserts) = self.map_keys(sink, plan, batch)?;
         // The referring columns.
         let mut ref_maps: Vec<HashMap<i64, i64>> = Vec::new();
         for &(col, parent) in &self.refs {

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod plan;
 pub mod read;
 pub mod rejects;
+pub mod stage;
 pub mod state;
 pub mod validate;
 pub mod write;
@@ -104,6 +105,9 @@ pub struct RunOptions {
     pub batch_delay: Option<std::time::Duration>,
     /// Copy only these tables of the run (a migrate run's table step).
     pub only: Option<Vec<String>>,
+    /// Per table, the staging statements of its migrate step
+    /// ([`stage`]), used when the table is merged.
+    pub staging: std::collections::HashMap<String, stage::Staging>,
 }
 
 /// One table's copy.
@@ -269,6 +273,7 @@ struct RunContext<'a> {
     options: CopyOptions,
     to: Version,
     batch_delay: Option<std::time::Duration>,
+    staging: &'a std::collections::HashMap<String, stage::Staging>,
     rejects: RejectFile,
     progress: &'a dyn Progress,
     cancel: &'a CancelToken,
@@ -352,6 +357,7 @@ pub fn copy(
         options: options.clone(),
         to,
         batch_delay: run_options.batch_delay,
+        staging: &run_options.staging,
         rejects: RejectFile::new(&run_dir),
         progress,
         cancel,
@@ -617,6 +623,7 @@ fn copy_table(
             delay: cx.batch_delay,
             translate: cx.options.translate_keys.as_deref(),
             derive: deriver.as_ref(),
+            stage: cx.staging.get(&table),
         };
         let (read_result, write_result) = std::thread::scope(|s| {
             // The writer owns the receiver: when it stops, the reader's
@@ -685,17 +692,34 @@ fn copy_table(
     })
 }
 
-/// `transit db validate`: every table of `tables`, with `filters`; with
-/// `run`, the rows that run rejected are taken out of the source's side.
+/// What `transit db validate` compares.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidateSelection<'a> {
+    /// The tables (vendor names).
+    pub tables: &'a [String],
+    /// `--where` conditions: `COND` for every table or `Table:COND`.
+    pub filters: &'a [String],
+    /// The copy run whose rejected rows are taken out of the source's side.
+    pub run: Option<&'a str>,
+    /// Tables compared at the same time (each reads both sides at once).
+    pub jobs: usize,
+}
+
+/// `transit db validate`: every table of the selection, with its filters;
+/// the results come in the order of its tables.
 pub fn validate(
     source: &DbTarget,
     target: &DbTarget,
-    tables: &[String],
-    filters: &[String],
-    run: Option<&str>,
+    selection: ValidateSelection<'_>,
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<Vec<TableValidation>> {
+    let ValidateSelection {
+        tables,
+        filters,
+        run,
+        jobs,
+    } = selection;
     let local = Local::new()?;
     let mut src = local.connect(source)?;
     let mut tgt = local.connect(target)?;
@@ -705,20 +729,45 @@ pub fn validate(
         Some(run) => local.run(state::markers(&mut tgt, run))?,
         None => Default::default(),
     };
-    let mut out = Vec::new();
-    for table in resolve_tables(tables, from, to)? {
-        if cancel.is_cancelled() {
-            return Err(DbError::Cancelled);
+    let _ = local.run(src.close());
+    let _ = local.run(tgt.close());
+    let tables = resolve_tables(tables, from, to)?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<TableValidation>>>> =
+        tables.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, tables.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(table) = tables.get(i) else {
+                    return;
+                };
+                let result = if cancel.is_cancelled() {
+                    Err(DbError::Cancelled)
+                } else {
+                    let plan = TablePlan::new(table, from, to, filter_for(filters, table));
+                    progress.event(Event::step(format!("validating {}", table.name)));
+                    let rejected = markers
+                        .get(&table.name)
+                        .map(|m| m.rejected_sum)
+                        .unwrap_or_else(Checksum::default);
+                    validate::validate_table(source, target, &plan, &rejected, cancel)
+                };
+                let failed = result.is_err();
+                *results[i].lock().expect("result") = Some(result);
+                if failed {
+                    // The first error ends the validation: no new table.
+                    next.store(tables.len(), std::sync::atomic::Ordering::SeqCst);
+                }
+            });
         }
-        let plan = TablePlan::new(table, from, to, filter_for(filters, table));
-        progress.event(Event::step(format!("validating {}", table.name)));
-        let rejected = markers
-            .get(&table.name)
-            .map(|m| m.rejected_sum)
-            .unwrap_or_else(Checksum::default);
-        out.push(validate::validate_table(
-            source, target, &plan, &rejected, cancel,
-        )?);
+    });
+    let mut out = Vec::new();
+    for slot in results {
+        match slot.into_inner().expect("result") {
+            Some(result) => out.push(result?),
+            None => break,
+        }
     }
     Ok(out)
 }

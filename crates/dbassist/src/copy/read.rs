@@ -54,8 +54,8 @@ impl Cutter<'_> {
             return None;
         }
         if !self.cut.on_key_change {
-            let columns = self.batch.columns();
-            return Some(std::mem::replace(&mut self.batch, Batch::new(columns)));
+            let next = self.batch.empty_like();
+            return Some(std::mem::replace(&mut self.batch, next));
         }
         // The batch holds one row more than it needs: the row that shows
         // whether the key changed.

@@ -83,6 +83,19 @@ pub fn table_name(d: &dyn Dialect, name: &str) -> String {
     }
 }
 
+/// A state table that belongs to one run and one table
+/// (`<prefix>_<hash>_<table>`): the hash is taken over the target's
+/// scope and the run, so that runs (and, on MariaDB, target databases
+/// sharing `transit_migration`) never share one.
+pub fn run_table(d: &dyn Dialect, scope: &str, run: &str, prefix: &str, table: &str) -> String {
+    use sha2::Digest;
+    let hash = hex::encode(&sha2::Sha256::digest(format!("{scope}{run}").as_bytes())[..4]);
+    table_name(
+        d,
+        &format!("{prefix}_{hash}_{}", table.to_ascii_lowercase()),
+    )
+}
+
 fn lit(d: &dyn Dialect, text: &str) -> String {
     let mut out = String::new();
     d.literal(&Value::Text(text.to_string()), &mut out);

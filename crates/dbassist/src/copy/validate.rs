@@ -11,7 +11,6 @@ use super::Local;
 use crate::error::{DbError, Result};
 use crate::target::DbTarget;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use transit_core::CancelToken;
 
@@ -43,8 +42,14 @@ struct Pass {
     buckets: Vec<Checksum>,
 }
 
+/// The bucket of a canonical key: any hash both sides share in this
+/// process will do (buckets only find where the sides differ), so a fast
+/// one (SipHash with fixed keys) rather than a second SHA-256 per row.
 fn bucket_of(key: &[u8]) -> usize {
-    Sha256::digest(key)[0] as usize % BUCKETS
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(key);
+    (h.finish() % BUCKETS as u64) as usize
 }
 
 /// Reads every row of `plan` on `target` and folds it with `each`.
@@ -83,10 +88,12 @@ fn pass(target: &DbTarget, plan: &TablePlan, cancel: &CancelToken) -> Result<Pas
         buckets: vec![Checksum::default(); BUCKETS],
     };
     let mut scratch = Vec::new();
+    let mut key = Vec::new();
     scan(target, plan, cancel, |batch| {
         for r in 0..batch.len() {
             let digest = canon::row_digest(&plan.kinds, batch.row(r), &mut scratch);
-            let key = super::write::canon_key(plan, batch, r);
+            key.clear();
+            super::write::canon_key_into(plan, batch, r, &mut key);
             out.total.add(&digest);
             out.buckets[bucket_of(&key)].add(&digest);
         }

@@ -544,6 +544,7 @@ pub fn migrate(
                 resume: Some(run.clone()),
                 batch_delay: options.batch_delay,
                 only: only.clone(),
+                staging: crate::runs::script::staging_of(&run_dir)?,
             },
             progress,
             cancel,
@@ -610,9 +611,12 @@ pub fn migrate(
         copy::validate(
             source,
             target,
-            &names,
-            &check_filters,
-            Some(&run),
+            copy::ValidateSelection {
+                tables: &names,
+                filters: &check_filters,
+                run: Some(&run),
+                jobs: options.jobs,
+            },
             progress,
             cancel,
         )?
@@ -663,6 +667,11 @@ pub fn migrate(
     }
     rules::in_transaction(&local, &mut tgt, &statements)?;
     crate::runs::cleanup::drop_saved(&local, &mut tgt, &cx.scope, &run)?;
+    for (_, t) in &tables {
+        local.run(crate::runs::cleanup::drop_staging(
+            &mut tgt, &cx.scope, &run, &t.name,
+        ))?;
+    }
     local.run(src.close())?;
     local.run(tgt.close())?;
     let dialer = cx.has("dialer").then(|| DialerReport {

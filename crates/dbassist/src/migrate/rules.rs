@@ -376,6 +376,16 @@ fn delete_tracker_data(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db
         .iter()
         .flat_map(|name| d.resume_checks(table(name)))
         .collect();
+    // Kept until the run completes, so `transit db cleanup` can put them
+    // back after a crash (only once the deletes below committed).
+    crate::runs::cleanup::save_rows(
+        local,
+        tgt,
+        &cx.scope,
+        &cx.run,
+        "delete-existing-tracker-data",
+        &TRACKER_DELETE_ORDER,
+    )?;
     let mut statements = Vec::new();
     for name in TRACKER_DELETE_ORDER {
         statements.push(format!("DELETE FROM {}", d.ident(name)));
@@ -444,6 +454,15 @@ fn optimizer_wipe(cx: &mut Ctx<'_>, local: &Local, _: &mut Db, tgt: &mut Db) -> 
              the data before migration continues.\"); confirm with --yes"
         )));
     }
+    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+    crate::runs::cleanup::save_rows(
+        local,
+        tgt,
+        &cx.scope,
+        &cx.run,
+        "optimizer-wipe-and-load",
+        &names,
+    )?;
     let mut statements: Vec<String> = tables
         .iter()
         .rev()

@@ -8,12 +8,17 @@
 //!   deleted, and the secondary indexes the bulk load dropped are built
 //!   again;
 //! - merged (the table held rows): the rows whose keys the run inserted,
-//!   recorded in `transit_migration.run_rows` in each batch's transaction,
-//!   are deleted.
+//!   recorded in each batch's transaction (by the step's SQL in
+//!   `transit_migration.keys_<hash>_<table>`, or by the direct path in
+//!   `transit_migration.run_rows`), are deleted, and the table's staging
+//!   and key-record tables are dropped.
 //!
-//! The current-state rows the run deleted to reload them (kept by the
-//! `current-state-reload` rule in `transit_migration.cs_<hash>_<table>`)
-//! are put back. Then the key-translation rows that no longer lead to a row are
+//! The rows the run deleted before its copy are put back: the
+//! current-state rows it deleted to reload them, the Tracker tables
+//! "Delete existing Tracker data" emptied and the Optimizer rows of the
+//! wipe-and-load (each kept by its rule in
+//! `transit_migration.cs_<hash>_<table>`, the key-map rows in
+//! `km_<hash>_<rule>`, until the run completes). Then the key-translation rows that no longer lead to a row are
 //! removed, and the run's markers, recorded rule steps, tuning and row
 //! records are deleted, so `transit db resume RUN` starts the run over.
 //! The run's status becomes Incomplete.
@@ -69,6 +74,10 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
     let mut db = local.connect(target)?;
     local.run(state::ensure(&mut db))?;
     let markers = local.run(state::markers(&mut db, run))?;
+    let scope = match target.engine() {
+        crate::engine::Engine::MySql => format!("{}:", target.database()),
+        _ => String::new(),
+    };
     let mut names: Vec<&String> = markers.keys().collect();
     // Children before parents.
     let order = |n: &str| {
@@ -85,14 +94,10 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
         let Some(table) = Schema::reference().table(name) else {
             continue;
         };
-        let out = local.run(clean_table(&mut db, run, table, marker.mode))?;
+        let out = local.run(clean_table(&mut db, run, &scope, table, marker.mode))?;
         tables.push(out);
     }
     // The current-state rows the run deleted to reload them come back.
-    let scope = match target.engine() {
-        crate::engine::Engine::MySql => format!("{}:", target.database()),
-        _ => String::new(),
-    };
     if crate::migrate::rules::step_done(&local, &mut db, run, "current-state-reload")? {
         let d = db.dialect();
         for name in crate::migrate::rules::CURRENT_STATE {
@@ -107,17 +112,21 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
                 "INSERT INTO {} SELECT * FROM {saved}",
                 d.ident(name)
             )))?;
-            match tables.iter_mut().find(|t| t.table == name) {
-                Some(t) => t.rows_restored = n,
-                None => tables.push(TableCleanup {
-                    table: name.to_string(),
-                    mode: "deleted only".into(),
-                    rows_deleted: 0,
-                    rows_restored: n,
-                    indexes_rebuilt: 0,
-                    key_map_rows: 0,
-                }),
-            }
+            restored(&mut tables, name, n);
+        }
+    }
+    // The Tracker and Optimizer rows the run deleted come back (with
+    // their key-map rows), parents first.
+    // A rule killed before its deletes committed deleted nothing, but
+    // "Delete existing Tracker data" may have left the foreign keys and
+    // triggers it switched off: they are switched on again.
+    for (rule, names) in wiped_tables() {
+        let put_back = crate::migrate::rules::step_done(&local, &mut db, run, rule)?;
+        if !put_back && rule != "delete-existing-tracker-data" {
+            continue;
+        }
+        for (name, n) in local.run(restore_rows(&mut db, &scope, run, rule, &names, put_back))? {
+            restored(&mut tables, &name, n);
         }
     }
     drop_saved(&local, &mut db, &scope, run)?;
@@ -152,9 +161,26 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
     })
 }
 
+/// Records `n` rows put back into `name` (a table the run only deleted
+/// from gets its own line).
+fn restored(tables: &mut Vec<TableCleanup>, name: &str, n: u64) {
+    match tables.iter_mut().find(|t| t.table == name) {
+        Some(t) => t.rows_restored = n,
+        None => tables.push(TableCleanup {
+            table: name.to_string(),
+            mode: "deleted only".into(),
+            rows_deleted: 0,
+            rows_restored: n,
+            indexes_rebuilt: 0,
+            key_map_rows: 0,
+        }),
+    }
+}
+
 async fn clean_table(
     db: &mut Db,
     run: &str,
+    scope: &str,
     table: &'static crate::schema::Table,
     mode: Mode,
 ) -> Result<TableCleanup> {
@@ -194,6 +220,14 @@ async fn clean_table(
                 .filter_map(|r| r.into_iter().next().flatten())
                 .filter_map(|k| serde_json::from_str(&k).ok())
                 .collect();
+            // Looked up before the transaction: on PostgreSQL a failed
+            // statement would end it.
+            let keys_table = crate::copy::stage::keys_name(d, scope, run, &table.name);
+            let staged_keys = db
+                .rows(&format!("SELECT COUNT(*) FROM {keys_table}"))
+                .await
+                .is_ok()
+                .then_some(keys_table);
             db.exec("BEGIN").await?;
             for chunk in keys.chunks(200) {
                 let conds: Vec<String> = chunk
@@ -225,7 +259,29 @@ async fn clean_table(
                     }
                 }
             }
+            // The keys the step's SQL recorded (staged merges).
+            if let Some(keys) = staged_keys.as_deref() {
+                let matched = table
+                    .key()
+                    .iter()
+                    .map(|k| format!("r.{0} = {ident}.{0}", d.ident(k)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                match db
+                    .exec(&format!(
+                        "DELETE FROM {ident} WHERE EXISTS (SELECT 1 FROM {keys} r WHERE {matched})"
+                    ))
+                    .await
+                {
+                    Ok(n) => out.rows_deleted += n,
+                    Err(e) => {
+                        let _ = db.exec("ROLLBACK").await;
+                        return Err(e);
+                    }
+                }
+            }
             db.exec("COMMIT").await?;
+            drop_staging(db, scope, run, &table.name).await?;
         }
     }
     if crate::copy::keys::translated(table) {
@@ -244,24 +300,222 @@ async fn clean_table(
     Ok(out)
 }
 
+/// Drops the staging and key-record tables of `table` in `run` (the run
+/// completed, or was cleaned up).
+pub async fn drop_staging(db: &mut Db, scope: &str, run: &str, table: &str) -> Result<()> {
+    let d = db.dialect();
+    for name in [
+        crate::copy::stage::stage_name(d, scope, run, table),
+        crate::copy::stage::keys_name(d, scope, run, table),
+    ] {
+        db.exec(&format!("DROP TABLE IF EXISTS {name}")).await?;
+    }
+    Ok(())
+}
+
 /// The table that keeps a current-state table's rows a run deleted to
 /// reload them (`transit_migration`, named from the run and, on MariaDB,
 /// the target database: `cs_<hash>_<table>`).
 pub fn saved_table(d: &dyn Dialect, scope: &str, run: &str, table: &str) -> String {
-    use sha2::Digest;
-    let hash = hex::encode(&sha2::Sha256::digest(format!("{scope}{run}").as_bytes())[..4]);
-    table_name(d, &format!("cs_{hash}_{}", table.to_ascii_lowercase()))
+    state::run_table(d, scope, run, "cs", table)
 }
 
-/// Drops the run's saved current-state rows (the run completed, or its
-/// rows were put back).
+/// The tables a destructive rule deletes before the copy, by rule:
+/// "Delete existing Tracker data" and the Optimizer wipe.
+fn wiped_tables() -> [(&'static str, Vec<&'static str>); 2] {
+    let optimizer = crate::migrate::groups::find("optimizer")
+        .map(|g| {
+            g.tables(Version::R2015)
+                .into_iter()
+                .map(|t| t.name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    [
+        (
+            "delete-existing-tracker-data",
+            crate::migrate::rules::TRACKER_DELETE_ORDER.to_vec(),
+        ),
+        ("optimizer-wipe-and-load", optimizer),
+    ]
+}
+
+/// The table that keeps the key-map rows a destructive rule deleted.
+fn saved_key_map(d: &dyn Dialect, scope: &str, run: &str, rule: &str) -> String {
+    let short = rule
+        .split('-')
+        .find(|w| *w == "tracker" || *w == "optimizer")
+        .unwrap_or(rule);
+    state::run_table(d, scope, run, "km", short)
+}
+
+/// The key-map rows of `names` in `scope`.
+fn key_map_rows_of(d: &dyn Dialect, scope: &str, names: &[&str]) -> String {
+    let list: Vec<String> = names.iter().map(|n| lit(d, n)).collect();
+    format!(
+        "tbl IN ({}) AND {}",
+        list.join(", "),
+        crate::migrate::rules::in_scope(d, scope)
+    )
+}
+
+/// Keeps the rows of `names` (and their key-map rows) that `rule` is
+/// about to delete, until the run completes: `transit db cleanup` puts
+/// them back when the rule's step was recorded.
+pub fn save_rows(
+    local: &Local,
+    db: &mut Db,
+    scope: &str,
+    run: &str,
+    rule: &str,
+    names: &[&str],
+) -> Result<()> {
+    let d = db.dialect();
+    let mut statements = Vec::new();
+    for name in names {
+        let saved = saved_table(d, scope, run, name);
+        statements.push(format!("DROP TABLE IF EXISTS {saved}"));
+        statements.push(format!(
+            "CREATE TABLE {saved} AS SELECT * FROM {}",
+            d.ident(name)
+        ));
+    }
+    let km = saved_key_map(d, scope, run, rule);
+    statements.push(format!("DROP TABLE IF EXISTS {km}"));
+    statements.push(format!(
+        "CREATE TABLE {km} AS SELECT * FROM {} WHERE {}",
+        table_name(d, "key_map"),
+        key_map_rows_of(d, scope, names)
+    ));
+    for sql in statements {
+        local.run(db.exec(&sql))?;
+    }
+    Ok(())
+}
+
+/// Puts back the rows `rule` deleted (parents first, with the foreign
+/// keys off around the inserts as the rule had them), and their key-map
+/// rows; returns the rows per table. Without `put_back` (the rule's
+/// deletes never committed) it only switches the checks of the tables it
+/// saved off and on again, which re-enables any the rule left off.
+async fn restore_rows(
+    db: &mut Db,
+    scope: &str,
+    run: &str,
+    rule: &str,
+    names: &[&str],
+    put_back: bool,
+) -> Result<Vec<(String, u64)>> {
+    let d = db.dialect();
+    let mut order: Vec<&'static crate::schema::Table> = names
+        .iter()
+        .filter_map(|n| Schema::reference().table(n))
+        .collect();
+    let position = |t: &crate::schema::Table| {
+        Schema::reference()
+            .tables
+            .iter()
+            .position(|x| x.name == t.name)
+            .unwrap_or(0)
+    };
+    order.sort_by_key(|t| position(t));
+    let mut present = Vec::new();
+    for t in &order {
+        let saved = saved_table(d, scope, run, &t.name);
+        if db
+            .rows(&format!("SELECT COUNT(*) FROM {saved}"))
+            .await
+            .is_ok()
+        {
+            present.push((*t, saved));
+        }
+    }
+    for (t, _) in &present {
+        for sql in d.suspend_checks(t) {
+            db.exec(&sql).await?;
+        }
+    }
+    // Looked up before the transaction: on PostgreSQL a failed statement
+    // would end it.
+    let km = saved_key_map(d, scope, run, rule);
+    let km_saved = db.rows(&format!("SELECT COUNT(*) FROM {km}")).await.is_ok();
+    if !put_back {
+        for (t, _) in &present {
+            for sql in d.resume_checks(t) {
+                db.exec(&sql).await?;
+            }
+        }
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut failed = None;
+    db.exec("BEGIN").await?;
+    for (t, saved) in &present {
+        match db
+            .exec(&format!(
+                "INSERT INTO {} SELECT * FROM {saved}",
+                d.ident(&t.name)
+            ))
+            .await
+        {
+            Ok(n) => out.push((t.name.clone(), n)),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    if failed.is_none() && km_saved {
+        let statements = [
+            format!(
+                "DELETE FROM {} WHERE {}",
+                table_name(d, "key_map"),
+                key_map_rows_of(d, scope, names)
+            ),
+            format!(
+                "INSERT INTO {} SELECT * FROM {km}",
+                table_name(d, "key_map")
+            ),
+        ];
+        for sql in statements {
+            if let Err(e) = db.exec(&sql).await {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    let end = if failed.is_some() {
+        "ROLLBACK"
+    } else {
+        "COMMIT"
+    };
+    let ended = db.exec(end).await;
+    for (t, _) in &present {
+        for sql in d.resume_checks(t) {
+            db.exec(&sql).await?;
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    ended?;
+    Ok(out)
+}
+
+/// Drops the run's saved rows (the run completed, or its rows were put
+/// back): the current-state rows and those of the destructive rules.
 pub fn drop_saved(local: &Local, db: &mut Db, scope: &str, run: &str) -> Result<()> {
     let d = db.dialect();
-    for name in crate::migrate::rules::CURRENT_STATE {
-        local.run(db.exec(&format!(
-            "DROP TABLE IF EXISTS {}",
-            saved_table(d, scope, run, name)
-        )))?;
+    let mut names: Vec<String> = crate::migrate::rules::CURRENT_STATE
+        .iter()
+        .map(|n| saved_table(d, scope, run, n))
+        .collect();
+    for (rule, tables) in wiped_tables() {
+        names.extend(tables.iter().map(|n| saved_table(d, scope, run, n)));
+        names.push(saved_key_map(d, scope, run, rule));
+    }
+    for name in names {
+        local.run(db.exec(&format!("DROP TABLE IF EXISTS {name}")))?;
     }
     Ok(())
 }

@@ -368,18 +368,6 @@ fn prepare_sql(cx: &Ctx<'_>, d: &dyn Dialect, rules: &[String], of: usize) -> St
 fn table_sql(cx: &Ctx<'_>, d: &dyn Dialect, t: &Table, plan: &Plan) -> String {
     let mut s = header_lines(cx, plan, &format!("{} ({})", t.name, plan.group));
     let m = &plan.mapping;
-    let cols: Vec<&str> = m
-        .columns
-        .iter()
-        .chain(m.derived.iter())
-        .map(String::as_str)
-        .collect();
-    s.push_str(
-        "-- The copy engine reads the filtered source rows in key order, in batches of\n\
-         -- the run's commit frequency (`transit db tune` changes it between batches).\n\
-         -- The rows of one batch are the staging set `transit_stage` below; each batch\n\
-         -- runs this in one transaction, so a kill loses nothing and repeats nothing.\n\n",
-    );
     s.push_str(&format!(
         "-- Source:\nSELECT {} FROM {}{} ORDER BY {};\n\n",
         d.ident_list(&m.columns.iter().map(String::as_str).collect::<Vec<_>>()),
@@ -391,72 +379,79 @@ fn table_sql(cx: &Ctx<'_>, d: &dyn Dialect, t: &Table, plan: &Plan) -> String {
         },
         d.ident_list(&m.key.iter().map(String::as_str).collect::<Vec<_>>())
     ));
-    s.push_str("BEGIN;\n");
+    // The batch's parts, numbered as they apply to this table.
+    let mut parts = vec![
+        "the copy engine reads the next source rows of the SELECT above, in key order, at\n\
+         --     most the commit frequency's rows (`transit db tune` changes it between batches);"
+            .to_string(),
+    ];
     if !m.translated_key.is_empty() {
-        s.push_str(&format!(
-            "-- Key translation: a new source key keeps its value when the target does not hold\n\
-             -- it yet, otherwise it takes the next free value above the table's largest key.\n\
-             INSERT INTO {km} (source, tbl, src_key, tgt_key)\n  SELECT {src}, {tbl}, s.{k}, /* its target key */ s.{k} FROM transit_stage s\n  \
-             WHERE NOT EXISTS (SELECT 1 FROM {km} m WHERE m.source = {src} AND m.tbl = {tbl} AND m.src_key = s.{k});\n\
-             UPDATE transit_stage SET {k} = (SELECT tgt_key FROM {km} m WHERE m.source = {src} AND m.tbl = {tbl} AND m.src_key = transit_stage.{k});\n",
-            km = table_name(d, "key_map"),
-            src = lit(d, &cx.source_id),
-            tbl = lit(d, &t.name),
-            k = d.ident(&m.translated_key),
+        parts.push(format!(
+            "each new source key of {} gets its target key in {}: it keeps its value when\n\
+             --     the target does not hold it yet, otherwise it takes the next free value above\n\
+             --     the table's largest key;",
+            m.translated_key,
+            table_name(d, "key_map")
         ));
     }
-    for r in &m.translated_references {
-        if let Some((col, parent)) = r.split_once(" -> ") {
-            s.push_str(&format!(
-                "UPDATE transit_stage SET {c} = COALESCE((SELECT tgt_key FROM {km} m WHERE m.source = {src} AND m.tbl = {p} AND m.src_key = transit_stage.{c}), {c});\n",
-                c = d.ident(col),
-                km = table_name(d, "key_map"),
-                src = lit(d, &cx.source_id),
-                p = lit(d, parent),
-            ));
-        }
-    }
     if !m.derived.is_empty() {
-        s.push_str(&format!(
-            "-- Filled as rows are written: {} (UTC columns from {}).\n",
+        parts.push(format!(
+            "the filled columns are computed: {} (UTC columns from {});",
             m.derived.join(", "),
             plan.header.time_zone
         ));
     }
-    let key_match: Vec<String> = m
-        .key
-        .iter()
-        .map(|k| format!("f.{0} = s.{0}", d.ident(k)))
-        .collect();
-    let list = d.ident_list(&cols);
-    if plan.header.target_has_data {
-        s.push_str(&format!(
-            "-- Idempotency: only the rows whose key the target does not hold yet.\n\
-             INSERT INTO {t} ({list})\n  SELECT {list} FROM transit_stage s\n  WHERE NOT EXISTS (SELECT 1 FROM {t} f WHERE {});\n",
-            key_match.join(" AND "),
-            t = d.ident(&t.name),
-        ));
-    } else {
-        s.push_str(&format!(
-            "-- The target table was empty: a bulk load, its secondary indexes dropped before the\n\
-             -- first batch and built after the last (cleanup.sh builds them again after a crash).\n\
-             INSERT INTO {t} ({list})\n  SELECT {list} FROM transit_stage s;\n",
-            t = d.ident(&t.name),
-        ));
-    }
-    s.push_str(&format!(
-        "UPDATE {} SET last_key = /* the batch's last key */, rows_done = rows_done + /* its rows */ WHERE run = {} AND tbl = {};\nCOMMIT;\n",
-        table_name(d, "copy_progress"),
-        lit(d, &cx.run),
-        lit(d, &t.name)
+    parts.push(format!(
+        "when {t} held rows as its copy began (merge), the rows are bulk-loaded into the\n\
+         --     staging table and the statements below merge them: key translation, the NOT\n\
+         --     EXISTS idempotency check, and the record of the inserted keys for cleanup.sh;\n\
+         --     when it was empty (bulk), the rows go straight into it through the same bulk\n\
+         --     path, its secondary indexes dropped before the first batch and built after the\n\
+         --     last (cleanup.sh builds them again after a crash);",
+        t = t.name,
     ));
-    if plan.header.target_has_data {
-        s.push_str(&format!(
-            "-- (The keys of the inserted rows are kept in {} for cleanup.)\n",
-            table_name(d, "run_rows")
-        ));
+    parts.push(format!(
+        "the resume marker ({}) is updated, and the batch commits.",
+        table_name(d, "copy_progress")
+    ));
+    s.push_str(
+        "-- Each batch runs in one transaction (BEGIN ... COMMIT), so a kill loses nothing\n\
+         -- and repeats nothing:\n",
+    );
+    for (i, part) in parts.iter().enumerate() {
+        s.push_str(&format!("-- {:>2}. {part}\n", i + 1));
     }
+    s.push_str(
+        "-- `transit db exec-step` runs the statements between the marker lines below, as\n\
+         -- they stand in this file.\n\n",
+    );
+    s.push_str(&super::super::copy::stage::render(&staging(cx, d, plan)));
     s
+}
+
+/// The staging statements of a table step (its merge).
+fn staging(cx: &Ctx<'_>, d: &dyn Dialect, plan: &Plan) -> crate::copy::stage::Staging {
+    let m = &plan.mapping;
+    let columns: Vec<String> = m.columns.iter().chain(m.derived.iter()).cloned().collect();
+    let references: Vec<(String, String)> = m
+        .translated_references
+        .iter()
+        .filter_map(|r| r.split_once(" -> "))
+        .map(|(c, p)| (c.to_string(), p.to_string()))
+        .collect();
+    crate::copy::stage::merge(
+        d,
+        &crate::copy::stage::MergeSpec {
+            run: &cx.run,
+            scope: &cx.scope,
+            source: &cx.source_id,
+            table: &plan.name,
+            columns: &columns,
+            key: &m.key,
+            translated_key: &m.translated_key,
+            references: &references,
+        },
+    )
 }
 
 fn finish_sql(cx: &Ctx<'_>, d: &dyn Dialect, rules: &[String], of: usize) -> String {
@@ -572,6 +567,28 @@ fn write_script(path: &Path, text: &str) -> Result<()> {
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755));
     }
     Ok(())
+}
+
+/// The staging statements of the table steps of a run folder, read back
+/// from their SQL steps (what `exec-step` runs is what the files say). A
+/// step written before staging existed (no marker lines) has none: its
+/// table is merged on the direct path.
+pub fn staging_of(
+    run_dir: &Path,
+) -> Result<std::collections::HashMap<String, crate::copy::stage::Staging>> {
+    let mut out = std::collections::HashMap::new();
+    if !run_dir.join("steps").is_dir() {
+        return Ok(out);
+    }
+    for step in read(run_dir)? {
+        if step.plan.kind != StepKind::Table || !step.sql.contains(crate::copy::stage::SETUP) {
+            continue;
+        }
+        let what = run_dir.join("steps").join(format!("{}.sql", step.stem()));
+        let st = crate::copy::stage::parse(&step.sql, &what.display().to_string())?;
+        out.insert(step.plan.name.clone(), st);
+    }
+    Ok(out)
 }
 
 /// The steps of a run folder, read back (plan and SQL), in order.

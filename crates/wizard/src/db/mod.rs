@@ -5,14 +5,17 @@
 //!
 //! As the Migrator's wizard: [`DbWizard`] is the state machine
 //! ([`DbWizard::handle`] → [`DbEffect`], [`DbWizard::perform`]), which tests
-//! drive directly; [`ui`] draws it; [`run`] owns the terminal.
+//! drive directly; [`ui`] draws it; [`run`] owns the terminal. While the
+//! run executes, [`run`] keeps drawing: the engine's progress events are
+//! folded into [`Live`] (rows per table, the current step, the log), and
+//! Esc stops the run between batches (`transit db resume` goes on).
 
 pub mod ui;
 
 /// The key events [`DbWizard::handle`] takes (crossterm's, through ratatui).
 pub use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
-use transit_core::{CancelToken, NoProgress};
+use transit_core::{CancelToken, Event, NoProgress};
 use transit_dbassist::copy::Local;
 use transit_dbassist::migrate::{groups, MigrateOptions, TrackerUpdate};
 use transit_dbassist::runs::{script, Execute, Status};
@@ -31,8 +34,82 @@ pub enum DbPage {
     Filters,
     /// The generated steps.
     Preview,
+    /// The run executing: live progress.
+    Running,
     /// The run's outcome.
     Done,
+}
+
+/// One table's progress while the run executes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableLive {
+    /// The table.
+    pub table: String,
+    /// Rows done (written, skipped or rejected).
+    pub done: u64,
+    /// Rows the filter selects on the source, when counted.
+    pub total: Option<u64>,
+    /// The table is finished.
+    pub ended: bool,
+    /// What it is doing besides copying (building indexes, validating).
+    pub status: String,
+}
+
+/// The run's progress, folded from the engine's events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Live {
+    /// The tables, in the order they began.
+    pub tables: Vec<TableLive>,
+    /// The current step (a rule, validation, the check).
+    pub step: String,
+    /// Notes and steps, oldest first (the last [`LIVE_LOG`]).
+    pub log: Vec<String>,
+}
+
+/// How many log lines [`Live`] keeps.
+pub const LIVE_LOG: usize = 50;
+
+impl Live {
+    fn table(&mut self, task: &str) -> &mut TableLive {
+        if let Some(i) = self.tables.iter().position(|t| t.table == task) {
+            return &mut self.tables[i];
+        }
+        self.tables.push(TableLive {
+            table: task.to_string(),
+            ..TableLive::default()
+        });
+        self.tables.last_mut().expect("pushed")
+    }
+
+    fn log(&mut self, line: String) {
+        if self.log.len() == LIVE_LOG {
+            self.log.remove(0);
+        }
+        self.log.push(line);
+    }
+
+    /// Folds in one event.
+    pub fn event(&mut self, event: Event) {
+        match event {
+            Event::Step { name } => {
+                self.step = name.clone();
+                self.log(name);
+            }
+            Event::Note { text } => self.log(text),
+            Event::Begin { task, total, .. } => {
+                let t = self.table(&task);
+                t.total = total;
+                t.ended = false;
+            }
+            Event::Advance { task, done, .. } => self.table(&task).done = done,
+            Event::Status { task, text } => self.table(&task).status = text,
+            Event::End { task } => {
+                let t = self.table(&task);
+                t.ended = true;
+                t.status.clear();
+            }
+        }
+    }
 }
 
 /// What the caller does after a key.
@@ -86,6 +163,8 @@ pub struct DbWizard {
     pub steps: Vec<String>,
     /// The last message (an error, or the outcome).
     pub message: String,
+    /// The executing (or last executed) run's progress.
+    pub live: Live,
 }
 
 impl DbWizard {
@@ -117,6 +196,7 @@ impl DbWizard {
             run: None,
             steps: Vec::new(),
             message: String::new(),
+            live: Live::default(),
         }
     }
 
@@ -186,6 +266,7 @@ impl DbWizard {
             }
             DbPage::Filters => DbEffect::Generate,
             DbPage::Preview => DbEffect::Execute,
+            DbPage::Running => DbEffect::None,
             DbPage::Done => DbEffect::Quit,
         }
     }
@@ -301,23 +382,68 @@ impl DbWizard {
         Ok(())
     }
 
-    fn execute(&mut self, cancel: &CancelToken) -> Result<(), String> {
+    /// What the Execute step runs (`resume` of the generated run); the
+    /// page turns to Running.
+    pub fn execution(&mut self) -> Result<(DbTarget, DbTarget, MigrateOptions), String> {
         let (source, target) = self.targets()?;
         let mut options = self.options()?;
         options.resume = self.run.clone();
-        let report =
-            transit_dbassist::migrate::migrate(&source, &target, &options, &NoProgress, cancel)
-                .map_err(|e| e.to_string())?;
-        let rows: u64 = report.copy.tables.iter().map(|t| t.rows).sum();
-        self.message = format!(
-            "run {}: {} ({rows} rows; {} table(s) validated)",
-            report.run,
-            report.status,
-            report.validations.len()
-        );
-        if report.status == Status::Completed {
-            self.page = DbPage::Done;
+        // The copy engine's test hook, as `transit db` takes it: a pause
+        // after each committed batch.
+        options.batch_delay = std::env::var("TRANSIT_COPY_BATCH_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis);
+        self.live = Live::default();
+        self.page = DbPage::Running;
+        Ok((source, target, options))
+    }
+
+    /// Takes the executed run's outcome.
+    pub fn executed(
+        &mut self,
+        result: Result<transit_dbassist::migrate::MigrateReport, transit_dbassist::DbError>,
+    ) {
+        match result {
+            Ok(report) => {
+                let rows: u64 = report.copy.tables.iter().map(|t| t.rows).sum();
+                self.message = format!(
+                    "run {}: {} ({rows} rows; {} table(s) validated)",
+                    report.run,
+                    report.status,
+                    report.validations.len()
+                );
+                self.page = if report.status == Status::Completed {
+                    DbPage::Done
+                } else {
+                    DbPage::Preview
+                };
+            }
+            Err(transit_dbassist::DbError::Cancelled) => {
+                self.message = format!(
+                    "stopped between batches; Enter goes on (or `transit db resume {}`)",
+                    self.run.as_deref().unwrap_or("RUN")
+                );
+                self.page = DbPage::Preview;
+            }
+            Err(e) => {
+                self.message = e.to_string();
+                self.page = DbPage::Preview;
+            }
         }
+    }
+
+    fn execute(&mut self, cancel: &CancelToken) -> Result<(), String> {
+        let (source, target, options) = self.execution()?;
+        let live = std::sync::Mutex::new(std::mem::take(&mut self.live));
+        let sink = |e: Event| {
+            if let Ok(mut l) = live.lock() {
+                l.event(e);
+            }
+        };
+        let result = transit_dbassist::migrate::migrate(&source, &target, &options, &sink, cancel);
+        self.live = live.into_inner().unwrap_or_default();
+        self.executed(result);
         Ok(())
     }
 }
@@ -326,6 +452,12 @@ impl DbWizard {
 pub fn run(runs_dir: PathBuf) -> std::io::Result<()> {
     let mut wizard = DbWizard::new(runs_dir);
     let cancel = CancelToken::new();
+    // SIGTERM or SIGHUP while a run executes stops it between batches
+    // before the wizard exits.
+    let terminated = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(signal, terminated.clone())?;
+    }
     let mut terminal = ratatui::init();
     let result = (|| -> std::io::Result<()> {
         loop {
@@ -340,6 +472,12 @@ pub fn run(runs_dir: PathBuf) -> std::io::Result<()> {
             match wizard.handle(key) {
                 DbEffect::Quit => return Ok(()),
                 DbEffect::None => {}
+                DbEffect::Execute => {
+                    execute_live(&mut terminal, &mut wizard, &terminated)?;
+                    if terminated.load(std::sync::atomic::Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                }
                 effect => {
                     terminal.draw(|f| ui::draw(f, &wizard, true))?;
                     wizard.perform(effect, &cancel);
@@ -349,4 +487,88 @@ pub fn run(runs_dir: PathBuf) -> std::io::Result<()> {
     })();
     ratatui::restore();
     result
+}
+
+/// Executes the run on a second thread and draws its progress until it
+/// ends; Esc (or Ctrl-C) stops it between batches. A signal (SIGTERM,
+/// SIGHUP) or a lost terminal stops it too, and the run is waited for
+/// before this returns (with an error when the terminal is gone).
+fn execute_live(
+    terminal: &mut ratatui::DefaultTerminal,
+    wizard: &mut DbWizard,
+    terminated: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<()> {
+    use ratatui::crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
+    let (source, target, options) = match wizard.execution() {
+        Ok(x) => x,
+        Err(e) => {
+            wizard.message = e;
+            return Ok(());
+        }
+    };
+    let watch = crate::terminal::TerminalWatch::open();
+    let cancel = CancelToken::new();
+    let (tx, rx) = std::sync::mpsc::channel::<Event>();
+    let tx = std::sync::Mutex::new(tx);
+    let sink = |e: Event| {
+        let _ = tx.lock().map(|tx| tx.send(e));
+    };
+    std::thread::scope(|s| {
+        let job = std::thread::Builder::new()
+            .name("db-wizard-run".into())
+            .spawn_scoped(s, || {
+                transit_dbassist::migrate::migrate(&source, &target, &options, &sink, &cancel)
+            })?;
+        let mut stopping = false;
+        let mut lost = false;
+        while !job.is_finished() {
+            while let Ok(e) = rx.try_recv() {
+                wizard.live.event(e);
+            }
+            if lost {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                continue;
+            }
+            let drawn = terminal.draw(|f| ui::draw(f, wizard, stopping));
+            let input = watch.wait(std::time::Duration::from_millis(100));
+            if drawn.is_err() || input.is_err() {
+                // The terminal is gone: stop the run and wait for it.
+                lost = true;
+                cancel.cancel();
+                continue;
+            }
+            // The terminal was just seen alive, so this does not block.
+            while term::poll(std::time::Duration::ZERO)? {
+                if let TermEvent::Key(key) = term::read()? {
+                    let stop = key.kind == KeyEventKind::Press
+                        && (key.code == KeyCode::Esc
+                            || (key.code == KeyCode::Char('c')
+                                && key.modifiers.contains(KeyModifiers::CONTROL)));
+                    if stop && !stopping {
+                        stopping = true;
+                        cancel.cancel();
+                    }
+                }
+            }
+            if terminated.load(std::sync::atomic::Ordering::Relaxed) && !stopping {
+                stopping = true;
+                cancel.cancel();
+            }
+        }
+        let result = job.join().unwrap_or_else(|_| {
+            Err(transit_dbassist::DbError::Refused(
+                "the run panicked".into(),
+            ))
+        });
+        while let Ok(e) = rx.try_recv() {
+            wizard.live.event(e);
+        }
+        wizard.executed(result);
+        if lost {
+            return Err(std::io::Error::other(
+                "the terminal went away: the run was stopped between batches",
+            ));
+        }
+        Ok(())
+    })
 }

@@ -14,6 +14,7 @@ fn title(page: DbPage) -> &'static str {
         DbPage::Groups => "3/6 Table groups",
         DbPage::Filters => "4/6 Filters",
         DbPage::Preview => "5/6 Preview the steps",
+        DbPage::Running => "6/6 Executing",
         DbPage::Done => "6/6 Done",
     }
 }
@@ -52,8 +53,45 @@ pub fn lines(w: &DbWizard) -> Vec<String> {
             v.extend(w.steps.iter().cloned());
             v
         }
-        DbPage::Done => Vec::new(),
+        DbPage::Running | DbPage::Done => live_lines(w),
     }
+}
+
+/// The run's progress: one line per table (rows done of the filter's,
+/// with a bar), the current step, the latest log lines.
+fn live_lines(w: &DbWizard) -> Vec<String> {
+    let l = &w.live;
+    let mut v = vec![format!(
+        "run {}{}",
+        w.run.as_deref().unwrap_or("?"),
+        if l.step.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", l.step)
+        }
+    )];
+    for t in &l.tables {
+        let bar = match t.total {
+            Some(total) if total > 0 => {
+                let filled = ((t.done.min(total) * 20) / total) as usize;
+                format!("[{}{}]", "#".repeat(filled), ".".repeat(20 - filled))
+            }
+            _ => " ".repeat(22),
+        };
+        let of = t.total.map_or(String::new(), |n| format!(" of {n}"));
+        let state = if t.ended {
+            "done".to_string()
+        } else {
+            t.status.clone()
+        };
+        v.push(format!(
+            "  {:<26} {bar} {:>9}{of} rows  {state}",
+            t.table, t.done
+        ));
+    }
+    let shown = l.log.len().saturating_sub(6);
+    v.extend(l.log[shown..].iter().map(|line| format!("  · {line}")));
+    v
 }
 
 /// Draws the wizard; `busy` while an effect runs.
@@ -69,7 +107,9 @@ pub fn draw(f: &mut Frame, w: &DbWizard, busy: bool) {
         ),
         body,
     );
-    let help = if busy {
+    let help = if busy && w.page == DbPage::Running {
+        "stopping after the batch in flight…".to_string()
+    } else if busy {
         "working…".to_string()
     } else if !w.message.is_empty() {
         w.message.clone()
@@ -79,6 +119,7 @@ pub fn draw(f: &mut Frame, w: &DbWizard, busy: bool) {
             DbPage::Preview => {
                 "Enter executes the steps now, Esc quits (transit db resume later)".into()
             }
+            DbPage::Running => "executing… Esc stops between batches".into(),
             DbPage::Done => "Enter or Esc quits".into(),
             _ => "Tab next field, Enter next page, Esc quit".into(),
         }

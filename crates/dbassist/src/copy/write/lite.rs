@@ -17,6 +17,7 @@ use std::path::Path;
 pub struct LiteSink {
     conn: rusqlite::Connection,
     insert: String,
+    columns: String,
     kinds: Vec<CanonKind>,
 }
 
@@ -51,17 +52,18 @@ impl LiteSink {
         .map_err(sink_error)?;
         let d = dialect_for(Engine::Sqlite);
         let names = plan.names();
-        let insert = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            d.ident(&plan.table.name),
-            d.ident_list(&names),
-            vec!["?"; names.len()].join(", ")
-        );
-        Ok(LiteSink {
+        let mut sink = LiteSink {
             conn,
-            insert,
+            insert: String::new(),
+            columns: format!(
+                "({}) VALUES ({})",
+                d.ident_list(&names),
+                vec!["?"; names.len()].join(", ")
+            ),
             kinds: plan.kinds.clone(),
-        })
+        };
+        sink.load_into(&d.ident(&plan.table.name));
+        Ok(sink)
     }
 }
 
@@ -88,6 +90,17 @@ fn bind_value(kind: CanonKind, cell: Option<&[u8]>) -> ToSqlOutput<'_> {
 impl Sink for LiteSink {
     fn exec(&mut self, sql: &str) -> SinkResult<()> {
         self.conn.execute_batch(sql).map_err(sink_error)
+    }
+
+    fn exec_count(&mut self, sql: &str) -> SinkResult<u64> {
+        self.conn
+            .execute(sql, [])
+            .map(|n| n as u64)
+            .map_err(sink_error)
+    }
+
+    fn load_into(&mut self, table: &str) {
+        self.insert = format!("INSERT INTO {table} {}", self.columns);
     }
 
     fn load(&mut self, batch: &Batch) -> SinkResult<()> {

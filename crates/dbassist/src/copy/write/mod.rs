@@ -55,6 +55,12 @@ pub trait Sink: Send {
     fn exec(&mut self, sql: &str) -> SinkResult<()>;
     /// Loads rows through the bulk path.
     fn load(&mut self, batch: &Batch) -> SinkResult<()>;
+    /// Runs a statement without results and returns the rows it changed.
+    fn exec_count(&mut self, sql: &str) -> SinkResult<u64>;
+    /// Points the bulk path at another table with the same columns
+    /// (`table` quoted, and qualified where needed): the staging table of
+    /// a merge ([`super::stage`]), or back at the final table.
+    fn load_into(&mut self, table: &str);
     /// Runs a query whose cells are text, returning its rows.
     fn query(&mut self, sql: &str) -> SinkResult<Vec<Vec<Option<Vec<u8>>>>>;
     /// The target's dialect.
@@ -98,6 +104,9 @@ pub struct WriteContext<'a> {
     /// Target columns filled as rows are written ([`super::derive`]); the
     /// sink was opened with [`super::derive::Deriver::write_plan`].
     pub derive: Option<&'a std::sync::Mutex<super::derive::Deriver>>,
+    /// The staging statements of a migrate step, used when the table is
+    /// merged (it held rows when its copy began).
+    pub stage: Option<&'a super::stage::Staging>,
 }
 
 /// The key of row `r` as text cells (for markers and messages).
@@ -136,10 +145,15 @@ pub fn key_display(plan: &TablePlan, key: &[String]) -> String {
 /// The canonical bytes of row `r`'s key.
 pub fn canon_key(plan: &TablePlan, batch: &Batch, r: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    for &k in &plan.key {
-        canon::cell(plan.kinds[k], batch.cell(r, k), &mut out);
-    }
+    canon_key_into(plan, batch, r, &mut out);
     out
+}
+
+/// Appends the canonical bytes of row `r`'s key to `out`.
+pub fn canon_key_into(plan: &TablePlan, batch: &Batch, r: usize, out: &mut Vec<u8>) {
+    for &k in &plan.key {
+        canon::cell(plan.kinds[k], batch.cell(r, k), out);
+    }
 }
 
 /// Commits every batch from `rx`, each with its marker, starting from
@@ -171,8 +185,25 @@ pub fn write_table(
     let tuned_sql = super::state::tuned_sql(d, cx.run, table);
     let mut commit_every =
         read_tuned(sink, &tuned_sql).map_err(|e| stopped(e.to_string(), marker))?;
+    // The staging table of a merged migrate step: created once, loaded by
+    // every batch.
+    let staged = cx.stage.filter(|_| marker.mode == Mode::Merge);
+    if let Some(st) = staged {
+        st.setup
+            .iter()
+            .try_for_each(|sql| sink.exec(sql))
+            .map_err(|e| stopped(format!("preparing the staging table: {e}"), marker))?;
+        sink.load_into(&st.table);
+    }
     while let Some(incoming) = rx.blocking_recv() {
         let is_nulls = std::mem::take(&mut nulls_first);
+        // A frequency tuned above the reader's batches: the writer joins
+        // them (each ends where the key changes) up to that many rows.
+        let incoming = if is_nulls || commit_every == usize::MAX {
+            incoming
+        } else {
+            coalesce(incoming, rx, commit_every)
+        };
         let mut pieces = std::collections::VecDeque::from(if is_nulls {
             vec![incoming]
         } else {
@@ -188,45 +219,70 @@ pub fn write_table(
             } else if !batch.is_empty() {
                 next.last_key = Some(key_text(cx.plan, &batch, batch.len() - 1));
             }
-            // Source keys become target keys before anything looks at them.
-            let (batch, map_rows) = match translator.as_mut() {
-                Some(t) if !batch.is_empty() => {
-                    let done = t
-                        .apply(sink, cx.plan, &batch)
-                        .map_err(|e| stopped(e.to_string(), marker))?;
-                    (done.batch, done.inserts)
+            // A merged table of a migrate step goes through its staging
+            // table ([`super::stage`]): the engine only gives new source
+            // keys their target keys, and the step's SQL does the rest.
+            let staging = staged.filter(|_| !batch.is_empty());
+            let (mut batch, map_rows) = match staging {
+                Some(_) => {
+                    let map_rows = match translator.as_mut() {
+                        Some(t) => t
+                            .allocate(sink, cx.plan, &batch)
+                            .map_err(|e| stopped(e.to_string(), marker))?,
+                        None => Vec::new(),
+                    };
+                    (derived(cx, batch), map_rows)
                 }
-                _ => (batch, Vec::new()),
-            };
-            // The NOT EXISTS rule, for tables that held rows when the copy began.
-            let batch = if marker.mode == Mode::Merge && !batch.is_empty() {
-                let existing = existing_keys(sink, cx.plan, &batch)
-                    .map_err(|e| stopped(e.to_string(), marker))?;
-                let kept = batch.filter(|r| !existing.contains(&canon_key(cx.plan, &batch, r)));
-                next.skipped += (batch.len() - kept.len()) as u64;
-                kept
-            } else {
-                batch
-            };
-            // A merged table's inserted keys, for `transit db cleanup`.
-            let mut map_rows = map_rows;
-            if marker.mode == Mode::Merge && !batch.is_empty() {
-                map_rows.extend(run_rows_sql(d, cx.run, cx.plan, &batch));
-            }
-            // The filled columns follow the copied ones.
-            let batch = match cx.derive {
-                Some(dv) if !batch.is_empty() => dv.lock().expect("deriver").extend(&batch),
-                _ => batch,
+                None => {
+                    let (batch, map_rows) =
+                        direct(sink, cx, translator.as_mut(), batch, marker.mode, &mut next)
+                            .map_err(|e| stopped(e.to_string(), marker))?;
+                    (derived(cx, batch), map_rows)
+                }
             };
             sink.exec(sink.begin())
                 .map_err(|e| stopped(e.to_string(), marker))?;
-            let result = if cx.reject {
-                load_isolating(sink, &batch)
-            } else {
-                sink.load(&batch).map(|()| Vec::new())
-            };
+            let result = map_rows
+                .iter()
+                .try_for_each(|sql| sink.exec(sql))
+                .and_then(|()| match staging {
+                    Some(st) => match merge_staged(sink, st, &batch) {
+                        Ok(inserted) => Ok(Loaded::Merged(inserted)),
+                        // A row the merge refuses: this batch takes the
+                        // direct path, which finds it.
+                        Err(SinkError::Data(_)) if cx.reject => {
+                            sink.load_into(&d.ident(table));
+                            let fallback = direct(
+                                sink,
+                                cx,
+                                translator.as_mut(),
+                                batch.clone(),
+                                Mode::Merge,
+                                &mut next,
+                            )
+                            .and_then(|(kept, rows)| {
+                                rows.iter().try_for_each(|sql| sink.exec(sql))?;
+                                batch = kept;
+                                load_isolating(sink, &batch).map(Loaded::Direct)
+                            });
+                            sink.load_into(&st.table);
+                            fallback
+                        }
+                        Err(e) => Err(e),
+                    },
+                    None if cx.reject => load_isolating(sink, &batch).map(Loaded::Direct),
+                    None => sink.load(&batch).map(|()| Loaded::Direct(Vec::new())),
+                });
             let bad = match result {
-                Ok(bad) => bad,
+                Ok(Loaded::Merged(inserted)) => {
+                    next.skipped += batch.len() as u64 - inserted.min(batch.len() as u64);
+                    next.rows += inserted;
+                    Vec::new()
+                }
+                Ok(Loaded::Direct(bad)) => {
+                    next.rows += (batch.len() - bad.len()) as u64;
+                    bad
+                }
                 Err(e) => {
                     let _ = sink.exec("ROLLBACK");
                     let first = if batch.is_empty() {
@@ -254,13 +310,8 @@ pub fn write_table(
                     .flush()
                     .map_err(|e| stopped(e.to_string(), marker))?;
             }
-            next.rows += (batch.len() - bad.len()) as u64;
             let update = super::state::update_sql(d, cx.run, table, &next);
-            let commit = map_rows
-                .iter()
-                .try_for_each(|sql| sink.exec(sql))
-                .and_then(|()| sink.exec(&update))
-                .and_then(|()| sink.exec("COMMIT"));
+            let commit = sink.exec(&update).and_then(|()| sink.exec("COMMIT"));
             if let Err(e) = commit {
                 let _ = sink.exec("ROLLBACK");
                 return Err(stopped(e.to_string(), marker));
@@ -291,7 +342,108 @@ pub fn write_table(
             }
         }
     }
+    if let Some(st) = staged {
+        sink.load_into(&d.ident(table));
+        st.done
+            .iter()
+            .try_for_each(|sql| sink.exec(sql))
+            .map_err(|e| stopped(format!("dropping the staging table: {e}"), marker))?;
+    }
     Ok(written)
+}
+
+/// How a batch was written.
+enum Loaded {
+    /// Straight into the table: the rows refused (with `--on-error reject`).
+    Direct(Vec<(usize, String)>),
+    /// Merged from the staging table: the rows inserted.
+    Merged(u64),
+}
+
+/// The batch with the written columns filled ([`super::derive`]).
+fn derived(cx: &WriteContext<'_>, batch: Batch) -> Batch {
+    match cx.derive {
+        Some(dv) if !batch.is_empty() => dv.lock().expect("deriver").extend(&batch),
+        _ => batch,
+    }
+}
+
+/// The direct path of a batch: source keys become target keys, a merged
+/// table keeps only the rows whose key it does not hold (the NOT EXISTS
+/// rule, counted in `next.skipped`), and the inserted keys are recorded
+/// for `transit db cleanup`. Returns the rows and the statements to run
+/// in the batch's transaction before them.
+fn direct(
+    sink: &mut dyn Sink,
+    cx: &WriteContext<'_>,
+    translator: Option<&mut super::keys::Translator>,
+    batch: Batch,
+    mode: Mode,
+    next: &mut Marker,
+) -> SinkResult<(Batch, Vec<String>)> {
+    let (batch, mut statements) = match translator {
+        Some(t) if !batch.is_empty() => {
+            let done = t.apply(sink, cx.plan, &batch)?;
+            (done.batch, done.inserts)
+        }
+        _ => (batch, Vec::new()),
+    };
+    if mode != Mode::Merge || batch.is_empty() {
+        return Ok((batch, statements));
+    }
+    let existing = existing_keys(sink, cx.plan, &batch)?;
+    let kept = batch.filter(|r| !existing.contains(&canon_key(cx.plan, &batch, r)));
+    next.skipped += (batch.len() - kept.len()) as u64;
+    if !kept.is_empty() {
+        statements.extend(run_rows_sql(sink.dialect(), cx.run, cx.plan, &kept));
+    }
+    Ok((kept, statements))
+}
+
+/// Loads `batch` into the staging table and runs the step's batch
+/// statements, inside a savepoint (a refused row leaves the transaction
+/// usable); returns the rows inserted into the final table.
+fn merge_staged(sink: &mut dyn Sink, st: &super::stage::Staging, batch: &Batch) -> SinkResult<u64> {
+    sink.exec("SAVEPOINT transit_stage")?;
+    let mut run = || -> SinkResult<u64> {
+        sink.load(batch)?;
+        let mut inserted = 0;
+        for (i, sql) in st.batch.iter().enumerate() {
+            let n = sink.exec_count(sql)?;
+            if i == st.counted {
+                inserted = n;
+            }
+        }
+        Ok(inserted)
+    };
+    match run() {
+        Ok(n) => {
+            sink.exec("RELEASE SAVEPOINT transit_stage")?;
+            Ok(n)
+        }
+        Err(SinkError::Data(m)) => {
+            sink.exec("ROLLBACK TO SAVEPOINT transit_stage")?;
+            sink.exec("RELEASE SAVEPOINT transit_stage")?;
+            Err(SinkError::Data(m))
+        }
+        Err(fatal) => Err(fatal),
+    }
+}
+
+/// The most bytes of rows the writer joins into one commit when a tuned
+/// frequency is above the reader's batches (the reader's own cut).
+const COALESCE_BYTES: usize = 64 << 20;
+
+/// `batch` followed by the next batches of `rx` while it has fewer than
+/// `rows` rows (and fewer than [`COALESCE_BYTES`]).
+fn coalesce(mut batch: Batch, rx: &mut Receiver<Batch>, rows: usize) -> Batch {
+    while batch.len() < rows && batch.bytes() < COALESCE_BYTES {
+        match rx.blocking_recv() {
+            Some(next) => batch.append(&next),
+            None => break,
+        }
+    }
+    batch
 }
 
 /// The tuned commit frequency (rows), or no limit.

@@ -28,7 +28,9 @@ pub struct MySink {
     conn: mysql::Conn,
     slot: Arc<Mutex<Vec<u8>>>,
     load: String,
+    load_columns: String,
     insert_head: String,
+    insert_columns: String,
     kinds: Vec<CanonKind>,
     local: bool,
     note: Option<String>,
@@ -88,28 +90,27 @@ impl MySink {
                 cols.push(d.ident(&c.name));
             }
         }
-        let mut load = format!(
-            "LOAD DATA LOCAL INFILE 'transit-batch' INTO TABLE {} CHARACTER SET utf8mb4 \
-             FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
-            d.ident(&plan.table.name),
+        let mut load_columns = format!(
+            " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' \
+             LINES TERMINATED BY '\\n' ({})",
             cols.join(", ")
         );
         if !sets.is_empty() {
-            load.push_str(&format!(" SET {}", sets.join(", ")));
+            load_columns.push_str(&format!(" SET {}", sets.join(", ")));
         }
-        Ok(MySink {
+        let mut sink = MySink {
             conn,
             slot,
-            load,
-            insert_head: format!(
-                "INSERT INTO {} ({}) VALUES ",
-                d.ident(&plan.table.name),
-                d.ident_list(&plan.names())
-            ),
+            load: String::new(),
+            load_columns,
+            insert_head: String::new(),
+            insert_columns: format!(" ({}) VALUES ", d.ident_list(&plan.names())),
             kinds: plan.kinds.clone(),
             local: true,
             note: None,
-        })
+        };
+        sink.load_into(&d.ident(&plan.table.name));
+        Ok(sink)
     }
 
     fn encode(&self, batch: &Batch, out: &mut Vec<u8>) {
@@ -209,6 +210,19 @@ impl MySink {
 impl Sink for MySink {
     fn exec(&mut self, sql: &str) -> SinkResult<()> {
         self.conn.query_drop(sql).map_err(sink_error)
+    }
+
+    fn exec_count(&mut self, sql: &str) -> SinkResult<u64> {
+        self.conn.query_drop(sql).map_err(sink_error)?;
+        Ok(self.conn.affected_rows())
+    }
+
+    fn load_into(&mut self, table: &str) {
+        self.load = format!(
+            "LOAD DATA LOCAL INFILE 'transit-batch' INTO TABLE {table}{}",
+            self.load_columns
+        );
+        self.insert_head = format!("INSERT INTO {table}{}", self.insert_columns);
     }
 
     fn load(&mut self, batch: &Batch) -> SinkResult<()> {

@@ -21,6 +21,7 @@ pub struct PgSink {
     conn: PgConnection,
     rt: Runtime,
     copy: String,
+    columns: String,
     kinds: Vec<CanonKind>,
     buf: Vec<u8>,
 }
@@ -64,14 +65,12 @@ impl PgSink {
         let mut sink = PgSink {
             conn,
             rt,
-            copy: format!(
-                "COPY {} ({}) FROM STDIN",
-                d.ident(&plan.table.name),
-                d.ident_list(&plan.names())
-            ),
+            copy: String::new(),
+            columns: d.ident_list(&plan.names()),
             kinds: plan.kinds.clone(),
             buf: Vec::new(),
         };
+        sink.load_into(&d.ident(&plan.table.name));
         sink.exec(SESSION)?;
         sink.exec("SET synchronous_commit = off")?;
         Ok(sink)
@@ -107,6 +106,18 @@ impl Sink for PgSink {
             .block_on(sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(conn))
             .map(|_| ())
             .map_err(sink_error)
+    }
+
+    fn exec_count(&mut self, sql: &str) -> SinkResult<u64> {
+        let conn = &mut self.conn;
+        self.rt
+            .block_on(sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(conn))
+            .map(|r| r.rows_affected())
+            .map_err(sink_error)
+    }
+
+    fn load_into(&mut self, table: &str) {
+        self.copy = format!("COPY {table} ({}) FROM STDIN", self.columns);
     }
 
     fn load(&mut self, batch: &Batch) -> SinkResult<()> {

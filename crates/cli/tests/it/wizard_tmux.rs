@@ -59,6 +59,30 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Takes the terminal away from the wizard: the tmux server is
+    /// SIGKILLed (so no SIGHUP comes); returns once the wizard process
+    /// (the pane's, or its child) has exited, and fails after 60 s.
+    fn lose_terminal(&self) {
+        let pane = self.run(&["list-panes", "-t", "wizard", "-F", "#{pane_pid}"]);
+        let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
+        let wizard = children(&shell).into_iter().next().unwrap_or(shell);
+        let server = self.run(&["display-message", "-p", "#{pid}"]);
+        let server = String::from_utf8_lossy(&server.stdout).trim().to_string();
+        assert!(Command::new("kill")
+            .args(["-KILL", &server])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Path::new(&format!("/proc/{wizard}")).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the wizard still runs after its terminal went away"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Polls the screen until it shows every one of `needles`.
     fn wait_for(&self, needles: &[&str], timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
@@ -308,26 +332,7 @@ fn a_lost_terminal_stops_the_import_and_the_wizard_exits() {
     }
     assert!(root.join("run/import.journal").exists());
 
-    // The wizard: the pane's process (the shell execs it), or its child.
-    let pane = tmux.run(&["list-panes", "-t", "wizard", "-F", "#{pane_pid}"]);
-    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
-    let wizard = children(&shell).into_iter().next().unwrap_or(shell);
-    let server = tmux.run(&["display-message", "-p", "#{pid}"]);
-    let server = String::from_utf8_lossy(&server.stdout).trim().to_string();
-    assert!(Command::new("kill")
-        .args(["-KILL", &server])
-        .status()
-        .unwrap()
-        .success());
-
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Path::new(&format!("/proc/{wizard}")).exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the wizard still runs after its terminal went away"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    tmux.lose_terminal();
     let logs: String = std::fs::read_dir(root.join("logs"))
         .unwrap()
         .flatten()
@@ -424,24 +429,7 @@ fn a_lost_terminal_stops_the_db_wizard_run() {
     let d = dir.path();
     let tmux = db_wizard_executing(d, 1000, "transit-dbwizard-lost");
     tmux.wait_for(&["6/6 Executing", " rows"], STEP);
-    let pane = tmux.run(&["list-panes", "-t", "wizard", "-F", "#{pane_pid}"]);
-    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
-    let wizard = children(&shell).into_iter().next().unwrap_or(shell);
-    let server = tmux.run(&["display-message", "-p", "#{pid}"]);
-    let server = String::from_utf8_lossy(&server.stdout).trim().to_string();
-    assert!(Command::new("kill")
-        .args(["-KILL", &server])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Path::new(&format!("/proc/{wizard}")).exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the db wizard still runs after its terminal went away"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    tmux.lose_terminal();
     let db = |args: &[&str]| {
         crate::db_migrate::db_cmd(d)
             .args(args)

@@ -83,6 +83,16 @@ pub fn table_name(d: &dyn Dialect, name: &str) -> String {
     }
 }
 
+/// The target's scope in `transit_migration`: `db:` on MariaDB, whose
+/// `transit_migration` database is shared by the server's databases;
+/// empty elsewhere (the state lives in the target database itself).
+pub fn scope_of(target: &crate::target::DbTarget) -> String {
+    match target.engine() {
+        Engine::MySql => format!("{}:", target.database()),
+        _ => String::new(),
+    }
+}
+
 /// A state table that belongs to one run and one table
 /// (`<prefix>_<hash>_<table>`): the hash is taken over the target's
 /// scope and the run, so that runs (and, on MariaDB, target databases

@@ -310,10 +310,7 @@ pub fn migrate(
             run
         }
     };
-    let scope = match target.engine() {
-        crate::engine::Engine::MySql => format!("{}:", target.database()),
-        _ => String::new(),
-    };
+    let scope = crate::copy::state::scope_of(target);
     let mut cx = Ctx {
         options,
         source_id: format!("{scope}{}", crate::runs::settings::stored_url(source)),
@@ -425,17 +422,7 @@ pub fn migrate(
             crate::runs::Execute::Manual => crate::runs::Status::UserCompleted,
         };
         let record = crate::runs::history::RunRecord {
-            run: run.clone(),
             status,
-            executed: now.clone(),
-            updated: now,
-            start: crate::runs::settings::day(options.start),
-            end: crate::runs::settings::day(options.end),
-            site_id: options.site,
-            source: crate::runs::settings::stored_url(source),
-            target: crate::runs::settings::stored_url(target),
-            groups: options.groups.clone(),
-            execute: options.execute,
             detail: match options.execute {
                 crate::runs::Execute::Now => "running".into(),
                 crate::runs::Execute::Later => {
@@ -446,8 +433,8 @@ pub fn migrate(
                     run_dir.join("run-scripts.sh").display()
                 ),
             },
-            from_run: options.from_run.clone(),
             scope: cx.scope.clone(),
+            ..new_record(&run, &now, source, target, options)
         };
         crate::runs::history::save_file(&run_dir, &record)?;
         local.run(crate::runs::history::save_db(&mut tgt, &record))?;
@@ -709,6 +696,33 @@ pub fn migrate(
     })
 }
 
+/// The history record of a run started at `now` with `options` (status
+/// Incomplete, no detail, no scope: the caller sets those).
+fn new_record(
+    run: &str,
+    now: &str,
+    source: &DbTarget,
+    target: &DbTarget,
+    options: &MigrateOptions,
+) -> crate::runs::history::RunRecord {
+    crate::runs::history::RunRecord {
+        run: run.to_string(),
+        status: crate::runs::Status::Incomplete,
+        executed: now.to_string(),
+        updated: now.to_string(),
+        start: crate::runs::settings::day(options.start),
+        end: crate::runs::settings::day(options.end),
+        site_id: options.site,
+        source: crate::runs::settings::stored_url(source),
+        target: crate::runs::settings::stored_url(target),
+        groups: options.groups.clone(),
+        execute: options.execute,
+        detail: String::new(),
+        from_run: options.from_run.clone(),
+        scope: String::new(),
+    }
+}
+
 /// The status the run folder records (Incomplete when it cannot be read).
 fn current_status(runs_dir: &std::path::Path, run: &str) -> crate::runs::Status {
     crate::runs::history::load_file(runs_dir, run)
@@ -733,25 +747,12 @@ fn failed_version_check(
         run = format!("{}-{n}", new_run_name());
     }
     let now = transit_core::time::rfc3339(transit_core::time::now());
-    let scope = match target.engine() {
-        crate::engine::Engine::MySql => format!("{}:", target.database()),
-        _ => String::new(),
-    };
+    let scope = crate::copy::state::scope_of(target);
     let record = crate::runs::history::RunRecord {
-        run: run.clone(),
         status: crate::runs::Status::FailedVersionCheck,
-        executed: now.clone(),
-        updated: now,
-        start: crate::runs::settings::day(options.start),
-        end: crate::runs::settings::day(options.end),
-        site_id: options.site,
-        source: crate::runs::settings::stored_url(source),
-        target: crate::runs::settings::stored_url(target),
-        groups: options.groups.clone(),
-        execute: options.execute,
         detail: error.to_string(),
-        from_run: options.from_run.clone(),
         scope,
+        ..new_record(&run, &now, source, target, options)
     };
     let run_dir = runs_dir.join(&run);
     let _ = crate::runs::Settings::of(&run, source, target, options).save(&run_dir);

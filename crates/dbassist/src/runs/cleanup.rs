@@ -74,10 +74,7 @@ pub fn cleanup(runs_dir: &Path, run: &str, target: &DbTarget) -> Result<CleanupR
     let mut db = local.connect(target)?;
     local.run(state::ensure(&mut db))?;
     let markers = local.run(state::markers(&mut db, run))?;
-    let scope = match target.engine() {
-        crate::engine::Engine::MySql => format!("{}:", target.database()),
-        _ => String::new(),
-    };
+    let scope = crate::copy::state::scope_of(target);
     let mut names: Vec<&String> = markers.keys().collect();
     // Children before parents.
     let order = |n: &str| {

@@ -137,23 +137,16 @@ pub fn steps(cx: &Ctx<'_>, counts: &[(i64, bool)], engine: Engine) -> Result<Vec
         .filter(|r| r.phase == crate::migrate::rules::Phase::Before && (r.applies)(cx))
         .map(|r| r.id.to_string())
         .collect();
-    out.push(Step {
-        sql: prepare_sql(cx, d, &before, of),
-        plan: Plan {
-            step: 1,
-            of,
-            name: "prepare".into(),
-            kind: StepKind::Prepare,
-            group: String::new(),
-            expected_rows: 0,
-            filter: String::new(),
-            header: Header {
-                time_zone: cx.filters.zone.iana.clone(),
-                ..Header::default()
-            },
-            mapping: Mapping::default(),
-            rules: before,
+    let plan = Plan {
+        header: Header {
+            time_zone: cx.filters.zone.iana.clone(),
+            ..Header::default()
         },
+        ..rules_plan(1, of, "prepare", StepKind::Prepare, before)
+    };
+    out.push(Step {
+        sql: prepare_sql(cx, d, &plan),
+        plan,
     });
     for (i, &(g, t)) in tables.iter().enumerate() {
         let (expected, has_data) = counts.get(i).copied().unwrap_or((0, false));
@@ -168,22 +161,28 @@ pub fn steps(cx: &Ctx<'_>, counts: &[(i64, bool)], engine: Engine) -> Result<Vec
         .filter(|r| r.phase != crate::migrate::rules::Phase::Before && (r.applies)(cx))
         .map(|r| r.id.to_string())
         .collect();
+    let plan = rules_plan(of, of, "finish", StepKind::Finish, after);
     out.push(Step {
-        sql: finish_sql(cx, d, &after, of),
-        plan: Plan {
-            step: of,
-            of,
-            name: "finish".into(),
-            kind: StepKind::Finish,
-            group: String::new(),
-            expected_rows: 0,
-            filter: String::new(),
-            header: Header::default(),
-            mapping: Mapping::default(),
-            rules: after,
-        },
+        sql: finish_sql(cx, d, &plan),
+        plan,
     });
     Ok(out)
+}
+
+/// The plan of a step that runs group rules (prepare, finish).
+fn rules_plan(step: usize, of: usize, name: &str, kind: StepKind, rules: Vec<String>) -> Plan {
+    Plan {
+        step,
+        of,
+        name: name.into(),
+        kind,
+        group: String::new(),
+        expected_rows: 0,
+        filter: String::new(),
+        header: Header::default(),
+        mapping: Mapping::default(),
+        rules,
+    }
 }
 
 fn table_plan(
@@ -314,20 +313,9 @@ fn header_lines(cx: &Ctx<'_>, plan: &Plan, what: &str) -> String {
     s
 }
 
-fn prepare_sql(cx: &Ctx<'_>, d: &dyn Dialect, rules: &[String], of: usize) -> String {
-    let plan = Plan {
-        step: 1,
-        of,
-        name: "prepare".into(),
-        kind: StepKind::Prepare,
-        group: String::new(),
-        expected_rows: 0,
-        filter: String::new(),
-        header: Header::default(),
-        mapping: Mapping::default(),
-        rules: rules.to_vec(),
-    };
-    let mut s = header_lines(cx, &plan, "the group rules before the copy");
+fn prepare_sql(cx: &Ctx<'_>, d: &dyn Dialect, plan: &Plan) -> String {
+    let rules = &plan.rules;
+    let mut s = header_lines(cx, plan, "the group rules before the copy");
     s.push_str(&format!("-- Rules, in order: {}\n\n", rules.join(", ")));
     if rules.iter().any(|r| r == "delete-existing-tracker-data") {
         s.push_str("-- Delete existing Tracker data (refused while INTX_PARTICIPANT or INTXSEGMENT hold rows):\n");
@@ -454,20 +442,9 @@ fn staging(cx: &Ctx<'_>, d: &dyn Dialect, plan: &Plan) -> crate::copy::stage::St
     )
 }
 
-fn finish_sql(cx: &Ctx<'_>, d: &dyn Dialect, rules: &[String], of: usize) -> String {
-    let plan = Plan {
-        step: of,
-        of,
-        name: "finish".into(),
-        kind: StepKind::Finish,
-        group: String::new(),
-        expected_rows: 0,
-        filter: String::new(),
-        header: Header::default(),
-        mapping: Mapping::default(),
-        rules: rules.to_vec(),
-    };
-    let mut s = header_lines(cx, &plan, "the rules after the copy, validation, ranges");
+fn finish_sql(cx: &Ctx<'_>, d: &dyn Dialect, plan: &Plan) -> String {
+    let rules = &plan.rules;
+    let mut s = header_lines(cx, plan, "the rules after the copy, validation, ranges");
     s.push_str(&format!(
         "-- Rules, in order: {}\n\n",
         if rules.is_empty() {

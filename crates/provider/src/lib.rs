@@ -32,6 +32,7 @@ pub mod config;
 pub mod console;
 pub mod discovery;
 pub mod http;
+pub mod priority;
 pub mod remote;
 pub mod report;
 pub mod rollout;

@@ -24,11 +24,7 @@ impl Service for ProviderService {
     }
 
     fn run(self: Box<Self>, server: &ServerRoot, stop: &CancelToken) -> Result<(), ServiceFailure> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("provider")
-            .enable_all()
-            .build()?;
+        let runtime = crate::priority::checkin_runtime(Some(2))?;
         let name = server.name().to_string();
         let dir = server.dir().to_path_buf();
         let advertise = self.config.advertise_url.clone();

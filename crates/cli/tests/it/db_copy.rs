@@ -635,3 +635,141 @@ fn bad_copy_input_has_its_exit_code() {
     assert_eq!(last["event"], "report");
     assert_eq!(last["report"]["tables"][0]["validation"]["equal"], true);
 }
+
+/// An upgraded SQLite target at `version`.
+fn sqlite_target(dir: &Path, name: &str, version: &str) -> String {
+    let url = format!("sqlite://{}", dir.join(name).display());
+    db_cmd(dir)
+        .args(["upgrade", "--url", &url, "--to", version])
+        .assert()
+        .success();
+    url
+}
+
+#[test]
+fn the_copy_validates_the_rows_it_read_and_names_a_row_the_target_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = sqlite_source(d, 60);
+    let victim = query_rows(
+        &source,
+        "SELECT CallId FROM CallDetail WHERE CallId NOT LIKE 'HOSTILE%' ORDER BY CallId LIMIT 1 OFFSET 11",
+    )[0][0]
+        .clone()
+        .unwrap();
+
+    // The target changes one row as it arrives: the checksum of the rows
+    // the copy read no longer matches, and the source is read again to
+    // name the row.
+    let target = sqlite_target(d, "changed.db", "3.0");
+    admin_exec(
+        &target,
+        &format!(
+            "CREATE TRIGGER bump AFTER INSERT ON CallDetail WHEN NEW.CallId = '{victim}' \
+             BEGIN UPDATE CallDetail SET HoldDurationSeconds = coalesce(HoldDurationSeconds, 0) + 1 \
+             WHERE CallId = NEW.CallId; END"
+        ),
+    );
+    db_cmd(d)
+        .args(["copy", "--source", &source, "--target", &target])
+        .args(["--tables", "CallDetail", "--on-error", "reject"])
+        .assert()
+        .exit(Exit::DbValidation)
+        .stderr(predicates::str::contains(format!(
+            "first differing key CallId={victim} (values differ)"
+        )));
+
+    // Without the trigger, the copy's own checksum of the source equals
+    // the one `validate` reads from the source afresh.
+    let clean = sqlite_target(d, "clean.db", "3.0");
+    let report = copy_json(
+        d,
+        &source,
+        &clean,
+        &["--tables", "CallDetail", "--on-error", "reject"],
+    );
+    let copied = table(&report, "CallDetail")["validation"].clone();
+    assert_eq!(copied["equal"], true, "{copied}");
+    let out = db_cmd(d)
+        .args(["validate", "--source", &source, "--target", &clean])
+        .args([
+            "--tables",
+            "CallDetail",
+            "--run",
+            report["run"].as_str().unwrap(),
+        ])
+        .args(["--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let fresh: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        fresh["tables"][0]["source_checksum"],
+        copied["source_checksum"]
+    );
+    assert_eq!(fresh["tables"][0]["source_rows"], copied["source_rows"]);
+}
+
+#[test]
+fn a_marker_without_the_source_checksum_reads_the_source_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let source = sqlite_source(d, 40);
+    let target = sqlite_target(d, "target.db", "3.0");
+    // A state table as an earlier release made it, without source_sum.
+    admin_exec(
+        &target,
+        "CREATE TABLE transit_migration_copy_progress (run VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, \
+         mode VARCHAR(8) NOT NULL, nulls_done INTEGER NOT NULL, last_key TEXT, rows_done BIGINT NOT NULL, \
+         skipped BIGINT NOT NULL, rejected BIGINT NOT NULL, rejected_sum VARCHAR(64) NOT NULL, \
+         done INTEGER NOT NULL, PRIMARY KEY (run, tbl))",
+    );
+    let runs = d.join("runs");
+    let runs_arg = runs.display().to_string();
+    let report = copy_json(
+        d,
+        &source,
+        &target,
+        &[
+            "--tables",
+            "CallDetail",
+            "--on-error",
+            "reject",
+            "--run-dir",
+            &runs_arg,
+        ],
+    );
+    assert_eq!(table(&report, "CallDetail")["validation"]["equal"], true);
+    let run = report["run"].as_str().unwrap().to_string();
+    let kept = query_rows(
+        &target,
+        "SELECT source_sum FROM transit_migration_copy_progress WHERE tbl = 'CallDetail'",
+    );
+    assert!(
+        kept[0][0].as_deref().is_some_and(|s| s.contains(':')),
+        "{kept:?}"
+    );
+
+    // Unknown (NULL) or damaged: the resumed run's validation reads both
+    // sides, and they agree.
+    for value in ["NULL", "'7:zz'"] {
+        admin_exec(
+            &target,
+            &format!("UPDATE transit_migration_copy_progress SET source_sum = {value}"),
+        );
+        let out = db_cmd(d)
+            .args(["copy", "--source", &source, "--target", &target])
+            .args(["--resume", &run, "--run-dir", &runs_arg, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let again: Value = serde_json::from_slice(&out).unwrap();
+        let v = &table(&again, "CallDetail")["validation"];
+        assert_eq!(v["equal"], true, "{value}: {v}");
+        assert_eq!(v["source_rows"], v["target_rows"], "{value}: {v}");
+    }
+}

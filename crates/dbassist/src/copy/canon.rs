@@ -63,6 +63,26 @@ fn put(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Like [`put`], with the bytes written by `write` straight into `out`
+/// (no allocation per cell); the length is filled in afterwards.
+fn put_with(out: &mut Vec<u8>, tag: u8, write: impl FnOnce(&mut Vec<u8>)) {
+    out.push(tag);
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    write(out);
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Appends the decimal form of `n` (no sign for positives, no leading zeros).
+fn put_int(out: &mut Vec<u8>, n: i64) {
+    put_with(out, b'i', |out| {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{n}");
+    });
+}
+
 /// Appends the canonical form of one cell.
 pub fn cell(kind: CanonKind, value: Option<&[u8]>, out: &mut Vec<u8>) {
     let Some(v) = value else {
@@ -74,17 +94,15 @@ pub fn cell(kind: CanonKind, value: Option<&[u8]>, out: &mut Vec<u8>) {
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok())
         {
-            Some(n) => put(out, b'i', n.to_string().as_bytes()),
+            Some(n) => put_int(out, n),
             None => match float_text(v) {
                 // A float with no fraction in an integer column (SQLite REAL).
-                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                    put(out, b'i', (f as i64).to_string().as_bytes())
-                }
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => put_int(out, f as i64),
                 _ => put(out, b't', v),
             },
         },
         CanonKind::Float => match float_text(v) {
-            Some(f) => put(out, b'f', float_canon(f).as_bytes()),
+            Some(f) => put_with(out, b'f', |out| write_float(out, f)),
             None => put(out, b't', v),
         },
         CanonKind::Text => put(out, b's', v),
@@ -92,7 +110,7 @@ pub fn cell(kind: CanonKind, value: Option<&[u8]>, out: &mut Vec<u8>) {
             let end = v.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
             put(out, b's', &v[..end]);
         }
-        CanonKind::Timestamp => put(out, b'd', &timestamp_canon(v)),
+        CanonKind::Timestamp => put(out, b'd', timestamp_canon(v).as_ref()),
         CanonKind::Blob => put(out, b'b', v),
     }
 }
@@ -103,24 +121,40 @@ fn float_text(v: &[u8]) -> Option<f64> {
 
 /// The shortest text that reads back as `f`.
 pub fn float_canon(f: f64) -> String {
+    let mut out = Vec::new();
+    write_float(&mut out, f);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`float_canon`]'s text of `f` to `out`.
+fn write_float(out: &mut Vec<u8>, f: f64) {
+    use std::io::Write;
     if f.is_nan() {
-        "NaN".into()
+        out.extend_from_slice(b"NaN");
     } else if f.is_infinite() {
-        if f > 0.0 { "inf" } else { "-inf" }.into()
+        out.extend_from_slice(if f > 0.0 { b"inf" } else { b"-inf" });
     } else {
-        format!("{f}")
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{f}");
     }
 }
 
-fn timestamp_canon(v: &[u8]) -> Vec<u8> {
+/// The canonical timestamp text: borrowed unless a `T` separator or a
+/// zero fraction has to change.
+fn timestamp_canon(v: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let t_sep = v.len() >= 19 && v[10] == b'T';
+    let zero_fraction = v.len() > 19 && v[19] == b'.' && v[20..].iter().all(|&b| b == b'0');
+    if !t_sep && !zero_fraction {
+        return std::borrow::Cow::Borrowed(v);
+    }
     let mut out = v.to_vec();
-    if out.len() >= 19 && out[10] == b'T' {
+    if t_sep {
         out[10] = b' ';
     }
-    if out.len() > 19 && out[19] == b'.' && out[20..].iter().all(|&b| b == b'0') {
+    if zero_fraction {
         out.truncate(19);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The digest of one row given its cells and column kinds; `scratch` is

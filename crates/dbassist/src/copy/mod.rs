@@ -673,6 +673,7 @@ fn copy_table(
             cx.target,
             plan,
             &marker.rejected_sum,
+            marker.source_sum.as_ref(),
             cx.cancel,
         )?)
     } else {
@@ -751,7 +752,9 @@ pub fn validate(
                         .get(&table.name)
                         .map(|m| m.rejected_sum)
                         .unwrap_or_else(Checksum::default);
-                    validate::validate_table(source, target, &plan, &rejected, cancel)
+                    // Asked to compare both sides as they are now: the
+                    // source is read again.
+                    validate::validate_table(source, target, &plan, &rejected, None, cancel)
                 };
                 let failed = result.is_err();
                 *results[i].lock().expect("result") = Some(result);

@@ -55,6 +55,11 @@ pub struct Marker {
     /// The checksum of the rejected rows (taken out of the source's for
     /// validation).
     pub rejected_sum: Checksum,
+    /// The checksum of every source row of the committed batches (written,
+    /// skipped or rejected): validation compares it with the target instead
+    /// of reading the source again. `None` when not known for every batch
+    /// (a marker written before it was kept).
+    pub source_sum: Option<Checksum>,
     /// The table is complete (indexes built).
     pub done: bool,
 }
@@ -70,6 +75,7 @@ impl Marker {
             skipped: 0,
             rejected: 0,
             rejected_sum: Checksum::default(),
+            source_sum: Some(Checksum::default()),
             done: false,
         }
     }
@@ -112,6 +118,45 @@ fn lit(d: &dyn Dialect, text: &str) -> String {
     out
 }
 
+/// Adds `copy_progress.source_sum` to a state table made before it was
+/// kept (its markers read back with an unknown source checksum).
+async fn add_source_sum(db: &mut Db) -> Result<()> {
+    let present = match db.engine() {
+        Engine::Postgres | Engine::MySql => db.count(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'transit_migration' \
+             AND table_name = 'copy_progress' AND column_name = 'source_sum'",
+        )
+        .await?,
+        Engine::Sqlite => db.count(
+            "SELECT COUNT(*) FROM pragma_table_info('transit_migration_copy_progress') WHERE name = 'source_sum'",
+        )
+        .await?,
+    };
+    if present == 0 {
+        let d = db.dialect();
+        db.exec(&format!(
+            "ALTER TABLE {} ADD COLUMN source_sum VARCHAR(96)",
+            table_name(d, "copy_progress")
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// `rows:hex` of a known source checksum, or NULL.
+fn source_sum_lit(d: &dyn Dialect, sum: Option<&Checksum>) -> String {
+    match sum {
+        Some(c) => lit(d, &format!("{}:{}", c.rows, c.hex())),
+        None => "NULL".into(),
+    }
+}
+
+/// Reads [`source_sum_lit`]'s text back (`None` for NULL or a damaged value).
+fn parse_source_sum(text: Option<&str>) -> Option<Checksum> {
+    let (rows, hex) = text?.split_once(':')?;
+    Checksum::from_hex(rows.parse().ok()?, hex)
+}
+
 /// Creates the state schema and tables when missing.
 pub async fn ensure(db: &mut Db) -> Result<()> {
     let d = db.dialect();
@@ -138,10 +183,12 @@ pub async fn ensure(db: &mut Db) -> Result<()> {
     db.exec(&format!(
         "CREATE TABLE IF NOT EXISTS {} (run VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, mode VARCHAR(8) NOT NULL, \
          nulls_done INTEGER NOT NULL, last_key {text}, rows_done BIGINT NOT NULL, skipped BIGINT NOT NULL, \
-         rejected BIGINT NOT NULL, rejected_sum VARCHAR(64) NOT NULL, done INTEGER NOT NULL, PRIMARY KEY (run, tbl))",
+         rejected BIGINT NOT NULL, rejected_sum VARCHAR(64) NOT NULL, done INTEGER NOT NULL, \
+         source_sum VARCHAR(96), PRIMARY KEY (run, tbl))",
         table_name(d, "copy_progress")
     ))
     .await?;
+    add_source_sum(db).await?;
     db.exec(&super::keys::create_sql(d)).await?;
     db.exec(&format!(
         "CREATE TABLE IF NOT EXISTS {} (run VARCHAR(64) NOT NULL, step VARCHAR(64) NOT NULL, \
@@ -245,7 +292,7 @@ pub async fn run_options(db: &mut Db, run: &str) -> Result<Option<String>> {
 pub async fn markers(db: &mut Db, run: &str) -> Result<HashMap<String, Marker>> {
     let d = db.dialect();
     let sql = format!(
-        "SELECT tbl, mode, nulls_done, last_key, rows_done, skipped, rejected, rejected_sum, done FROM {} WHERE run = {}",
+        "SELECT tbl, mode, nulls_done, last_key, rows_done, skipped, rejected, rejected_sum, done, source_sum FROM {} WHERE run = {}",
         table_name(d, "copy_progress"),
         lit(d, run)
     );
@@ -272,6 +319,7 @@ pub async fn markers(db: &mut Db, run: &str) -> Result<HashMap<String, Marker>> 
             skipped: num(5),
             rejected: num(6),
             rejected_sum: Checksum::from_hex(num(6), &get(7)).unwrap_or_default(),
+            source_sum: parse_source_sum(row.get(9).cloned().flatten().as_deref()),
             done: num(8) != 0,
         };
         out.insert(get(0), marker);
@@ -282,13 +330,14 @@ pub async fn markers(db: &mut Db, run: &str) -> Result<HashMap<String, Marker>> 
 /// `INSERT` of a table's first marker.
 pub fn insert_sql(d: &dyn Dialect, run: &str, table: &str, m: &Marker) -> String {
     format!(
-        "INSERT INTO {} (run, tbl, mode, nulls_done, last_key, rows_done, skipped, rejected, rejected_sum, done) \
-         VALUES ({}, {}, {}, 0, NULL, 0, 0, 0, {}, 0)",
+        "INSERT INTO {} (run, tbl, mode, nulls_done, last_key, rows_done, skipped, rejected, rejected_sum, done, source_sum) \
+         VALUES ({}, {}, {}, 0, NULL, 0, 0, 0, {}, 0, {})",
         table_name(d, "copy_progress"),
         lit(d, run),
         lit(d, table),
         lit(d, if m.mode == Mode::Merge { "merge" } else { "bulk" }),
         lit(d, &Checksum::default().hex()),
+        source_sum_lit(d, m.source_sum.as_ref()),
     )
 }
 
@@ -300,7 +349,7 @@ pub fn update_sql(d: &dyn Dialect, run: &str, table: &str, m: &Marker) -> String
     };
     format!(
         "UPDATE {} SET nulls_done = {}, last_key = {last_key}, rows_done = {}, skipped = {}, rejected = {}, \
-         rejected_sum = {}, done = {} WHERE run = {} AND tbl = {}",
+         rejected_sum = {}, done = {}, source_sum = {} WHERE run = {} AND tbl = {}",
         table_name(d, "copy_progress"),
         u8::from(m.nulls_done),
         m.rows,
@@ -308,6 +357,7 @@ pub fn update_sql(d: &dyn Dialect, run: &str, table: &str, m: &Marker) -> String
         m.rejected,
         lit(d, &m.rejected_sum.hex()),
         u8::from(m.done),
+        source_sum_lit(d, m.source_sum.as_ref()),
         lit(d, run),
         lit(d, table),
     )

@@ -232,9 +232,8 @@ impl Foreground {
     fn new(tls: bool) -> anyhow::Result<Foreground> {
         let stop = CancelToken::new();
         let _signals = cancel_on_signals(&stop)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
+        // Check-ins are served by threads that ask for a short time slice.
+        let runtime = transit_provider::priority::checkin_runtime(None)?;
         Ok(Foreground {
             stop,
             _signals,

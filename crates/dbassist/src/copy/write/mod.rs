@@ -214,6 +214,17 @@ pub fn write_table(
                 return Err(DbError::Cancelled);
             }
             let mut next = marker.clone();
+            // The source's rows as read, before any translation: the
+            // checksum validation compares with the target's.
+            if let Some(sum) = next.source_sum.as_mut() {
+                for r in 0..batch.len() {
+                    sum.add(&canon::row_digest(
+                        &cx.plan.kinds,
+                        batch.row(r),
+                        &mut scratch,
+                    ));
+                }
+            }
             if is_nulls {
                 next.nulls_done = true;
             } else if !batch.is_empty() {

@@ -78,15 +78,26 @@ pub fn current_slice() -> io::Result<u64> {
 /// The runtime that serves check-ins and the console: `workers` worker
 /// threads (tokio's default, one per core, when `None`), each of them and
 /// each of its blocking threads (the store's writes) asking for
-/// [`CHECKIN_SLICE_NS`]. A kernel that refuses leaves the default slice,
-/// with a debug line.
+/// [`CHECKIN_SLICE_NS`] ([`short_slice_runtime`]).
 pub fn checkin_runtime(workers: Option<usize>) -> io::Result<tokio::runtime::Runtime> {
+    short_slice_runtime("provider", workers)
+}
+
+/// A multi-thread runtime named `name` whose threads (workers and
+/// blocking threads) ask for [`CHECKIN_SLICE_NS`]: for the check-ins, and
+/// for the load generator, whose timing should not wait behind whatever
+/// else runs on its machine. A kernel that refuses leaves the default
+/// slice, with a debug line.
+pub fn short_slice_runtime(
+    name: &str,
+    workers: Option<usize>,
+) -> io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = workers {
         builder.worker_threads(n);
     }
     builder
-        .thread_name("provider")
+        .thread_name(name)
         .on_thread_start(|| {
             if let Err(e) = request_slice(CHECKIN_SLICE_NS) {
                 tracing::debug!("short time slice refused: {e}");

@@ -201,6 +201,7 @@ async fn serve_on_bulk(
     router: Option<Router>,
     watch: tokio::sync::watch::Receiver<bool>,
 ) {
+    cap_send_buffer(&stream, DOWNLOAD_SEND_BUFFER);
     let std = match stream.into_std() {
         Ok(s) => s,
         Err(e) => return tracing::debug!(%peer, "connection: {e}"),
@@ -214,6 +215,39 @@ async fn serve_on_bulk(
         }
     });
     let _ = served.await;
+}
+
+/// The send buffer of a plain download connection, in bytes (the kernel
+/// doubles it for its own bookkeeping). Left to autotuning, 50 downloads
+/// keep up to 4 MiB each in flight, and a check-in's packets queue behind
+/// them on the way to the same host's clients (issue 17: check-in p99
+/// during 50 range downloads 8-11 ms with this buffer against 8-69 ms
+/// autotuned, at the same download speed; 64 KiB slowed one download to
+/// 0.7 x nginx).
+pub const DOWNLOAD_SEND_BUFFER: usize = 256 * 1024;
+
+/// Fixes a socket's send buffer at `bytes` (0: leave the kernel's
+/// autotuning), with a debug line when refused.
+fn cap_send_buffer(stream: &tokio::net::TcpStream, bytes: usize) {
+    use std::os::fd::AsRawFd;
+    if bytes == 0 {
+        return;
+    }
+    let value = bytes.min(i32::MAX as usize) as libc::c_int;
+    // SAFETY: the fd is the stream's open socket; the option value is a
+    // c_int whose size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            &value as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        tracing::debug!("send buffer not set: {}", std::io::Error::last_os_error());
+    }
 }
 
 /// The start of a request for a payload.
@@ -438,6 +472,39 @@ mod tests {
             .enable_all()
             .build()
             .unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_download_connection_keeps_a_fixed_send_buffer() {
+        use std::os::fd::AsRawFd;
+        rt().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            cap_send_buffer(&server, DOWNLOAD_SEND_BUFFER);
+            let mut value: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: the fd is the open socket; value and len are live.
+            let rc = unsafe {
+                libc::getsockopt(
+                    server.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_SNDBUF,
+                    &mut value as *mut libc::c_int as *mut libc::c_void,
+                    &mut len,
+                )
+            };
+            assert_eq!(rc, 0);
+            // Linux reports twice the value set (its bookkeeping share),
+            // which it caps at net.core.wmem_max.
+            let max = std::fs::read_to_string("/proc/sys/net/core/wmem_max")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
+            assert_eq!(value as usize, 2 * DOWNLOAD_SEND_BUFFER.min(max));
+        });
     }
 
     #[cfg(target_os = "linux")]

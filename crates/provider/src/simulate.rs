@@ -207,6 +207,13 @@ fn record(
     }
 }
 
+/// How many of an open loop's `total` check-ins are due `elapsed`
+/// seconds after its start at `rate` per second: check-in k is due at
+/// k / rate (the first at once), and each is timed from its due time.
+fn due_by(elapsed: f64, rate: f64, total: u64) -> u64 {
+    ((elapsed * rate) as u64 + 1).min(total)
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -285,7 +292,7 @@ pub async fn run_spread(
         sent = next.load(Ordering::Relaxed);
     }
     while sent < total && !stop.is_cancelled() {
-        let due_now = ((start.elapsed().as_secs_f64() * options.rate) as u64).min(total);
+        let due_now = due_by(start.elapsed().as_secs_f64(), options.rate, total);
         while sent < due_now {
             let due = start + Duration::from_secs_f64(sent as f64 / options.rate);
             let body = Arc::clone(&machines);
@@ -338,5 +345,22 @@ pub async fn run_spread(
             .map(|c| c.load(Ordering::Relaxed))
             .collect(),
         failovers: tally.failovers.load(Ordering::Relaxed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::due_by;
+
+    #[test]
+    fn check_in_k_is_sent_at_its_own_due_time() {
+        // At 10/s: check-in 0 at once, 1 at 0.1 s, 2 at 0.2 s; none
+        // waits a period past its due time (which the latency would count).
+        assert_eq!(due_by(0.0, 10.0, 30), 1);
+        assert_eq!(due_by(0.099, 10.0, 30), 1);
+        assert_eq!(due_by(0.1, 10.0, 30), 2);
+        assert_eq!(due_by(0.25, 10.0, 30), 3);
+        assert_eq!(due_by(100.0, 10.0, 30), 30);
+        assert_eq!(due_by(0.0, 10.0, 0), 0);
     }
 }

@@ -338,9 +338,10 @@ pub fn simulate(
     let client = &clients[0];
     let stop = CancelToken::new();
     let _signals = cancel_on_signals(&stop)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // The generator's threads ask for a short time slice too, so that its
+    // timing does not wait behind other work on its machine (the
+    // benchmark's download clients, say).
+    let runtime = transit_provider::priority::short_slice_runtime("simulate", None)?;
     let report = runtime.block_on(simulate::run_spread(&clients, &options, &stop));
     if json {
         return crate::output::print_pretty(&report);

@@ -20,9 +20,6 @@ use std::sync::Arc;
 /// The size of one read from the content store.
 pub const CHUNK: u64 = 1024 * 1024;
 
-/// Chunks read ahead of the socket per download.
-pub const READ_AHEAD: usize = 2;
-
 /// A requested byte range, inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeRequest {
@@ -146,15 +143,17 @@ pub async fn serve_file(
     };
     let file = Arc::new(file);
     let chunk = ticket.as_ref().map_or(CHUNK, |t| t.gate().chunk());
-    // A reader task stays up to READ_AHEAD chunks ahead of the socket, so
-    // the next read overlaps the send of this one. It holds the ticket:
-    // the group's slot frees when the download ends or the client goes
-    // away (the channel closes and the reader stops).
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(READ_AHEAD);
-    tokio::spawn(async move {
-        let ticket = ticket;
-        let mut offset = start;
-        while offset < end {
+    // Each chunk is read when the connection asks for the next one: the
+    // socket's own buffer keeps the link busy meanwhile, and a download
+    // holds at most the chunk being sent and the one being read, however
+    // slow its client. The stream holds the ticket: the group's slot frees
+    // when the download ends or the client goes away (the stream drops).
+    let stream = futures::stream::unfold(
+        (start, ticket, file),
+        move |(offset, ticket, file)| async move {
+            if offset >= end {
+                return None;
+            }
             let n = (end - offset).min(chunk) as usize;
             if let Some(t) = &ticket {
                 t.gate().pace(n as u64).await;
@@ -166,16 +165,11 @@ pub async fn serve_file(
             })
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
-            let failed = read.is_err();
-            if tx.send(read.map(bytes::Bytes::from)).await.is_err() || failed {
-                return;
-            }
-            offset += n as u64;
-        }
-    });
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
+            // After a failed read the stream ends (the body errors first).
+            let next = if read.is_ok() { offset + n as u64 } else { end };
+            Some((read.map(bytes::Bytes::from), (next, ticket, file)))
+        },
+    );
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let h = response.headers_mut();

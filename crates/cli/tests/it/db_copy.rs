@@ -350,7 +350,9 @@ fn run_name(runs: &Path) -> Option<String> {
         .next()
 }
 
-fn checksum(dir: &Path, source: &str, target: &str, run: &str) -> String {
+/// `transit db validate` of CallDetail, rejects of `run` taken out: its
+/// JSON report, after checking that both sides are equal.
+fn validate_call_detail(dir: &Path, source: &str, target: &str, run: &str) -> Value {
     let out = db_cmd(dir)
         .args([
             "validate",
@@ -371,6 +373,11 @@ fn checksum(dir: &Path, source: &str, target: &str, run: &str) -> String {
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["equal"], true, "{v}");
+    v
+}
+
+fn checksum(dir: &Path, source: &str, target: &str, run: &str) -> String {
+    let v = validate_call_detail(dir, source, target, run);
     v["tables"][0]["target_checksum"]
         .as_str()
         .unwrap()
@@ -690,21 +697,7 @@ fn the_copy_validates_the_rows_it_read_and_names_a_row_the_target_changed() {
     );
     let copied = table(&report, "CallDetail")["validation"].clone();
     assert_eq!(copied["equal"], true, "{copied}");
-    let out = db_cmd(d)
-        .args(["validate", "--source", &source, "--target", &clean])
-        .args([
-            "--tables",
-            "CallDetail",
-            "--run",
-            report["run"].as_str().unwrap(),
-        ])
-        .args(["--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let fresh: Value = serde_json::from_slice(&out).unwrap();
+    let fresh = validate_call_detail(d, &source, &clean, report["run"].as_str().unwrap());
     assert_eq!(
         fresh["tables"][0]["source_checksum"],
         copied["source_checksum"]

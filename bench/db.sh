@@ -4,7 +4,7 @@
 # source's own client exporting text/CSV into the target's bulk loader),
 # for five engine pairs. Each contestant runs three times, interleaved, in
 # the same run; the script prints medians, rows/s, ratios and transit's
-# peak RSS.
+# peak RSS, and what validation adds to the PostgreSQL->PostgreSQL copy.
 #
 #   bench/db.sh [ROWS]        (default 5000000 rows in the copied tables)
 #   bench/db.sh migrate [ROWS] `transit db migrate` of the Reporting group
@@ -154,6 +154,17 @@ reset_target lite
 "$BIN" db copy --source "$PGS" --target "sqlite://$LITET" --tables "$LIST" --jobs 2 --run-dir "$WORK/runs" --no-validate >/dev/null
 run validate "$BIN" db validate --source "$PGS" --target "sqlite://$LITET" --tables "$LIST"
 VALIDATE=$secs
+# What validation adds to a copy (the target's rows checked against the
+# checksum of the source rows the copy read): PostgreSQL -> PostgreSQL
+# with validation, three runs, against the same copy without it above.
+VALIDATED=()
+for round in 1 2 3; do
+  reset_target pg
+  run "pg-pg.validated" "$BIN" db copy --source "${SRC[pg-pg]}" --target "${DST[pg-pg]}" \
+    --tables "$LIST" --jobs 2 --run-dir "$WORK/runs"
+  VALIDATED+=("$secs")
+  echo "round $round pg-pg transit with validation: $secs s" >&2
+done
 
 echo
 echo "rows copied per run: $N (tables: $TABLES)"
@@ -177,3 +188,5 @@ for pair in $PAIRS; do
   done
 done
 echo "validate (PostgreSQL vs SQLite, $N rows): $VALIDATE s"
+V=$(median "${VALIDATED[@]}"); C=$(median ${TIMES[pg-pg.transit]})
+echo "copy with validation, PostgreSQL -> PostgreSQL: $V s against $C s without: validation adds $(echo "($V - $C) * 100 / $C" | bc -l | xargs printf '%.0f') % (goal <= 30 %)"

@@ -752,15 +752,12 @@ fn a_marker_without_the_source_checksum_reads_the_source_again() {
             &target,
             &format!("UPDATE transit_migration_copy_progress SET source_sum = {value}"),
         );
-        let out = db_cmd(d)
-            .args(["copy", "--source", &source, "--target", &target])
-            .args(["--resume", &run, "--run-dir", &runs_arg, "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let again: Value = serde_json::from_slice(&out).unwrap();
+        let again = copy_json(
+            d,
+            &source,
+            &target,
+            &["--resume", &run, "--run-dir", &runs_arg],
+        );
         let v = &table(&again, "CallDetail")["validation"];
         assert_eq!(v["equal"], true, "{value}: {v}");
         assert_eq!(v["source_rows"], v["target_rows"], "{value}: {v}");

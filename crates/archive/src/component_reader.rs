@@ -107,7 +107,7 @@ impl CheckedReader<'_> {
 }
 
 /// Deflate's maximum expansion ratio, rounded up.
-const MAX_DEFLATE_RATIO: u64 = 1100;
+pub(crate) const MAX_DEFLATE_RATIO: u64 = 1100;
 
 impl ComponentReader {
     /// Opens the inner zip in `file` (a temporary copy owned via `temp`).

@@ -16,6 +16,7 @@ mod hashing;
 mod manifest;
 mod reader;
 mod safety;
+mod stream_check;
 mod writer;
 
 pub use component::{BuiltComponent, ComponentBuilder};

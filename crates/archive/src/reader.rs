@@ -3,6 +3,7 @@
 /// The progress task of [`MigrationReader::verify`], in bytes.
 pub const VERIFY_TASK: &str = "verify";
 
+use crate::stream_check::{check_stream, StreamCheck};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -475,6 +476,17 @@ impl MigrationReader {
         &mut self,
         progress: &dyn transit_core::Progress,
     ) -> Result<VerifyReport, ArchiveError> {
+        self.verify_until(progress, &transit_core::CancelToken::new())
+    }
+
+    /// [`verify`](Self::verify), giving up soon after `stop` is cancelled
+    /// (between two reads of at most a buffer). A report returned after the
+    /// stop is incomplete: the caller that stopped it must not trust it.
+    pub fn verify_until(
+        &mut self,
+        progress: &dyn transit_core::Progress,
+        stop: &transit_core::CancelToken,
+    ) -> Result<VerifyReport, ArchiveError> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         use std::sync::Mutex;
         use transit_core::{Event, Unit};
@@ -522,6 +534,9 @@ impl MigrationReader {
             if index > fatal_at.load(Ordering::Relaxed) {
                 continue;
             }
+            if stop.is_cancelled() {
+                return;
+            }
             // This component's bytes so far, added to the shared position.
             let seen = AtomicU64::new(0);
             let advance = |e: Event| {
@@ -531,7 +546,7 @@ impl MigrationReader {
                     progress.event(Event::advance(VERIFY_TASK, *done));
                 }
             };
-            let outcome = reader.verify_component(&records[index], &advance);
+            let outcome = reader.verify_component(&records[index], &advance, stop);
             if outcome.is_err() {
                 fatal_at.fetch_min(index, Ordering::Relaxed);
             }
@@ -571,6 +586,7 @@ impl MigrationReader {
         &mut self,
         record: &ComponentRecord,
         progress: &dyn transit_core::Progress,
+        stop: &transit_core::CancelToken,
     ) -> Result<Checked, ArchiveError> {
         let mut checked = Checked::default();
         let mismatch = |problem: String| Mismatch {
@@ -578,8 +594,24 @@ impl MigrationReader {
             entry: None,
             problem,
         };
+        // One pass first, without a temporary copy (see `stream_check`);
+        // the thorough check below settles whatever that leaves open.
+        if let Some(index) = self.zip.index_for_name(&record.entry) {
+            let path = self.path.clone();
+            if let Ok(mut entry) = self.open_outer(index, &record.entry) {
+                match check_stream(&mut entry, record, progress, stop) {
+                    Ok(StreamCheck::Clean { bytes, entries }) => {
+                        checked.bytes = bytes;
+                        checked.entries = entries;
+                        return Ok(checked);
+                    }
+                    Ok(StreamCheck::Unsettled) => {}
+                    Err(e) => return Err(ArchiveError::from_read(&path, &record.entry, e)),
+                }
+            }
+        }
         let temp = tempfile::tempfile().at(&self.path)?;
-        let mut out = BufWriter::with_capacity(BUF_SIZE, temp);
+        let mut out = BufWriter::with_capacity(BUF_SIZE, UntilStopped { inner: temp, stop });
         let copy = match self.copy_component(record, &mut out, progress) {
             Ok(c) => c,
             Err(e) => {
@@ -598,7 +630,8 @@ impl MigrationReader {
         let mut temp = out
             .into_inner()
             .map_err(|e| e.into_error())
-            .at(&self.path)?;
+            .at(&self.path)?
+            .inner;
         temp.seek(SeekFrom::Start(0)).at(&self.path)?;
         let mut inner = match ComponentReader::open(&self.path, record.clone(), temp, None) {
             Ok(r) => r,
@@ -715,5 +748,25 @@ fn placeholder_manifest() -> Manifest {
         },
         created_utc: String::new(),
         components: Vec::new(),
+    }
+}
+
+/// A writer that fails once `stop` is cancelled, so a copy into it ends
+/// within one buffer of the stop.
+struct UntilStopped<'a, W> {
+    inner: W,
+    stop: &'a transit_core::CancelToken,
+}
+
+impl<W: Write> Write for UntilStopped<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.stop.is_cancelled() {
+            return Err(std::io::Error::other("verification stopped"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }

@@ -99,6 +99,33 @@ fn a_flipped_byte_in_a_component_the_import_skips_is_refused() {
     no_restore_points(&b);
 }
 
+/// The check of the whole file runs beside the import's work: when the
+/// damage is in a component the import reads, its registry parse fails
+/// too, but the damage is what is reported, and nothing changes.
+#[test]
+fn a_flipped_byte_in_a_component_the_import_reads_is_reported_as_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_a, b, file) = pair(dir.path());
+    let (name, start, size) = largest_component(&file);
+    let id = name
+        .trim_start_matches("components/")
+        .trim_end_matches(".zip")
+        .to_string();
+    flip_byte(&file, start + size / 2);
+    let before = state(&b);
+    let err = import(
+        &b,
+        &only(&file, &dir.path().join("x"), &id),
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .unwrap_err();
+    let problems = damaged(err);
+    assert!(problems.iter().any(|m| m.component == id), "{problems:?}");
+    assert_same(&before, &state(&b));
+    no_restore_points(&b);
+}
+
 #[test]
 fn entries_missing_from_the_manifest_are_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,6 +15,7 @@ mod parse;
 mod plan;
 mod stage;
 mod target_waves;
+mod verify;
 
 pub use plan::ImportPlan;
 
@@ -37,6 +38,7 @@ use transit_archive::MigrationReader;
 use transit_catalog::{Catalog, Component};
 use transit_core::{CancelToken, Event, IoContext, PathIoError, Progress};
 use transit_server::ServerRoot;
+use verify::Verification;
 
 /// The staging area inside the server root (removed on success and by rollback).
 pub use crate::restore::STAGING_DIR;
@@ -82,20 +84,50 @@ pub fn import(
     } else {
         Hold::Import(ImportLock::acquire(root)?)
     };
-    let mut reader = MigrationReader::open(
+    let reader = MigrationReader::open(
         &plan.file,
         plan.password.as_ref().map(|p| p.expose_secret()),
     )?;
     // Every entry is read and authenticated, as `verify` does, including
-    // the ones the import will skip, before anything changes.
+    // the ones the import will skip, on threads of its own while the work
+    // below runs; the commit waits for it (see `verify`).
     progress.event(Event::step("verifying the migration file"));
-    let verified = reader.verify(progress)?;
-    if !verified.is_ok() {
-        return Err(MigratorError::Damaged {
-            file: plan.file.clone(),
-            mismatches: verified.mismatches,
-        });
-    }
+    let mut check_reader = reader.reopen()?;
+    let stop_check = CancelToken::new();
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| check_reader.verify_until(progress, &stop_check));
+        let mut verification = Verification::new(handle, &stop_check, plan.file.clone());
+        let done = import_verified(
+            root,
+            plan,
+            &reader,
+            &mut verification,
+            (&extract_to, lock),
+            progress,
+            cancel,
+        );
+        match done {
+            Ok(mut report) => {
+                report.elapsed_ms = started.elapsed().as_millis() as u64;
+                Ok(report)
+            }
+            Err(err) => Err(verification.explain(err, cancel)),
+        }
+    })
+}
+
+/// The import once its file is open and its check is running: every
+/// refusal, the plan, the restore point and the work, with the commit
+/// gated on `verification`.
+fn import_verified(
+    root: &ServerRoot,
+    plan: &ImportPlan,
+    reader: &MigrationReader,
+    verification: &mut Verification<'_>,
+    (extract_to, lock): (&Path, Hold),
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<ImportReport> {
     check_cancel(cancel)?;
     let manifest = reader.manifest();
     let identity = root.identity();
@@ -166,18 +198,23 @@ pub fn import(
     let work = Work {
         root,
         plan,
-        reader: &reader,
+        reader,
         components: &components,
         source: &source,
         target: &target,
         files: &files,
-        extract_to: &extract_to,
+        extract_to,
         staging: &staging,
         progress,
         cancel,
         committed: AtomicBool::new(false),
     };
-    let outcome = work.run(&mut report, &mut component_reports, journal.as_mut());
+    let outcome = work.run(
+        &mut report,
+        &mut component_reports,
+        journal.as_mut(),
+        verification,
+    );
     match outcome {
         Ok(()) => {
             // Make the moved files durable before the journal says "done":
@@ -217,7 +254,6 @@ pub fn import(
         }
     }
     report.components = component_reports;
-    report.elapsed_ms = started.elapsed().as_millis() as u64;
     tracing::info!(file = %plan.file.display(), mode = %report.mode, dry_run = plan.dry_run, "import complete");
     drop(lock);
     Ok(report)
@@ -290,6 +326,7 @@ impl Work<'_> {
         report: &mut ImportReport,
         component_reports: &mut [ComponentReport],
         mut journal: Option<&mut Journal>,
+        verification: &mut Verification<'_>,
     ) -> Result<()> {
         let (plan, staging, cancel) = (self.plan, self.staging, self.cancel);
         let zips = staging.join("components");
@@ -376,8 +413,18 @@ impl Work<'_> {
         // first; then the registry's own error explains more than the
         // stager's reaction to it.
         check_cancel(cancel)?;
+        if applied.is_err() || staged.is_err() {
+            // A damaged file's damage is the error to report (the caller
+            // prefers it); the check must end before the undo anyway.
+            verification.wait()?;
+        }
         applied?;
-        for rewrite in staged? {
+        let staged = staged?;
+        // Nothing is committed, nor a dry run reported, before the whole
+        // file has been checked.
+        verification.wait()?;
+        tracing::debug!("migration file verified");
+        for rewrite in staged {
             if let Some(cr) = component_reports
                 .iter_mut()
                 .find(|c| c.id == rewrite.component)

@@ -40,6 +40,15 @@ pub struct WriteTxn<'c> {
     /// write lock, so the number stays above them; a replaced value keeps
     /// its place, leaving a gap, which ordering does not mind.
     next_seq: Option<(i64, i64)>,
+    /// The keys resolved or created last, root first: the ancestors of the
+    /// last key and itself, as (sort key, id, stored path). A bulk load
+    /// walks depth-first, so the next new key's parent is almost always
+    /// here, which spares two lookups per new key. Cleared by deletes.
+    recent: Vec<(String, i64, String)>,
+    /// A sort key the transaction looked up and found missing (reads go
+    /// through [`RegistryRead::key_id`]): creating it next skips the second
+    /// lookup. Cleared by every insert and delete.
+    missing: std::cell::RefCell<Option<String>>,
 }
 
 impl<'c> WriteTxn<'c> {
@@ -72,6 +81,8 @@ impl<'c> WriteTxn<'c> {
             touched: HashSet::new(),
             last_key: None,
             next_seq: None,
+            recent: Vec::new(),
+            missing: std::cell::RefCell::new(None),
         })
     }
 
@@ -83,29 +94,41 @@ impl<'c> WriteTxn<'c> {
                 return Ok(KeyId(*id));
             }
         }
-        let id = self.ensure_key(path, &sort_key)?;
+        let (id, created) = self.ensure_key(path, &sort_key)?;
+        if created {
+            // A new key has no values yet: its first one takes seq 1.
+            self.next_seq = Some((id, 1));
+        }
         self.last_key = Some((sort_key, id));
         Ok(KeyId(id))
     }
 
-    fn ensure_key(&mut self, path: &KeyPath, sort_key: &str) -> Result<i64> {
-        let existing: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM keys WHERE sort_key = ?1")?
-            .query_row([sort_key], |r| r.get(0))
-            .optional()?;
-        if let Some(id) = existing {
-            return Ok(id);
+    /// The key's id and stored path, creating it (and its ancestors) if
+    /// missing; `true` when this call created it. Leaves `recent` holding
+    /// the key's ancestors and the key.
+    fn ensure_key(&mut self, path: &KeyPath, sort_key: &str) -> Result<(i64, bool)> {
+        if let Some(at) = self.recent.iter().position(|(k, _, _)| k == sort_key) {
+            self.recent.truncate(at + 1);
+            return Ok((self.recent[at].1, false));
+        }
+        let known_missing = self.missing.borrow().as_deref() == Some(sort_key);
+        if !known_missing {
+            let existing: Option<(i64, String)> = self
+                .tx
+                .prepare_cached("SELECT id, path FROM keys WHERE sort_key = ?1")?
+                .query_row([sort_key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((id, stored)) = existing {
+                self.remember(path, sort_key, id, stored);
+                return Ok((id, false));
+            }
         }
         // The root always exists, so a missing key has a parent.
         let parent = path.parent().expect("the root key always exists");
-        let parent_id = self.ensure_key(&parent, &parent.sort_key())?;
+        let (parent_id, _) = self.ensure_key(&parent, &parent.sort_key())?;
         // Existing ancestors keep their stored case; only the new segment
-        // takes the caller's.
-        let parent_path: String = self
-            .tx
-            .prepare_cached("SELECT path FROM keys WHERE id = ?1")?
-            .query_row([parent_id], |r| r.get(0))?;
+        // takes the caller's. `ensure_key` left the parent last in `recent`.
+        let parent_path = &self.recent.last().expect("the parent was just resolved").2;
         let name = path.name().expect("a non-root key has a name");
         let stored = if parent_path.is_empty() {
             name.to_string()
@@ -117,8 +140,31 @@ impl<'c> WriteTxn<'c> {
                 "INSERT INTO keys(parent, sort_key, path, modified) VALUES(?1, ?2, ?3, ?4)",
             )?
             .execute(params![parent_id, sort_key, stored, self.now])?;
+        self.missing.replace(None);
         self.touched.insert(parent_id);
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        self.recent.push((sort_key.to_string(), id, stored));
+        Ok((id, true))
+    }
+
+    /// Makes `recent` the chain of `path`'s ancestors that it already
+    /// holds, then `path` itself.
+    fn remember(&mut self, path: &KeyPath, sort_key: &str, id: i64, stored: String) {
+        let depth = path.segments().len();
+        // An ancestor's sort key is a prefix of this one's, one segment
+        // per level; keep the entries that are ancestors of `path`.
+        let keep = self
+            .recent
+            .iter()
+            .take_while(|(k, _, _)| {
+                sort_key.len() > k.len()
+                    && sort_key.starts_with(k.as_str())
+                    && (k.is_empty()
+                        || sort_key[k.len()..].starts_with(crate::path::SORT_SEPARATOR))
+            })
+            .count();
+        self.recent.truncate(keep.min(depth));
+        self.recent.push((sort_key.to_string(), id, stored));
     }
 
     /// Sets a value on a key handle from [`create_key`](Self::create_key).
@@ -202,6 +248,8 @@ impl<'c> WriteTxn<'c> {
             params![lower, upper],
         )?;
         self.last_key = None;
+        self.recent.clear();
+        self.missing.replace(None);
         let parent_or_root = path.parent().unwrap_or_default();
         if let Some(pid) = self.key_id(&parent_or_root)? {
             self.touched.insert(pid);
@@ -288,6 +336,19 @@ impl Drop for WriteTxn<'_> {
 impl RegistryRead for WriteTxn<'_> {
     fn conn(&self) -> &Connection {
         self.tx
+    }
+
+    fn key_id(&self, path: &KeyPath) -> Result<Option<i64>> {
+        let sort_key = path.sort_key();
+        let id = self
+            .tx
+            .prepare_cached("SELECT id FROM keys WHERE sort_key = ?1")?
+            .query_row([&sort_key], |r| r.get(0))
+            .optional()?;
+        if id.is_none() {
+            self.missing.replace(Some(sort_key));
+        }
+        Ok(id)
     }
 }
 

@@ -426,3 +426,75 @@ fn a_schema_1_registry_is_upgraded_on_open() {
         .collect();
     assert_eq!(after, untouched, "the upgrade changed no key's time");
 }
+
+/// A bulk load's shortcuts (the chain of recent keys, the lookup that
+/// found a key missing, a new key's first `seq`) give exactly what plain
+/// lookups give: parents found in any order, existing ancestors keep their
+/// stored case, deleted keys are created again, values keep their order.
+#[test]
+fn a_bulk_load_in_any_order_builds_the_same_tree_as_one_key_at_a_time() {
+    let (_d, mut reg) = open();
+    {
+        let mut txn = reg.write().unwrap();
+        txn.create_key(&k("Site\\Stored CASE")).unwrap();
+        txn.commit().unwrap();
+    }
+    let mut txn = reg.write().unwrap();
+    // A lookup that misses, then the key is created: it must get a parent.
+    assert!(txn.values(&k("site\\stored case\\a")).is_err());
+    let a = txn.create_key(&k("site\\stored case\\a")).unwrap();
+    txn.set_value_at(a, "z", &ValueData::Dword(1)).unwrap();
+    txn.set_value_at(a, "y", &ValueData::Dword(2)).unwrap();
+    // Deeper, then back up to a sibling of an ancestor, then elsewhere.
+    for path in [
+        "site\\stored case\\a\\b\\c",
+        "site\\stored case\\a\\d",
+        "site\\other\\e",
+        "site\\stored case\\f",
+    ] {
+        let id = txn.create_key(&k(path)).unwrap();
+        txn.set_value_at(id, "v", &ValueData::Sz(path.into()))
+            .unwrap();
+    }
+    // A deleted subtree is created again, with a new parent chain.
+    txn.delete_key(&k("site\\stored case\\a\\b")).unwrap();
+    let c = txn.create_key(&k("site\\stored case\\a\\b\\c")).unwrap();
+    txn.set_value_at(c, "again", &ValueData::Dword(3)).unwrap();
+    txn.commit().unwrap();
+
+    let names = |p: &str| -> Vec<String> {
+        reg.values(&k(p))
+            .unwrap()
+            .into_iter()
+            .map(|v| v.name)
+            .collect()
+    };
+    assert_eq!(names("Site\\Stored CASE\\a"), ["z", "y"]);
+    assert_eq!(names("site\\stored case\\a\\b\\c"), ["again"]);
+    assert_eq!(
+        reg.subkeys(&k("site")).unwrap(),
+        ["other", "Stored CASE"],
+        "the existing ancestor keeps its stored case"
+    );
+    assert_eq!(reg.subkeys(&k("site\\stored case\\a")).unwrap(), ["b", "d"]);
+    assert_eq!(reg.subkeys(&k("site\\stored case")).unwrap(), ["a", "f"]);
+    let snap = reg.snapshot().unwrap();
+    let walked: Vec<String> = snap
+        .walk(&k("site"))
+        .map(|r| r.unwrap().path.to_string())
+        .collect();
+    assert_eq!(
+        walked,
+        [
+            "Site",
+            "Site\\other",
+            "Site\\other\\e",
+            "Site\\Stored CASE",
+            "Site\\Stored CASE\\a",
+            "Site\\Stored CASE\\a\\b",
+            "Site\\Stored CASE\\a\\b\\c",
+            "Site\\Stored CASE\\a\\d",
+            "Site\\Stored CASE\\f",
+        ]
+    );
+}

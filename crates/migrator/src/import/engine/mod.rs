@@ -95,7 +95,10 @@ pub fn import(
     let mut check_reader = reader.reopen()?;
     let stop_check = CancelToken::new();
     std::thread::scope(|s| {
-        let handle = s.spawn(|| check_reader.verify_until(progress, &stop_check));
+        let handle = s.spawn(|| {
+            verify::lower_priority();
+            check_reader.verify_until(progress, &stop_check)
+        });
         let mut verification = Verification::new(handle, &stop_check, plan.file.clone());
         let done = import_verified(
             root,
@@ -422,6 +425,7 @@ impl Work<'_> {
         let staged = staged?;
         // Nothing is committed, nor a dry run reported, before the whole
         // file has been checked.
+        tracing::debug!("registry written and files staged; waiting for the file check");
         verification.wait()?;
         tracing::debug!("migration file verified");
         for rewrite in staged {

@@ -157,17 +157,27 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
         .prefix(".partial-")
         .tempdir_in(&base)
         .at(&base)?;
-    root.open_registry()?
-        .backup_to(&staging.path().join("registry.db"))?;
-    for relative in changes.overwrite.iter().chain(&changes.remove) {
-        let relative = checked_relative(relative)?;
-        let source = root.dir().join(relative);
-        let copy = staging.path().join("files").join(relative);
-        if let Some(parent) = copy.parent() {
-            std::fs::create_dir_all(parent).at(parent)?;
-        }
-        std::fs::copy(&source, &copy).at(&source)?;
-    }
+    // The registry's backup and the copies of the files run side by side:
+    // both mostly wait on the kernel, and a large import replaces
+    // thousands of files.
+    let registry_copy = staging.path().join("registry.db");
+    let (backed_up, copied) = std::thread::scope(|s| {
+        let backup = s.spawn(|| -> Result<()> {
+            root.open_registry()?.backup_to(&registry_copy)?;
+            Ok(())
+        });
+        let copied = copy_files(root, staging.path(), changes);
+        let backed_up = backup.join().unwrap_or_else(|_| {
+            Err(PathIoError::new(
+                registry_copy.clone(),
+                std::io::Error::other("the registry backup thread panicked"),
+            )
+            .into())
+        });
+        (backed_up, copied)
+    });
+    backed_up?;
+    copied?;
     for relative in &changes.create {
         checked_relative(relative)?;
     }
@@ -189,6 +199,21 @@ pub fn create(root: &ServerRoot, reason: &str, changes: &FileChanges) -> Result<
     std::fs::rename(&kept, &dir).at(&dir)?;
     tracing::info!(restore_point = %id, overwritten = meta.overwritten.len(), created = meta.created.len(), "restore point taken");
     Ok(RestorePoint { dir, meta })
+}
+
+/// Copies the files an import overwrites or removes into the restore
+/// point's `files/`.
+fn copy_files(root: &ServerRoot, point_dir: &Path, changes: &FileChanges) -> Result<()> {
+    for relative in changes.overwrite.iter().chain(&changes.remove) {
+        let relative = checked_relative(relative)?;
+        let source = root.dir().join(relative);
+        let copy = point_dir.join("files").join(relative);
+        if let Some(parent) = copy.parent() {
+            std::fs::create_dir_all(parent).at(parent)?;
+        }
+        std::fs::copy(&source, &copy).at(&source)?;
+    }
+    Ok(())
 }
 
 /// Every complete restore point of a server, oldest first (abandoned ones,

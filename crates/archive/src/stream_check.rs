@@ -15,12 +15,12 @@
 //! which names the problem exactly as before.
 
 use crate::component_reader::MAX_DEFLATE_RATIO;
-use crate::hashing::BUF_SIZE;
+use crate::hashing::copy_bounded;
 use crate::manifest::ComponentRecord;
 use crate::safety::is_safe_entry_path;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use transit_core::{CancelToken, Event, Progress};
 
 /// How a streamed check ended.
@@ -84,25 +84,6 @@ impl Read for Tee<'_> {
             self.progress.event(Event::advance(self.task, self.count));
         }
         Ok(n)
-    }
-}
-
-/// Hashes and counts what is written into it.
-#[derive(Default)]
-struct HashSink {
-    hasher: Sha256,
-    count: u64,
-}
-
-impl Write for HashSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.hasher.update(buf);
-        self.count += buf.len() as u64;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 
@@ -176,14 +157,13 @@ pub(crate) fn check_stream(
 /// entries when each is listed once, whole and intact, and every listed
 /// one was there.
 fn check_entries(tee: &mut Tee<'_>, record: &ComponentRecord) -> Option<u64> {
-    let listed: HashMap<&[u8], usize> = record
+    let listed: HashMap<&str, usize> = record
         .entries
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.path.as_bytes(), i))
+        .map(|(i, e)| (e.path.as_str(), i))
         .collect();
     let mut seen: HashSet<usize> = HashSet::with_capacity(listed.len());
-    let mut buf = vec![0u8; BUF_SIZE];
     loop {
         let mut file = match zip::read::read_zipfile_from_stream(tee) {
             Ok(Some(file)) => file,
@@ -194,7 +174,7 @@ fn check_entries(tee: &mut Tee<'_>, record: &ComponentRecord) -> Option<u64> {
         if !is_safe_entry_path(name) {
             return None;
         }
-        let index = *listed.get(name.as_bytes())?;
+        let index = *listed.get(name)?;
         if !seen.insert(index) {
             return None;
         }
@@ -206,19 +186,11 @@ fn check_entries(tee: &mut Tee<'_>, record: &ComponentRecord) -> Option<u64> {
         if expected.size > ceiling {
             return None;
         }
-        let mut sink = HashSink::default();
-        let mut bounded = (&mut file).take(expected.size.saturating_add(1));
-        loop {
-            match bounded.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    let _ = sink.write(&buf[..n]);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
-            }
-        }
-        if sink.count != expected.size || hex::encode(sink.hasher.finalize()) != expected.sha256 {
+        let quiet = |_: Event| {};
+        let Ok(copy) = copy_bounded(&mut file, &mut io::sink(), expected.size, "", &quiet) else {
+            return None;
+        };
+        if copy.exceeded || copy.count != expected.size || copy.sha256 != expected.sha256 {
             return None;
         }
     }
@@ -228,8 +200,9 @@ fn check_entries(tee: &mut Tee<'_>, record: &ComponentRecord) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hashing::BUF_SIZE;
     use crate::manifest::{EntryRecord, ItemCounts};
-    use std::io::Cursor;
+    use std::io::{Cursor, Write};
 
     fn sha(data: &[u8]) -> String {
         hex::encode(Sha256::digest(data))

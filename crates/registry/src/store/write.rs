@@ -119,7 +119,7 @@ impl<'c> WriteTxn<'c> {
                 .query_row([sort_key], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             if let Some((id, stored)) = existing {
-                self.remember(path, sort_key, id, stored);
+                self.remember(sort_key, id, stored);
                 return Ok((id, false));
             }
         }
@@ -147,10 +147,9 @@ impl<'c> WriteTxn<'c> {
         Ok((id, true))
     }
 
-    /// Makes `recent` the chain of `path`'s ancestors that it already
-    /// holds, then `path` itself.
-    fn remember(&mut self, path: &KeyPath, sort_key: &str, id: i64, stored: String) {
-        let depth = path.segments().len();
+    /// Makes `recent` the chain of the key's ancestors that it already
+    /// holds, then the key itself.
+    fn remember(&mut self, sort_key: &str, id: i64, stored: String) {
         // An ancestor's sort key is a prefix of this one's, one segment
         // per level; keep the entries that are ancestors of `path`.
         let keep = self
@@ -163,7 +162,7 @@ impl<'c> WriteTxn<'c> {
                         || sort_key[k.len()..].starts_with(crate::path::SORT_SEPARATOR))
             })
             .count();
-        self.recent.truncate(keep.min(depth));
+        self.recent.truncate(keep);
         self.recent.push((sort_key.to_string(), id, stored));
     }
 

@@ -81,7 +81,8 @@ pub fn copy_bounded(
     progress: &dyn Progress,
 ) -> io::Result<BoundedCopy> {
     let cap = limit.saturating_add(1);
-    let mut buf = vec![0u8; BUF_SIZE];
+    // No larger than what may be read: a small entry gets a small buffer.
+    let mut buf = vec![0u8; usize::try_from(cap).map_or(BUF_SIZE, |c| c.min(BUF_SIZE))];
     let mut hasher = Sha256::new();
     let mut count: u64 = 0;
     let mut last_report: u64 = 0;

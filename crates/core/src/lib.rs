@@ -10,11 +10,13 @@
 //! - [`time`]: UTC stamps and the vendor's `MMDDYYYYhhmmss` file stamp;
 //! - [`error`]: [`ErrorKind`], which every library error answers through
 //!   [`Kind::kind`], and [`PathIoError`] for I/O errors that name a path;
-//! - [`paths`]: path resolution and the "outside the server root" check.
+//! - [`paths`]: path resolution and the "outside the server root" check;
+//! - [`priority`]: lowering a background thread's priority.
 
 pub mod cancel;
 pub mod error;
 pub mod paths;
+pub mod priority;
 pub mod progress;
 pub mod time;
 

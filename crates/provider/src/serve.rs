@@ -173,20 +173,13 @@ pub const BULK_WORKERS: usize = 2;
 /// fell to 0.4-0.8 x nginx's speed whenever anything else ran on the
 /// machine (a `SCHED_IDLE` thread yields to every other thread there).
 pub fn bulk_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    // SAFETY: getpriority(2) takes no pointers; with PRIO_PROCESS and 0
-    // it reads the calling thread's nice value on Linux.
-    let base = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-    let nice = (base + BULK_NICE).min(19);
+    // One value for every thread of the runtime, from the caller's: its
+    // blocking threads are started by its (already lowered) workers.
+    let nice = transit_core::priority::thread_nice() + BULK_NICE;
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(BULK_WORKERS)
         .thread_name("provider-bulk")
-        .on_thread_start(move || {
-            // SAFETY: setpriority(2) takes no pointers; on Linux, with
-            // PRIO_PROCESS and 0 it sets the calling thread's nice value
-            // only (a lower priority needs no privilege). A failure
-            // leaves the thread's priority as it was.
-            let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
-        })
+        .on_thread_start(move || transit_core::priority::set_thread_nice(nice))
         .enable_all()
         .build()
 }

@@ -96,7 +96,7 @@ pub fn import(
     let stop_check = CancelToken::new();
     std::thread::scope(|s| {
         let handle = s.spawn(|| {
-            verify::lower_priority();
+            transit_core::priority::lower_thread_priority(verify::CHECK_NICE);
             check_reader.verify_until(progress, &stop_check)
         });
         let mut verification = Verification::new(handle, &stop_check, plan.file.clone());
@@ -427,7 +427,6 @@ impl Work<'_> {
         // file has been checked.
         tracing::debug!("registry written and files staged; waiting for the file check");
         verification.wait()?;
-        tracing::debug!("migration file verified");
         for rewrite in staged {
             if let Some(cr) = component_reports
                 .iter_mut()
@@ -440,7 +439,7 @@ impl Work<'_> {
                     .push((rewrite.to, rewrite.changes.join(", ")));
             }
         }
-        tracing::debug!("registry changes applied");
+        tracing::debug!("migration file verified");
         if let Some(j) = journal.as_deref_mut() {
             j.step("registry")?;
         }

@@ -9,7 +9,7 @@
 //! therefore refused with nothing changed, as before, without a separate
 //! read of the whole file ahead of the work.
 //!
-//! The check's threads run at a lower priority ([`CHECK_NICE`]): the
+//! The check's threads run at a lower priority ([`CHECK_NICE`] steps): the
 //! registry writer and its parser are the import's critical path, and the
 //! check only has to be done by the time they are.
 
@@ -19,16 +19,9 @@ use std::thread::ScopedJoinHandle;
 use transit_archive::{ArchiveError, VerifyReport};
 use transit_core::CancelToken;
 
-/// The nice value of the check's threads (a thread it starts inherits it).
+/// How many nice steps the check's threads run below the import's (a
+/// thread it starts inherits its value).
 pub(super) const CHECK_NICE: i32 = 10;
-
-/// Lowers the calling thread's priority to [`CHECK_NICE`].
-pub(super) fn lower_priority() {
-    // SAFETY: setpriority(2) takes no pointers; on Linux, with PRIO_PROCESS
-    // and 0 it sets the calling thread's nice value only (a lower priority
-    // needs no privilege). A failure leaves the priority as it was.
-    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, CHECK_NICE) };
-}
 
 /// The background check of one migration file, and its verdict once
 /// waited for.

@@ -106,6 +106,64 @@ impl CheckedReader<'_> {
     }
 }
 
+/// Hands `inner`, an entry's content, to `f` with the checks of
+/// [`ComponentReader::read_entry`]: at most `expected.size` bytes reach
+/// `f`, reading stops at `size + 1`, and the SHA-256 and final size must
+/// match once `f` returns (what it left unread is read and hashed too).
+/// `label` names the entry in errors about `file`.
+pub(crate) fn read_checked<T>(
+    inner: &mut dyn Read,
+    expected: &EntryRecord,
+    file: &Path,
+    label: String,
+    f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+) -> Result<T, ArchiveError> {
+    let mut checked = CheckedReader {
+        inner,
+        declared: expected.size,
+        count: 0,
+        hasher: Sha256::new(),
+        failure: None,
+        exceeded: false,
+    };
+    let outcome = f(&mut checked);
+    if outcome.is_ok() {
+        checked.drain();
+    }
+    if checked.exceeded {
+        return Err(ArchiveError::SizeMismatch {
+            path: file.to_path_buf(),
+            entry: label,
+            declared: expected.size,
+            actual_at_least: checked.count,
+        });
+    }
+    if let Some(e) = checked.failure.take() {
+        return Err(ArchiveError::from_read(file, &label, e));
+    }
+    let value = outcome.at(file)?;
+    if checked.count != expected.size {
+        return Err(ArchiveError::SizeMismatch {
+            path: file.to_path_buf(),
+            entry: label,
+            declared: expected.size,
+            actual_at_least: checked.count,
+        });
+    }
+    let actual = hex::encode(checked.hasher.finalize());
+    if actual != expected.sha256 {
+        return Err(ArchiveError::Tampered {
+            path: file.to_path_buf(),
+            entry: label,
+            detail: format!(
+                "SHA-256 differs: manifest {}, file {actual}",
+                expected.sha256
+            ),
+        });
+    }
+    Ok(value)
+}
+
 /// Deflate's maximum expansion ratio, rounded up.
 pub(crate) const MAX_DEFLATE_RATIO: u64 = 1100;
 
@@ -237,50 +295,7 @@ impl ComponentReader {
             .zip
             .by_index(index)
             .map_err(|e| ArchiveError::from_zip_read(&file, &label, e))?;
-        let mut checked = CheckedReader {
-            inner: &mut entry,
-            declared: expected.size,
-            count: 0,
-            hasher: Sha256::new(),
-            failure: None,
-            exceeded: false,
-        };
-        let outcome = f(&mut checked);
-        if outcome.is_ok() {
-            checked.drain();
-        }
-        if checked.exceeded {
-            return Err(ArchiveError::SizeMismatch {
-                path: file,
-                entry: label,
-                declared: expected.size,
-                actual_at_least: checked.count,
-            });
-        }
-        if let Some(e) = checked.failure.take() {
-            return Err(ArchiveError::from_read(&file, &label, e));
-        }
-        let value = outcome.at(&file)?;
-        if checked.count != expected.size {
-            return Err(ArchiveError::SizeMismatch {
-                path: file,
-                entry: label,
-                declared: expected.size,
-                actual_at_least: checked.count,
-            });
-        }
-        let actual = hex::encode(checked.hasher.finalize());
-        if actual != expected.sha256 {
-            return Err(ArchiveError::Tampered {
-                path: file,
-                entry: label,
-                detail: format!(
-                    "SHA-256 differs: manifest {}, file {actual}",
-                    expected.sha256
-                ),
-            });
-        }
-        Ok(value)
+        read_checked(&mut entry, &expected, &file, label, f)
     }
 
     /// Extracts every entry under `dest` (creating directories), with the same

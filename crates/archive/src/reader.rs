@@ -14,7 +14,7 @@ use transit_core::IoContext;
 use zip::read::ZipFile;
 use zip::ZipArchive;
 
-use crate::component_reader::{problem_text, ComponentReader};
+use crate::component_reader::{problem_text, read_checked, ComponentReader, MAX_DEFLATE_RATIO};
 use crate::error::ArchiveError;
 use crate::hashing::{copy_bounded, BoundedCopy, BUF_SIZE};
 use crate::manifest::{ComponentRecord, Manifest, MAX_MANIFEST_BYTES};
@@ -105,6 +105,15 @@ struct Checked {
     entries: u64,
     /// Problems found.
     mismatches: Vec<Mismatch>,
+}
+
+/// How deep a whole-file check looks into each component.
+#[derive(Clone, Copy)]
+enum Depth {
+    /// Every entry of every inner zip, as `verify` does.
+    Entries,
+    /// Each inner zip as a whole, as an import needs.
+    Components,
 }
 
 /// Why a component copy did not match its record.
@@ -487,6 +496,36 @@ impl MigrationReader {
         progress: &dyn transit_core::Progress,
         stop: &transit_core::CancelToken,
     ) -> Result<VerifyReport, ArchiveError> {
+        self.check_until(Depth::Entries, progress, stop)
+    }
+
+    /// Authenticates every byte of the file, as an import needs before it
+    /// commits: each inner zip is decrypted (its WinZip AES code checked)
+    /// and its size and SHA-256 compared with the manifest, whose own code
+    /// authenticates it; outer entries the manifest does not list and
+    /// listed components missing from the file are reported, as by
+    /// [`verify`](Self::verify). Unlike `verify`, the entries inside an
+    /// inner zip whose hash matches are not inflated and hashed one by
+    /// one: the component's hash already fixes every byte of them, and a
+    /// reader of an entry checks it against the manifest as it reads. A
+    /// listed entry whose path would leave its folder is reported too.
+    /// `checked_entries` stays 0. Gives up soon after `stop` is cancelled.
+    pub fn authenticate_until(
+        &mut self,
+        progress: &dyn transit_core::Progress,
+        stop: &transit_core::CancelToken,
+    ) -> Result<VerifyReport, ArchiveError> {
+        self.check_until(Depth::Components, progress, stop)
+    }
+
+    /// The check behind [`verify_until`](Self::verify_until) and
+    /// [`authenticate_until`](Self::authenticate_until).
+    fn check_until(
+        &mut self,
+        depth: Depth,
+        progress: &dyn transit_core::Progress,
+        stop: &transit_core::CancelToken,
+    ) -> Result<VerifyReport, ArchiveError> {
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         use std::sync::Mutex;
         use transit_core::{Event, Unit};
@@ -546,7 +585,10 @@ impl MigrationReader {
                     progress.event(Event::advance(VERIFY_TASK, *done));
                 }
             };
-            let outcome = reader.verify_component(&records[index], &advance, stop);
+            let outcome = match depth {
+                Depth::Entries => reader.verify_component(&records[index], &advance, stop),
+                Depth::Components => reader.authenticate_component(&records[index], &advance, stop),
+            };
             if outcome.is_err() {
                 fatal_at.fetch_min(index, Ordering::Relaxed);
             }
@@ -578,6 +620,57 @@ impl MigrationReader {
         }
         progress.event(Event::end(VERIFY_TASK));
         Ok(report)
+    }
+
+    /// Checks one component's size and SHA-256 against the manifest, as
+    /// [`authenticate_until`](Self::authenticate_until) does: an error only
+    /// for what stops checking entirely, every other problem a mismatch.
+    fn authenticate_component(
+        &mut self,
+        record: &ComponentRecord,
+        progress: &dyn transit_core::Progress,
+        stop: &transit_core::CancelToken,
+    ) -> Result<Checked, ArchiveError> {
+        let mut checked = Checked::default();
+        let mut out = UntilStopped {
+            inner: io::sink(),
+            stop,
+        };
+        let problem = match self.copy_component(record, &mut out, progress) {
+            Ok(copy) => {
+                checked.bytes = copy.count;
+                match self.check_copy(record, &copy) {
+                    CopyCheck::Ok => None,
+                    CopyCheck::Bad(e) => Some(e),
+                }
+            }
+            Err(e) if is_fatal(&e) || stop.is_cancelled() => return Err(e),
+            Err(e) => Some(e),
+        };
+        if let Some(e) = problem {
+            checked.mismatches.push(Mismatch {
+                component: record.id.clone(),
+                entry: None,
+                problem: problem_text(&e),
+            });
+        }
+        // The manifest alone says where each entry would be written: a
+        // path that leaves its folder is refused as `verify` refuses it.
+        for entry in record
+            .entries
+            .iter()
+            .filter(|e| !is_safe_entry_path(&e.path))
+        {
+            checked.mismatches.push(Mismatch {
+                component: record.id.clone(),
+                entry: Some(entry.path.clone()),
+                problem: problem_text(&ArchiveError::UnsafePath {
+                    path: self.path.clone(),
+                    entry: entry.path.clone(),
+                }),
+            });
+        }
+        Ok(checked)
     }
 
     /// Checks one component as [`verify`](Self::verify) does: an error only
@@ -692,6 +785,56 @@ impl MigrationReader {
         file.flush().at(&temp_path)?;
         file.seek(SeekFrom::Start(0)).at(&temp_path)?;
         ComponentReader::open(&self.path, record, file, Some(temp_path))
+    }
+}
+
+impl MigrationReader {
+    /// Streams entry `path` of component `id` through `f` straight from the
+    /// decrypting stream, without a temporary copy of the component, when
+    /// it is the component's first entry (an export writes registry data
+    /// first). `Ok(None)` when it is not first, or the stream cannot tell:
+    /// the caller then opens the component with
+    /// [`open_component`](Self::open_component).
+    ///
+    /// The entry gets the checks of [`ComponentReader::read_entry`]: a safe
+    /// path listed in the manifest, at most its declared size (reading
+    /// stops at `size + 1`), within deflate's ratio, and the SHA-256 and
+    /// final size the manifest gives, checked when `f` returns. The
+    /// component's own size and hash are not checked, since its other
+    /// entries are not read: [`verify`](Self::verify) does that.
+    pub fn read_leading_entry<T>(
+        &mut self,
+        id: &str,
+        path: &str,
+        f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+    ) -> Result<Option<T>, ArchiveError> {
+        let Some(record) = self.manifest.component(id).cloned() else {
+            return Ok(None);
+        };
+        let Some(expected) = record.entries.iter().find(|e| e.path == path) else {
+            return Ok(None);
+        };
+        if !is_safe_entry_path(path) {
+            return Ok(None);
+        }
+        let Some(index) = self.zip.index_for_name(&record.entry) else {
+            return Ok(None);
+        };
+        let file = self.path.clone();
+        let mut outer = self.open_outer(index, &record.entry)?;
+        let mut entry = match zip::read::read_zipfile_from_stream(&mut outer) {
+            Ok(Some(entry)) => entry,
+            _ => return Ok(None),
+        };
+        let ceiling = entry
+            .compressed_size()
+            .saturating_mul(MAX_DEFLATE_RATIO)
+            .saturating_add(1024);
+        if entry.name_raw() != path.as_bytes() || expected.size > ceiling {
+            return Ok(None);
+        }
+        let label = format!("{path} in {}", record.entry);
+        read_checked(&mut entry, expected, &file, label, f).map(Some)
     }
 }
 

@@ -6,3 +6,4 @@ mod fuzz_reader;
 mod hostile;
 mod roundtrip;
 mod sevenzip;
+mod streamed;

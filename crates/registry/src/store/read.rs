@@ -144,6 +144,19 @@ pub trait RegistryRead {
         values_of(self.conn(), id, &path.to_string())
     }
 
+    /// The names of the key's values, in no particular order: cheaper than
+    /// [`values`](Self::values) when the data is not needed.
+    fn value_names(&self, path: &KeyPath) -> Result<Vec<String>> {
+        let id = self
+            .key_id(path)?
+            .ok_or_else(|| RegistryError::KeyNotFound(path.to_string()))?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT name FROM vals WHERE key_id = ?1")?;
+        let names = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+        Ok(names.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
     /// The names of the key's direct subkeys, in case-insensitive order.
     fn subkeys(&self, path: &KeyPath) -> Result<Vec<String>> {
         let id = self

@@ -30,8 +30,12 @@ pub struct WriteTxn<'c> {
     /// Set once COMMIT or ROLLBACK has run.
     finished: bool,
     now: i64,
-    /// Keys whose last-write time must be set at commit.
+    /// Keys that existed before the transaction and whose last-write time
+    /// must be set at commit.
     touched: HashSet<i64>,
+    /// The largest key id when the transaction began. A key with a larger
+    /// id was created by it, stamped with `now` already.
+    last_old_id: i64,
     /// The last key resolved by path, to skip lookups in bulk loads.
     last_key: Option<(String, i64)>,
     /// The key last given a value and a `seq` above every one of its
@@ -45,10 +49,11 @@ pub struct WriteTxn<'c> {
     /// walks depth-first, so the next new key's parent is almost always
     /// here, which spares two lookups per new key. Cleared by deletes.
     recent: Vec<(String, i64, String)>,
-    /// A sort key the transaction looked up and found missing (reads go
-    /// through [`RegistryRead::key_id`]): creating it next skips the second
-    /// lookup. Cleared by every insert and delete.
-    missing: std::cell::RefCell<Option<String>>,
+    /// The last key looked up through [`RegistryRead::key_id`] (as a
+    /// rule's read does before the key is written): its sort key, and its
+    /// id and stored path if it exists. Writing that key next skips the
+    /// second lookup. Cleared by every insert and delete.
+    looked_up: std::cell::RefCell<Option<LookedUp>>,
 }
 
 impl<'c> WriteTxn<'c> {
@@ -65,8 +70,13 @@ impl<'c> WriteTxn<'c> {
             "INSERT INTO vals(key_id, name_fold, name, kind, data, seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(key_id, name_fold) DO UPDATE
              SET name = excluded.name, kind = excluded.kind, data = excluded.data";
-        let upsert_value = match conn.prepare(UPSERT) {
-            Ok(stmt) => stmt,
+        let prepared = conn.prepare(UPSERT).and_then(|stmt| {
+            let last: i64 =
+                conn.query_row("SELECT coalesce(max(id), 0) FROM keys", [], |r| r.get(0))?;
+            Ok((stmt, last))
+        });
+        let (upsert_value, last_old_id) = match prepared {
+            Ok(prepared) => prepared,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
                 return Err(e.into());
@@ -79,10 +89,11 @@ impl<'c> WriteTxn<'c> {
             finished: false,
             now: now_millis(),
             touched: HashSet::new(),
+            last_old_id,
             last_key: None,
             next_seq: None,
             recent: Vec::new(),
-            missing: std::cell::RefCell::new(None),
+            looked_up: std::cell::RefCell::new(None),
         })
     }
 
@@ -111,17 +122,17 @@ impl<'c> WriteTxn<'c> {
             self.recent.truncate(at + 1);
             return Ok((self.recent[at].1, false));
         }
-        let known_missing = self.missing.borrow().as_deref() == Some(sort_key);
-        if !known_missing {
-            let existing: Option<(i64, String)> = self
-                .tx
-                .prepare_cached("SELECT id, path FROM keys WHERE sort_key = ?1")?
-                .query_row([sort_key], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            if let Some((id, stored)) = existing {
-                self.remember(sort_key, id, stored);
-                return Ok((id, false));
-            }
+        let known = match self.looked_up.take() {
+            Some((key, found)) if key == sort_key => Some(found),
+            _ => None,
+        };
+        let existing = match known {
+            Some(found) => found,
+            None => self.find_key(sort_key)?,
+        };
+        if let Some((id, stored)) = existing {
+            self.remember(sort_key, id, stored);
+            return Ok((id, false));
         }
         // The root always exists, so a missing key has a parent.
         let parent = path.parent().expect("the root key always exists");
@@ -140,11 +151,28 @@ impl<'c> WriteTxn<'c> {
                 "INSERT INTO keys(parent, sort_key, path, modified) VALUES(?1, ?2, ?3, ?4)",
             )?
             .execute(params![parent_id, sort_key, stored, self.now])?;
-        self.missing.replace(None);
-        self.touched.insert(parent_id);
+        self.looked_up.replace(None);
+        self.touch(parent_id);
         let id = self.tx.last_insert_rowid();
         self.recent.push((sort_key.to_string(), id, stored));
         Ok((id, true))
+    }
+
+    /// The id and stored path of the key with this sort key, if it exists.
+    fn find_key(&self, sort_key: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT id, path FROM keys WHERE sort_key = ?1")?
+            .query_row([sort_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Marks a key changed. Keys this transaction created carry its time
+    /// already, so only older ones are stamped at commit.
+    fn touch(&mut self, id: i64) {
+        if id <= self.last_old_id {
+            self.touched.insert(id);
+        }
     }
 
     /// Makes `recent` the chain of the key's ancestors that it already
@@ -198,7 +226,7 @@ impl<'c> WriteTxn<'c> {
             seq
         ])?;
         self.next_seq = Some((key.0, seq + 1));
-        self.touched.insert(key.0);
+        self.touch(key.0);
         Ok(())
     }
 
@@ -225,7 +253,7 @@ impl<'c> WriteTxn<'c> {
             .prepare_cached("DELETE FROM vals WHERE key_id = ?1 AND name_fold = ?2")?
             .execute(params![id, fold(name)])?;
         if n > 0 {
-            self.touched.insert(id);
+            self.touch(id);
         }
         Ok(n > 0)
     }
@@ -248,13 +276,13 @@ impl<'c> WriteTxn<'c> {
         )?;
         self.last_key = None;
         self.recent.clear();
-        self.missing.replace(None);
+        self.looked_up.replace(None);
         let parent_or_root = path.parent().unwrap_or_default();
         if let Some(pid) = self.key_id(&parent_or_root)? {
-            self.touched.insert(pid);
+            self.touch(pid);
         }
         if path.is_root() {
-            self.touched.insert(id);
+            self.touch(id);
         }
         Ok(true)
     }
@@ -339,17 +367,15 @@ impl RegistryRead for WriteTxn<'_> {
 
     fn key_id(&self, path: &KeyPath) -> Result<Option<i64>> {
         let sort_key = path.sort_key();
-        let id = self
-            .tx
-            .prepare_cached("SELECT id FROM keys WHERE sort_key = ?1")?
-            .query_row([&sort_key], |r| r.get(0))
-            .optional()?;
-        if id.is_none() {
-            self.missing.replace(Some(sort_key));
-        }
+        let found = self.find_key(&sort_key)?;
+        let id = found.as_ref().map(|(id, _)| *id);
+        self.looked_up.replace(Some((sort_key, found)));
         Ok(id)
     }
 }
+
+/// A key lookup's sort key and what it found: the id and stored path.
+type LookedUp = (String, Option<(i64, String)>);
 
 /// Walks a subtree a page at a time without holding a statement open.
 struct SubtreeCursor {

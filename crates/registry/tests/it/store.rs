@@ -498,3 +498,90 @@ fn a_bulk_load_in_any_order_builds_the_same_tree_as_one_key_at_a_time() {
         ]
     );
 }
+
+/// Keys a transaction creates carry its time from the start; the keys
+/// that existed before get it at commit when they changed (a value set,
+/// a child created), and the others keep theirs.
+#[test]
+fn one_transaction_stamps_new_and_changed_keys_alike() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("old\\changed"), "v", &ValueData::Dword(1))
+        .unwrap();
+    txn.create_key(&k("old\\parent")).unwrap();
+    txn.create_key(&k("old\\still")).unwrap();
+    txn.commit().unwrap();
+    let first = reg.key_modified(&k("old\\still")).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("old\\changed"), "v", &ValueData::Dword(2))
+        .unwrap();
+    txn.set_value(&k("old\\parent\\new\\deeper"), "w", &ValueData::Dword(3))
+        .unwrap();
+    txn.commit().unwrap();
+    let changed = reg.key_modified(&k("old\\changed")).unwrap();
+    assert!(changed > first);
+    for key in [
+        "old\\parent",
+        "old\\parent\\new",
+        "old\\parent\\new\\deeper",
+    ] {
+        assert_eq!(reg.key_modified(&k(key)).unwrap(), changed, "{key}");
+    }
+    assert_eq!(reg.key_modified(&k("old\\still")).unwrap(), first);
+}
+
+#[test]
+fn value_names_lists_names_without_the_data() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("a"), "Zeta", &ValueData::Dword(1))
+        .unwrap();
+    txn.set_value(&k("a"), "", &ValueData::Sz("default".into()))
+        .unwrap();
+    txn.create_key(&k("empty")).unwrap();
+    // Inside the transaction, its own writes are seen.
+    let mut names = txn.value_names(&k("a")).unwrap();
+    names.sort();
+    assert_eq!(names, ["", "Zeta"]);
+    txn.commit().unwrap();
+    assert!(reg.value_names(&k("empty")).unwrap().is_empty());
+    assert!(matches!(
+        reg.value_names(&k("missing")),
+        Err(RegistryError::KeyNotFound(_))
+    ));
+}
+
+/// A read through the transaction remembers the key it found (or did not
+/// find), so the write that follows skips a second lookup; a delete in
+/// between forgets it.
+#[test]
+fn a_write_after_a_read_of_the_same_key_lands_on_that_key() {
+    let (_d, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    txn.set_value(&k("Found\\Key"), "a", &ValueData::Dword(1))
+        .unwrap();
+    txn.commit().unwrap();
+    let mut txn = reg.write().unwrap();
+    // Found: the write goes to the stored key, whatever the case asked.
+    assert_eq!(txn.value_names(&k("FOUND\\key")).unwrap(), ["a"]);
+    txn.set_value(&k("FOUND\\key"), "b", &ValueData::Dword(2))
+        .unwrap();
+    // Read, deleted, written again: a new key, not the deleted one.
+    assert!(txn.key_exists(&k("Found\\Key")).unwrap());
+    txn.delete_key(&k("Found\\Key")).unwrap();
+    txn.set_value(&k("found\\key"), "c", &ValueData::Dword(3))
+        .unwrap();
+    // Missing, then created with its parent.
+    assert!(!txn.key_exists(&k("New\\Leaf")).unwrap());
+    txn.set_value(&k("New\\Leaf"), "d", &ValueData::Dword(4))
+        .unwrap();
+    txn.commit().unwrap();
+    assert_eq!(reg.subkeys(&KeyPath::root()).unwrap(), ["Found", "New"]);
+    assert_eq!(reg.subkeys(&k("Found")).unwrap(), ["key"]);
+    assert_eq!(reg.value_names(&k("found\\key")).unwrap(), ["c"]);
+    assert_eq!(
+        reg.get_value(&k("New\\Leaf"), "d").unwrap(),
+        Some(ValueData::Dword(4))
+    );
+}

@@ -8,7 +8,7 @@ use super::{check_cancel, COMPONENTS_TASK};
 use crate::error::{MigratorError, Result};
 use crate::import::preflight::ImportMode;
 use crate::import::report::{ComponentReport, ImportReport};
-use crate::import::rules::{self, KeyEntry, Names, RuleContext};
+use crate::import::rules::{self, KeyEntry, Names, RuleContext, TargetKeys};
 use std::path::Path;
 use transit_archive::MigrationReader;
 use transit_catalog::Component;
@@ -161,10 +161,7 @@ struct Scope<'a> {
 
 impl Scope<'_> {
     /// The rule context, with `existing` looking up the target's values.
-    fn rule_context<'b>(
-        &'b self,
-        existing: &'b dyn Fn(&KeyPath) -> Option<Vec<NamedValue>>,
-    ) -> RuleContext<'b> {
+    fn rule_context<'b>(&'b self, existing: &'b dyn TargetKeys) -> RuleContext<'b> {
         RuleContext {
             mode: self.plan.mode,
             component: self.component,
@@ -245,6 +242,19 @@ fn import_component_registry(
     }
 }
 
+/// The target's registry as the transaction has it so far.
+struct Written<'t, 'c>(&'t WriteTxn<'c>);
+
+impl TargetKeys for Written<'_, '_> {
+    fn values(&self, path: &KeyPath) -> Option<Vec<NamedValue>> {
+        self.0.values(path).ok()
+    }
+
+    fn value_names(&self, path: &KeyPath) -> Option<Vec<String>> {
+        self.0.value_names(path).ok()
+    }
+}
+
 fn write_extra(txn: &mut WriteTxn<'_>, extra: &[KeyEntry]) -> Result<()> {
     for e in extra {
         let id = txn.create_key(&e.path)?;
@@ -264,10 +274,7 @@ fn apply_entry(
     cr: &mut ComponentReport,
 ) -> Result<()> {
     let original = entry.path.clone();
-    let fx = {
-        let lookup = |p: &KeyPath| txn.values(p).ok();
-        rules::apply_key_rules(&mut entry, &scope.rule_context(&lookup))
-    };
+    let fx = rules::apply_key_rules(&mut entry, &scope.rule_context(&Written(txn)));
     for (rule, _) in &fx.notes {
         *cr.rules.entry(rule.to_string()).or_default() += 1;
     }

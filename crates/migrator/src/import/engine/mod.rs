@@ -13,6 +13,7 @@ mod disk_full;
 mod faults;
 mod parse;
 mod plan;
+mod saved;
 mod stage;
 mod target_waves;
 mod verify;
@@ -29,6 +30,7 @@ use crate::restore::{self, Journal};
 use apply::{apply_registry, RegistryInputs};
 use faults::crash_point;
 use plan::FilePlan;
+use saved::{PointRequest, Saved};
 use secrecy::ExposeSecret;
 use stage::{move_into_place, stage_files, sync_filesystem};
 use std::path::Path;
@@ -88,16 +90,16 @@ pub fn import(
         &plan.file,
         plan.password.as_ref().map(|p| p.expose_secret()),
     )?;
-    // Every entry is read and authenticated, as `verify` does, including
-    // the ones the import will skip, on threads of its own while the work
-    // below runs; the commit waits for it (see `verify`).
+    // Every byte of the file is authenticated, including the components
+    // the import will skip, on threads of its own while the work below
+    // runs; the commit waits for it (see `verify`).
     progress.event(Event::step("verifying the migration file"));
     let mut check_reader = reader.reopen()?;
     let stop_check = CancelToken::new();
     std::thread::scope(|s| {
         let handle = s.spawn(|| {
             transit_core::priority::lower_thread_priority(verify::CHECK_NICE);
-            check_reader.verify_until(progress, &stop_check)
+            check_reader.authenticate_until(progress, &stop_check)
         });
         let mut verification = Verification::new(handle, &stop_check, plan.file.clone());
         let done = import_verified(
@@ -137,15 +139,9 @@ fn import_verified(
     preflight::check_versions(manifest, identity, plan.mode)?;
     let catalog = Catalog::for_role(&identity.server.role.to_string())?;
     let components = plan::components(plan, manifest, catalog)?;
-    let source = Names {
-        server: manifest.source.server_name.clone(),
-        site: manifest.source.site_name.clone(),
-    };
+    let source = source_names(manifest, &plan.file)?;
     let target = match plan.mode {
-        preflight::ImportMode::Migration => Names {
-            server: root.name().to_string(),
-            site: root.site_name().to_string(),
-        },
+        preflight::ImportMode::Migration => Names::new(root.name(), root.site_name()),
         preflight::ImportMode::Recovery => source.clone(),
     };
 
@@ -177,25 +173,15 @@ fn import_verified(
     preflight::check_space(root.dir(), needed)?;
     check_cancel(cancel)?;
 
-    // ---- Restore point and journal. ----
-    let point = if plan.restore_point && !plan.dry_run {
-        progress.event(Event::step("restore point"));
-        Some(restore::create(
-            root,
-            &format!("import of {}", plan.file.display()),
-            &files.changes,
-        )?)
-    } else {
-        None
-    };
-    report.restore_point = point.as_ref().map(|p| p.meta.id.clone());
-    let mut journal = match (&point, &lock) {
-        (Some(p), Hold::Import(held)) => Some(Journal::begin_held(root, p, held)?),
-        _ => None,
-    };
-    crash_point("restore-point");
-    faults::pause_point("restore-point", cancel);
-
+    // ---- The work, with the restore point and journal taken beside it. ----
+    let point_request = (plan.restore_point && !plan.dry_run).then(|| PointRequest {
+        reason: format!("import of {}", plan.file.display()),
+        changes: &files.changes,
+        held: match &lock {
+            Hold::Import(held) => Some(held),
+            Hold::Read(_) => None,
+        },
+    });
     let mut component_reports = std::mem::take(&mut files.component_reports);
     let staging = root.dir().join(STAGING_DIR);
     let work = Work {
@@ -212,12 +198,15 @@ fn import_verified(
         cancel,
         committed: AtomicBool::new(false),
     };
+    let mut saved = Saved::default();
     let outcome = work.run(
         &mut report,
         &mut component_reports,
-        journal.as_mut(),
+        (point_request.as_ref(), &mut saved),
         verification,
     );
+    let Saved { point, journal } = saved;
+    report.restore_point = point.as_ref().map(|p| p.meta.id.clone());
     match outcome {
         Ok(()) => {
             // Make the moved files durable before the journal says "done":
@@ -260,6 +249,31 @@ fn import_verified(
     tracing::info!(file = %plan.file.display(), mode = %report.mode, dry_run = plan.dry_run, "import complete");
     drop(lock);
     Ok(report)
+}
+
+/// The source server's names from the manifest. They become registry key
+/// segments, so a name that cannot be one (empty, with a backslash) makes
+/// the file unusable: it was not written by an export.
+fn source_names(manifest: &transit_archive::Manifest, file: &Path) -> Result<Names> {
+    let fields = [
+        ("source.server_name", &manifest.source.server_name),
+        ("source.site_name", &manifest.source.site_name),
+    ];
+    for (field, value) in fields {
+        if let Err(detail) = transit_server::identity::check_name(field, value) {
+            return Err(MigratorError::Archive(
+                transit_archive::ArchiveError::Tampered {
+                    path: file.to_path_buf(),
+                    entry: transit_archive::MANIFEST_ENTRY.to_string(),
+                    detail,
+                },
+            ));
+        }
+    }
+    Ok(Names::new(
+        &manifest.source.server_name,
+        &manifest.source.site_name,
+    ))
 }
 
 /// Undoes a failed import. Before the registry commit nothing in the
@@ -328,12 +342,19 @@ impl Work<'_> {
         &self,
         report: &mut ImportReport,
         component_reports: &mut [ComponentReport],
-        mut journal: Option<&mut Journal>,
+        (point_request, saved): (Option<&PointRequest<'_>>, &mut Saved),
         verification: &mut Verification<'_>,
     ) -> Result<()> {
         let (plan, staging, cancel) = (self.plan, self.staging, self.cancel);
         let zips = staging.join("components");
         if !plan.dry_run {
+            // A staging folder left by an import killed before its journal
+            // existed (its restore point unfinished) holds nothing anyone
+            // needs: this import holds the lock, and any journal was
+            // recovered before it started.
+            if staging.exists() {
+                std::fs::remove_dir_all(staging).at(staging)?;
+            }
             std::fs::create_dir_all(&zips).at(&zips)?;
         }
         let temp_for_zips = if plan.dry_run {
@@ -344,6 +365,9 @@ impl Work<'_> {
         let mut registry = self.root.open_registry()?;
         let mut txn = registry.write()?;
         let stop = CancelToken::new();
+        if point_request.is_some() {
+            self.progress.event(Event::step("restore point"));
+        }
         let stage_reader = if plan.dry_run {
             None
         } else {
@@ -359,7 +383,13 @@ impl Work<'_> {
         let extract_into = extract_stage
             .as_ref()
             .map_or(self.extract_to, ExtractStage::path);
-        let (staged, applied) = std::thread::scope(|s| {
+        let (staged, applied, point_taken) = std::thread::scope(|s| {
+            // Started once the transaction holds the write lock, so the
+            // registry backup is exactly what the import changes.
+            let saver = point_request.map(|request| {
+                let stop = &stop;
+                s.spawn(move || saved::save(self.root, request, cancel, stop))
+            });
             let stager = stage_reader.map(|stage_reader| {
                 let (stop, zips) = (&stop, &zips);
                 s.spawn(move || {
@@ -410,12 +440,27 @@ impl Work<'_> {
                 }),
                 None => Ok(Vec::new()),
             };
-            (staged, applied)
+            let point_taken = match saver {
+                Some(handle) => match handle.join() {
+                    Ok((done, taken)) => {
+                        *saved = done;
+                        taken
+                    }
+                    Err(_) => Err(MigratorError::Io(PathIoError::new(
+                        self.root.restore_points_dir(),
+                        std::io::Error::other("the restore-point thread panicked"),
+                    ))),
+                },
+                None => Ok(()),
+            };
+            (staged, applied, point_taken)
         });
         // A user's stop is reported as such, whichever thread noticed it
         // first; then the registry's own error explains more than the
         // stager's reaction to it.
         check_cancel(cancel)?;
+        // A restore point that could not be taken stopped the rest.
+        point_taken?;
         if applied.is_err() || staged.is_err() {
             // A damaged file's damage is the error to report (the caller
             // prefers it); the check must end before the undo anyway.
@@ -440,7 +485,7 @@ impl Work<'_> {
             }
         }
         tracing::debug!("migration file verified");
-        if let Some(j) = journal.as_deref_mut() {
+        if let Some(j) = saved.journal.as_mut() {
             j.step("registry")?;
         }
         crash_point("registry-written");
@@ -472,7 +517,7 @@ impl Work<'_> {
             &self.files.writes,
             &self.files.extracts,
             component_reports,
-            journal,
+            saved.journal.as_mut(),
         )?;
         target_waves::apply(self.root.dir(), &self.files.waves)?;
         if let Some(stage) = extract_stage {

@@ -5,6 +5,7 @@ use super::plan::ImportPlan;
 use crate::error::{MigratorError, Result};
 use crate::export::REGISTRY_ENTRY;
 use crate::import::rules::KeyEntry;
+use std::io::Read;
 use std::path::Path;
 use transit_archive::{ArchiveError, MigrationReader};
 use transit_catalog::Component;
@@ -68,7 +69,9 @@ pub(super) fn has_registry_entry(reader: &MigrationReader, component: &Component
             .is_some_and(|r| r.entries.iter().any(|e| e.path == REGISTRY_ENTRY))
 }
 
-/// Streams one component's `.reg` text as key batches.
+/// Streams one component's `.reg` text as key batches: straight from the
+/// file when the registry data is the component's first entry (as exports
+/// write it), else through a temporary copy of the component.
 fn parse_component(
     reader: &mut MigrationReader,
     plan: &ImportPlan,
@@ -78,57 +81,77 @@ fn parse_component(
     cancel: &CancelToken,
     stop: &CancelToken,
 ) -> Result<()> {
-    let mut component_zip = reader.open_component(&component.id, temp)?;
     let mut failure: Option<MigratorError> = None;
-    let gone = || std::io::Error::other("the import stopped");
-    let result = component_zip.read_entry(REGISTRY_ENTRY, |r| {
-        let items = RegReader::new(r).map_err(std::io::Error::other)?;
-        let mut batch: Vec<KeyEntry> = Vec::with_capacity(BATCH);
-        for item in items {
-            let item = item.map_err(std::io::Error::other)?;
-            match item {
-                RegItem::Key { path, line } => {
-                    if batch.len() >= BATCH {
-                        if cancel.is_cancelled() || stop.is_cancelled() {
-                            return Err(gone());
-                        }
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        sender.send(Parsed::Keys(full)).map_err(|_| gone())?;
-                    }
-                    match registry_path(&path) {
-                        Some(Ok(key)) => batch.push(KeyEntry {
-                            path: key,
-                            values: Vec::new(),
-                        }),
-                        _ => {
-                            failure = Some(MigratorError::Archive(ArchiveError::Tampered {
-                                path: plan.file.clone(),
-                                entry: format!("{REGISTRY_ENTRY} in {}", component.id),
-                                detail: format!("line {line}: key outside the registry root"),
-                            }));
-                            return Err(gone());
-                        }
-                    }
-                }
-                RegItem::Value { name, data, .. } => {
-                    if let Some(entry) = batch.last_mut() {
-                        entry.values.push(NamedValue {
-                            name: name.unwrap_or_default(),
-                            data,
-                        });
-                    }
-                }
-                RegItem::DeleteKey { .. } | RegItem::DeleteValue { .. } => {}
-            }
+    let mut send =
+        |r: &mut dyn Read| send_keys(r, plan, component, sender, (cancel, stop), &mut failure);
+    let streamed = reader.read_leading_entry(&component.id, REGISTRY_ENTRY, &mut send);
+    let result = match streamed {
+        Ok(Some(())) => Ok(()),
+        Ok(None) => {
+            let mut component_zip = reader.open_component(&component.id, temp)?;
+            component_zip.read_entry(REGISTRY_ENTRY, send)
         }
-        if !batch.is_empty() {
-            sender.send(Parsed::Keys(batch)).map_err(|_| gone())?;
-        }
-        Ok(())
-    });
+        Err(e) => Err(e),
+    };
     match (result, failure) {
         (_, Some(e)) => Err(e),
         (Err(e), None) => Err(e.into()),
         (Ok(()), None) => Ok(()),
     }
+}
+
+/// Parses `.reg` text from `r` and sends its keys in batches; a key outside
+/// the registry root sets `failure`.
+fn send_keys(
+    r: &mut dyn Read,
+    plan: &ImportPlan,
+    component: &Component,
+    sender: &std::sync::mpsc::SyncSender<Parsed>,
+    (cancel, stop): (&CancelToken, &CancelToken),
+    failure: &mut Option<MigratorError>,
+) -> std::io::Result<()> {
+    let gone = || std::io::Error::other("the import stopped");
+    let items = RegReader::new(r).map_err(std::io::Error::other)?;
+    let mut batch: Vec<KeyEntry> = Vec::with_capacity(BATCH);
+    for item in items {
+        let item = item.map_err(std::io::Error::other)?;
+        match item {
+            RegItem::Key { path, line } => {
+                if batch.len() >= BATCH {
+                    if cancel.is_cancelled() || stop.is_cancelled() {
+                        return Err(gone());
+                    }
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    sender.send(Parsed::Keys(full)).map_err(|_| gone())?;
+                }
+                match registry_path(&path) {
+                    Some(Ok(key)) => batch.push(KeyEntry {
+                        path: key,
+                        values: Vec::new(),
+                    }),
+                    _ => {
+                        *failure = Some(MigratorError::Archive(ArchiveError::Tampered {
+                            path: plan.file.clone(),
+                            entry: format!("{REGISTRY_ENTRY} in {}", component.id),
+                            detail: format!("line {line}: key outside the registry root"),
+                        }));
+                        return Err(gone());
+                    }
+                }
+            }
+            RegItem::Value { name, data, .. } => {
+                if let Some(entry) = batch.last_mut() {
+                    entry.values.push(NamedValue {
+                        name: name.unwrap_or_default(),
+                        data,
+                    });
+                }
+            }
+            RegItem::DeleteKey { .. } | RegItem::DeleteValue { .. } => {}
+        }
+    }
+    if !batch.is_empty() {
+        sender.send(Parsed::Keys(batch)).map_err(|_| gone())?;
+    }
+    Ok(())
 }

@@ -1,7 +1,12 @@
 //! The whole-file check that runs beside the import.
 //!
-//! Every entry of the migration file is read and authenticated, as
-//! `transit verify` does, including the ones the import skips. The check
+//! Every byte of the migration file is authenticated, including the
+//! components the import skips: each inner zip is decrypted, its WinZip
+//! AES code checked, and its size and SHA-256 compared with the manifest
+//! (see `MigrationReader::authenticate_until`). The entries of an intact
+//! inner zip are fixed by its hash, so they are not inflated and hashed one
+//! by one as `transit verify` does; the import's own readers check each
+//! entry they use as they read it. The check
 //! runs on its own threads from the moment the file is open, while the
 //! restore point is taken, the files are staged and the registry
 //! transaction is written; nothing of that is visible until the commit, and

@@ -19,7 +19,7 @@ impl KeyRule for Merge {
     }
 
     fn apply(&self, entry: &mut KeyEntry, ctx: &RuleContext<'_>, effects: &mut Effects) {
-        let Some(existing) = (ctx.existing)(&entry.path) else {
+        let Some(existing) = ctx.existing.values(&entry.path) else {
             return;
         };
         let mapping = entry.path.name().unwrap_or_default().to_string();

@@ -19,14 +19,14 @@ impl KeyRule for OverwriteAttributes {
     }
 
     fn apply(&self, entry: &mut KeyEntry, ctx: &RuleContext<'_>, effects: &mut Effects) {
-        if let Some(existing) = (ctx.existing)(&entry.path) {
+        if let Some(existing) = ctx.existing.value_names(&entry.path) {
             let kept = existing
                 .iter()
-                .filter(|e| {
+                .filter(|name| {
                     !entry
                         .values
                         .iter()
-                        .any(|v| v.name.eq_ignore_ascii_case(&e.name))
+                        .any(|v| v.name.eq_ignore_ascii_case(name))
                 })
                 .count();
             if kept > 0 {

@@ -57,7 +57,7 @@ impl KeyRule for MigratedSuffix {
             let original_values = container
                 .join(&name)
                 .ok()
-                .and_then(|p| (ctx.existing)(&p))
+                .and_then(|p| ctx.existing.values(&p))
                 .map(|v| super::render_values(&v));
             effects.note(self.id, format!("{name} imported as {renamed}"));
             effects.follow_ups.push(FollowUp::ReviewMigrated {

@@ -88,17 +88,38 @@ pub struct Names {
     pub server: String,
     /// The site name.
     pub site: String,
+    /// Its DS key, worked out once (the rules consult it for every key).
+    ds: KeyPath,
+    /// Its `<server>\IP` key outside DS.
+    ip: KeyPath,
 }
 
 impl Names {
+    /// The names of a server at a site.
+    pub fn new(server: &str, site: &str) -> Names {
+        Names {
+            server: server.to_string(),
+            site: site.to_string(),
+            ds: transit_server::layout::ds_server(site, server),
+            ip: transit_server::layout::server_ip(server),
+        }
+    }
+
     /// `EIC\Directory Services\Root\<site>\Production\<server>`.
-    pub fn ds(&self) -> KeyPath {
-        transit_server::layout::ds_server(&self.site, &self.server)
+    pub fn ds(&self) -> &KeyPath {
+        &self.ds
+    }
+
+    /// `EIC\<server>\IP`, the server-level key outside DS.
+    pub fn ip(&self) -> &KeyPath {
+        &self.ip
     }
 
     /// One DS container of this server.
     pub fn container(&self, container: &str) -> KeyPath {
-        transit_server::layout::ds_container(&self.site, &self.server, container)
+        self.ds
+            .join(container)
+            .expect("container names are valid key segments")
     }
 }
 
@@ -118,8 +139,29 @@ pub struct RuleContext<'a> {
     pub dev_mode: bool,
     /// The source and the target run the same product release.
     pub same_release: bool,
-    /// Looks up the target's current values of a key (`None` if absent).
-    pub existing: &'a dyn Fn(&KeyPath) -> Option<Vec<NamedValue>>,
+    /// Looks up the target's current values of a key.
+    pub existing: &'a dyn TargetKeys,
+}
+
+/// The target's registry as the rules read it, while the import writes.
+pub trait TargetKeys {
+    /// The key's current values (`None` if the key is absent).
+    fn values(&self, path: &KeyPath) -> Option<Vec<NamedValue>>;
+
+    /// The names of the key's current values, in no particular order
+    /// (`None` if the key is absent); cheaper than [`values`](Self::values)
+    /// when the data is not needed.
+    fn value_names(&self, path: &KeyPath) -> Option<Vec<String>> {
+        self.values(path)
+            .map(|values| values.into_iter().map(|v| v.name).collect())
+    }
+}
+
+/// A function from a key to its values is a target (the rule tests' way).
+impl<F: Fn(&KeyPath) -> Option<Vec<NamedValue>>> TargetKeys for F {
+    fn values(&self, path: &KeyPath) -> Option<Vec<NamedValue>> {
+        self(path)
+    }
 }
 
 impl RuleContext<'_> {

@@ -71,14 +71,10 @@ impl KeyRule for RenameServerSite {
     }
 
     fn apply(&self, entry: &mut KeyEntry, ctx: &RuleContext<'_>, effects: &mut Effects) {
-        let from_ds = ctx.source.ds();
-        let to_ds = ctx.target.ds();
-        let from_ip = transit_server::layout::server_ip(&ctx.source.server);
-        let to_ip = transit_server::layout::server_ip(&ctx.target.server);
         let moved: Option<KeyPath> = entry
             .path
-            .rebase(&from_ds, &to_ds)
-            .or_else(|| entry.path.rebase(&from_ip, &to_ip));
+            .rebase(ctx.source.ds(), ctx.target.ds())
+            .or_else(|| entry.path.rebase(ctx.source.ip(), ctx.target.ip()));
         if let Some(new_path) = moved {
             if new_path != entry.path || new_path.to_string() != entry.path.to_string() {
                 effects.note(ID, format!("{} → {}", entry.path, new_path));

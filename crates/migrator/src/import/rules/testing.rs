@@ -4,17 +4,11 @@ use super::*;
 use transit_catalog::Catalog;
 
 pub fn source() -> Names {
-    Names {
-        server: "CICA".into(),
-        site: "Indy".into(),
-    }
+    Names::new("CICA", "Indy")
 }
 
 pub fn target() -> Names {
-    Names {
-        server: "CICB".into(),
-        site: "Paris".into(),
-    }
+    Names::new("CICB", "Paris")
 }
 
 pub fn component(id: &str) -> &'static Component {

@@ -22,6 +22,9 @@ use std::time::Duration;
 /// The schema version this build reads and writes; version 1 registries are
 /// upgraded on open (see `upgrade`).
 const SCHEMA_VERSION: &str = "2";
+/// The page cache, in KiB, of each side of a backup (it reads and writes
+/// each page once).
+const BACKUP_CACHE_KIB: u32 = 2048;
 /// How long a writer waits for another writer before reporting `Locked`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -221,12 +224,27 @@ impl Registry {
     }
 
     /// Copies the whole database to `dest` with SQLite's online backup,
-    /// which is consistent even while writers commit.
+    /// which is consistent even while writers commit. Memory stays flat
+    /// whatever the registry's size: the copy reads each page once, so this
+    /// connection's page cache is kept small meanwhile (and set back after).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        let mut out = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-        backup.run_to_completion(1024, Duration::from_millis(0), None)?;
-        Ok(())
+        let cache: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{BACKUP_CACHE_KIB}"))?;
+        let copied = (|| -> Result<()> {
+            let mut out = Connection::open(dest)?;
+            out.execute_batch(&format!("PRAGMA cache_size = -{BACKUP_CACHE_KIB}"))?;
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+            backup.run_to_completion(1024, Duration::from_millis(0), None)?;
+            Ok(())
+        })();
+        let restored = self
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size = {cache}"));
+        copied?;
+        Ok(restored?)
     }
 }
 

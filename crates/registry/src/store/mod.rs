@@ -228,9 +228,7 @@ impl Registry {
     /// whatever the registry's size: the copy reads each page once, so this
     /// connection's page cache is kept small meanwhile (and set back after).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        let cache: i64 = self
-            .conn
-            .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let cache: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         self.conn
             .execute_batch(&format!("PRAGMA cache_size = -{BACKUP_CACHE_KIB}"))?;
         let copied = (|| -> Result<()> {

@@ -585,3 +585,31 @@ fn a_write_after_a_read_of_the_same_key_lands_on_that_key() {
         Some(ValueData::Dword(4))
     );
 }
+
+/// A backup copies every key and value, and leaves the connection's own
+/// page cache setting as it was (it keeps a small one only while copying).
+#[test]
+fn a_backup_is_complete_and_leaves_the_cache_setting_alone() {
+    let (dir, mut reg) = open();
+    let mut txn = reg.write().unwrap();
+    for n in 0..2000 {
+        txn.set_value(&k(&format!("bulk\\key{n}")), "v", &ValueData::Dword(n))
+            .unwrap();
+    }
+    txn.commit().unwrap();
+    let cache = |reg: &Registry| -> i64 {
+        reg.conn()
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = cache(&reg);
+    let copy = dir.path().join("copy.db");
+    reg.backup_to(&copy).unwrap();
+    assert_eq!(cache(&reg), before);
+    let copied = Registry::open_existing(&copy).unwrap();
+    assert_eq!(copied.count(&k("bulk")).unwrap(), (2001, 2000));
+    assert_eq!(
+        copied.get_value(&k("bulk\\key1999"), "v").unwrap(),
+        Some(ValueData::Dword(1999))
+    );
+}

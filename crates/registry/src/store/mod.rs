@@ -179,6 +179,22 @@ impl Registry {
         Ok(())
     }
 
+    /// Leaves the checkpoint of this connection's commits (copying the
+    /// write-ahead log into the database file) to [`close`](Self::close),
+    /// instead of running it inside a commit that grew the log past
+    /// SQLite's threshold: a large transaction's commit then only appends
+    /// to the log, and the caller can close while it does other work.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Closes the connection; the last connection to the database
+    /// checkpoints the log into the database file as it closes.
+    pub fn close(self) -> Result<()> {
+        self.conn.close().map_err(|(_, e)| e.into())
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

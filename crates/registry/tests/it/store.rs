@@ -613,3 +613,38 @@ fn a_backup_is_complete_and_leaves_the_cache_setting_alone() {
         Some(ValueData::Dword(1999))
     );
 }
+
+/// With checkpoints deferred, a large commit only appends to the log; the
+/// close copies it into the database file, which then holds everything.
+#[test]
+fn a_deferred_checkpoint_runs_at_close() {
+    let (dir, _) = open();
+    let path = dir.path().join("deferred.db");
+    let mut reg = Registry::open(&path).unwrap();
+    reg.defer_checkpoints().unwrap();
+    let mut txn = reg.write().unwrap();
+    let text = "x".repeat(2000);
+    for n in 0..5000 {
+        txn.set_value(&k(&format!("big\\key{n}")), "v", &ValueData::Dword(n))
+            .unwrap();
+        txn.set_value(
+            &k(&format!("big\\key{n}")),
+            "t",
+            &ValueData::Sz(text.clone()),
+        )
+        .unwrap();
+    }
+    txn.commit().unwrap();
+    let wal = dir.path().join("deferred.db-wal");
+    let logged = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    // Past SQLite's 1,000-page threshold, which would have checkpointed,
+    // and still only in the log: the database file has its first pages.
+    assert!(logged > 1000 * 4096, "{logged}");
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    assert!(size(&path) < 100 * 4096, "{}", size(&path));
+    reg.close().unwrap();
+    assert!(size(&path) > 1000 * 4096, "{}", size(&path));
+    assert!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) == 0);
+    let reopened = Registry::open_existing(&path).unwrap();
+    assert_eq!(reopened.count(&k("big")).unwrap(), (5001, 10000));
+}

@@ -363,6 +363,8 @@ impl Work<'_> {
             zips.clone()
         };
         let mut registry = self.root.open_registry()?;
+        // Its checkpoint waits for the close, after the commit (see below).
+        registry.defer_checkpoints()?;
         let mut txn = registry.write()?;
         let stop = CancelToken::new();
         if point_request.is_some() {
@@ -511,8 +513,32 @@ impl Work<'_> {
         tracing::debug!("registry committed");
         crash_point("committed");
         self.progress.event(Event::step("moving files into place"));
+        // The registry's checkpoint (its log copied into the database file,
+        // as the connection closes) runs while the files move; the sync
+        // after both makes them durable together.
+        std::thread::scope(|s| {
+            let closing = s.spawn(move || registry.close());
+            let moved = self.move_files(component_reports, saved, extract_stage);
+            let closed = closing.join().unwrap_or_else(|_| {
+                Err(transit_registry::RegistryError::Invalid(
+                    "the registry-closing thread panicked".into(),
+                ))
+            });
+            moved?;
+            Ok(closed?)
+        })
+    }
+
+    /// Renames the staged files into place, moves the target's own wave
+    /// folders and publishes the extracted files.
+    fn move_files(
+        &self,
+        component_reports: &mut [ComponentReport],
+        saved: &mut Saved,
+        extract_stage: Option<ExtractStage>,
+    ) -> Result<()> {
         move_into_place(
-            staging,
+            self.staging,
             self.root,
             &self.files.writes,
             &self.files.extracts,

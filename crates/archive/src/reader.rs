@@ -808,7 +808,10 @@ impl MigrationReader {
         path: &str,
         f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
     ) -> Result<Option<T>, ArchiveError> {
-        let Some(record) = self.manifest.component(id).cloned() else {
+        // The manifest is shared: held here, it needs no copy of the record
+        // while the reader is borrowed to decrypt.
+        let manifest = Arc::clone(&self.manifest);
+        let Some(record) = manifest.component(id) else {
             return Ok(None);
         };
         let Some(expected) = record.entries.iter().find(|e| e.path == path) else {

@@ -7,6 +7,14 @@ use std::io::Read;
 use transit_archive::{sha256_hex, ArchiveError, MigrationReader};
 use transit_core::{CancelToken, NoProgress};
 
+/// The authentication report of the file at `path`.
+fn authenticate(path: &std::path::Path) -> transit_archive::VerifyReport {
+    MigrationReader::open(path, Some(PASSWORD))
+        .unwrap()
+        .authenticate_until(&NoProgress, &CancelToken::new())
+        .unwrap()
+}
+
 fn read_text(r: &mut dyn Read) -> std::io::Result<String> {
     let mut text = String::new();
     r.read_to_string(&mut text)?;
@@ -85,14 +93,17 @@ fn an_entry_that_is_not_first_is_left_to_the_component_reader() {
 fn authentication_passes_an_intact_file_and_names_each_damaged_component() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_sample(dir.path(), "a.ininmigr", Some(PASSWORD));
-    let mut r = MigrationReader::open(&path, Some(PASSWORD)).unwrap();
-    let report = r
-        .authenticate_until(&NoProgress, &CancelToken::new())
-        .unwrap();
+    let report = authenticate(&path);
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(
         report.checked_bytes,
-        r.manifest().components.iter().map(|c| c.size).sum::<u64>()
+        MigrationReader::open(&path, Some(PASSWORD))
+            .unwrap()
+            .manifest()
+            .components
+            .iter()
+            .map(|c| c.size)
+            .sum::<u64>()
     );
     assert_eq!(
         report.checked_entries, 0,
@@ -109,10 +120,7 @@ fn authentication_passes_an_intact_file_and_names_each_damaged_component() {
     };
     bytes[at] ^= 0x55;
     std::fs::write(&path, bytes).unwrap();
-    let mut r = MigrationReader::open(&path, Some(PASSWORD)).unwrap();
-    let report = r
-        .authenticate_until(&NoProgress, &CancelToken::new())
-        .unwrap();
+    let report = authenticate(&path);
     assert_eq!(report.mismatches.len(), 1, "{report:?}");
     assert_eq!(report.mismatches[0].component, "IP\\Handlers");
 }
@@ -130,10 +138,7 @@ fn authentication_reports_hash_size_and_path_problems_from_the_manifest() {
         &inner,
         &record_for("C", &inner, &entries),
     );
-    let mut r = MigrationReader::open(&path, Some(PASSWORD)).unwrap();
-    let report = r
-        .authenticate_until(&NoProgress, &CancelToken::new())
-        .unwrap();
+    let report = authenticate(&path);
     assert_eq!(report.mismatches.len(), 1, "{report:?}");
     assert_eq!(report.mismatches[0].entry.as_deref(), Some("../evil.txt"));
     assert_eq!(report.mismatches[0].problem, "unsafe entry path");
@@ -144,10 +149,7 @@ fn authentication_reports_hash_size_and_path_problems_from_the_manifest() {
     let mut record = record_for("C", &inner, &safe);
     record.sha256 = sha256_hex(b"something else");
     craft_component(&path, Some(PASSWORD), &inner, &record);
-    let mut r = MigrationReader::open(&path, Some(PASSWORD)).unwrap();
-    let report = r
-        .authenticate_until(&NoProgress, &CancelToken::new())
-        .unwrap();
+    let report = authenticate(&path);
     assert!(
         report.mismatches[0].problem.starts_with("SHA-256 differs"),
         "{report:?}"
@@ -155,10 +157,7 @@ fn authentication_reports_hash_size_and_path_problems_from_the_manifest() {
     let mut record = record_for("C", &inner, &safe);
     record.size -= 10;
     craft_component(&path, Some(PASSWORD), &inner, &record);
-    let mut r = MigrationReader::open(&path, Some(PASSWORD)).unwrap();
-    let report = r
-        .authenticate_until(&NoProgress, &CancelToken::new())
-        .unwrap();
+    let report = authenticate(&path);
     assert!(
         report.mismatches[0].problem.starts_with("size differs"),
         "{report:?}"
